@@ -1,0 +1,293 @@
+//! `api-actix serve`, `load`, `export`, `root`, `user add`, `migrate`: the operator's commands.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use register_core::Mode;
+use store_diesel::accounts::Role;
+use store_diesel::error::StoreError;
+use store_diesel::store::Store;
+
+/// Database connections of a server (and so store calls in flight).
+const POOL_SIZE: u32 = 8;
+
+/// The embedded SQLite database used when no URL is given.
+pub const DEFAULT_DATABASE: &str = "data/registers.sqlite";
+
+/// The demo register loaded into a new default database.
+const DEMO_COUNTRY: &[u8] =
+    include_bytes!("../../../../crates/register-core/tests/data/country-data.rsf");
+
+/// Where the store is.
+#[derive(Debug, Args)]
+pub struct Database {
+    /// Database URL: `postgres://…`, or a SQLite file path.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE)]
+    pub database_url: String,
+}
+
+impl Database {
+    /// Opens (creating and migrating) the store.
+    pub fn open(&self) -> anyhow::Result<Store> {
+        self.open_with_pool_size(4)
+    }
+
+    /// Opens the store with a pool of `size` connections.
+    pub fn open_with_pool_size(&self, size: u32) -> anyhow::Result<Store> {
+        if !self.database_url.starts_with("postgres") {
+            let path = self.database_url.trim_start_matches("sqlite://");
+            if let Some(parent) = Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+        }
+        Store::open_with_pool_size(&self.database_url, size)
+            .with_context(|| format!("cannot open the database at {}", self.database_url))
+    }
+}
+
+/// `api-actix serve`.
+#[derive(Debug, Args)]
+pub struct Serve {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: String,
+    #[command(flatten)]
+    database: Database,
+    /// Domain named in register summaries (default: the bind address).
+    #[arg(long)]
+    domain: Option<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+impl Serve {
+    /// Runs the server until interrupted.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        tracing_subscriber::fmt()
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            )
+            .init();
+        let is_default = self.database.database_url == DEFAULT_DATABASE;
+        let fresh = is_default && !Path::new(DEFAULT_DATABASE).exists();
+        let store = self.database.open_with_pool_size(POOL_SIZE)?;
+        if fresh {
+            let report = store
+                .load_rsf("country", DEMO_COUNTRY, Mode::Strict)
+                .context("loading the demo register")?;
+            tracing::info!(
+                entries = report.total_entries,
+                "new database {DEFAULT_DATABASE}: loaded the demo register 'country'"
+            );
+        }
+        let state = api_actix::server::AppState {
+            store,
+            domain: self.domain.unwrap_or_else(|| self.bind.clone()),
+        };
+        tracing::info!(bind = %self.bind, "serving the register API");
+        let workers = self
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let bind = self.bind;
+        actix_web::rt::System::new().block_on(async move {
+            // As many store calls in flight as the pool has connections: more threads would
+            // only queue on the pool and cost context switches.
+            let blocking = (POOL_SIZE as usize / workers).max(1);
+            let server = actix_web::HttpServer::new(move || api_actix::server::app(state.clone()))
+                .workers(workers)
+                .worker_max_blocking_threads(blocking);
+            server
+                .bind(&bind)
+                .with_context(|| format!("cannot listen on {bind}"))?
+                .run()
+                .await
+                .context("the server stopped")
+        })?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `api-actix load`.
+#[derive(Debug, Args)]
+pub struct Load {
+    /// Register name.
+    name: String,
+    /// RSF file, or `-` for standard input.
+    file: PathBuf,
+    /// Skip rules 3 and 5 and accept entries before metadata (production files).
+    #[arg(long)]
+    relaxed: bool,
+    #[command(flatten)]
+    database: Database,
+}
+
+impl Load {
+    /// Loads atomically; one JSON line on success, `line N: message` and exit 1 on error.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let store = self.database.open()?;
+        let (input, size): (Box<dyn Read + Send>, u64) = if self.file == Path::new("-") {
+            (Box::new(std::io::stdin()), 0)
+        } else {
+            let file = File::open(&self.file)
+                .with_context(|| format!("cannot open {}", self.file.display()))?;
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            (Box::new(file), size)
+        };
+        let reader: Box<dyn BufRead + Send> = if std::io::stderr().is_terminal() && size > 0 {
+            let bar = indicatif::ProgressBar::new(size).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            Box::new(BufReader::with_capacity(1 << 20, bar.wrap_read(input)))
+        } else {
+            Box::new(BufReader::with_capacity(1 << 20, input))
+        };
+        let mode = if self.relaxed {
+            Mode::Relaxed
+        } else {
+            Mode::Strict
+        };
+        match store.load_rsf(&self.name, reader, mode) {
+            Ok(report) => {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "register": report.register,
+                        "created": report.created,
+                        "items-added": report.summary.new_items,
+                        "user-entries-added": report.summary.user_entries,
+                        "system-entries-added": report.summary.system_entries,
+                        "asserts": report.summary.asserts,
+                        "total-entries": report.total_entries,
+                        "root-hash": report.root.to_string(),
+                    })
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(StoreError::Register(e)) => {
+                eprintln!("{e}");
+                Ok(ExitCode::FAILURE)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+}
+
+/// `api-actix export`.
+#[derive(Debug, Args)]
+pub struct Export {
+    /// Register name.
+    name: String,
+    /// Size the receiver holds (0: a full dump with metadata).
+    #[arg(long, default_value_t = 0)]
+    from: u64,
+    /// Size to end at (default: all entries).
+    #[arg(long)]
+    to: Option<u64>,
+    #[command(flatten)]
+    database: Database,
+}
+
+impl Export {
+    /// Writes the (ranged) RSF dump to standard output, streamed.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let store = self.database.open()?;
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+        store.export_rsf(&self.name, self.from, self.to, &mut out)?;
+        out.flush()?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `api-actix root`.
+#[derive(Debug, Args)]
+pub struct Root {
+    /// Register name.
+    name: String,
+    #[command(flatten)]
+    database: Database,
+}
+
+impl Root {
+    /// Prints `{"total-entries":N,"root-hash":"sha-256:…"}`.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let summary = self.database.open()?.register(&self.name)?;
+        println!(
+            "{{\"total-entries\":{},\"root-hash\":\"{}\"}}",
+            summary.total_entries, summary.root
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `api-actix user add`.
+#[derive(Debug, Args)]
+pub struct UserAdd {
+    /// Account name.
+    name: String,
+    /// Make the account an administrator (may load registers).
+    #[arg(long)]
+    admin: bool,
+    /// Read the password from standard input (first line).
+    #[arg(long, required = true)]
+    password_stdin: bool,
+    #[command(flatten)]
+    database: Database,
+}
+
+impl UserAdd {
+    /// Creates the account.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let mut password = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut password)
+            .context("cannot read the password from standard input")?;
+        let password = password.trim_end_matches(['\r', '\n']);
+        let role = if self.admin {
+            Role::Admin
+        } else {
+            Role::Partner
+        };
+        self.database.open()?.add_user(&self.name, password, role)?;
+        println!(
+            "{{\"user\":\"{}\",\"role\":\"{}\"}}",
+            self.name,
+            role.as_str()
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `api-actix migrate`.
+#[derive(Debug, Args)]
+pub struct Migrate {
+    #[command(flatten)]
+    database: Database,
+}
+
+impl Migrate {
+    /// Opening the store runs the pending migrations.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        self.database.open()?;
+        println!("{{\"migrated\":true}}");
+        Ok(ExitCode::SUCCESS)
+    }
+}

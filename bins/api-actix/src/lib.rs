@@ -1,0 +1,3 @@
+//! `api-actix` as a library: the HTTP server, for the binary and for tests.
+
+pub mod server;

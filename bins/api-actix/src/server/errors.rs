@@ -1,0 +1,110 @@
+//! Every error the HTTP API returns, and its one JSON envelope:
+//! `{"message_code": <int>, "message_text": "…"}` (codes in docs/errors.md).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use store_diesel::error::StoreError;
+
+/// An API error: a status, a stable code and a message safe to show.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A parameter the API cannot use.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Credentials missing or wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// No such register, entry, record, item or route.
+    #[error("{0}")]
+    NotFound(String),
+    /// The method is not served on this path.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// No representation the client accepts.
+    #[error("{0}")]
+    NotAcceptable(String),
+    /// A state conflict (a mirror refuses local loads).
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is over the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// Anything else: the cause goes to the log, not to the client.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The stable code of the envelope: 1000 + the HTTP status.
+    pub fn code(&self) -> u32 {
+        code_of(self.status_code())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(%cause, "internal error");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::Unauthorized(_)) {
+            response.insert_header(("WWW-Authenticate", "Basic realm=\"registers\""));
+        }
+        response.json(envelope_body(self.status_code(), &self.to_string()))
+    }
+}
+
+/// `message_code` of a status.
+pub fn code_of(status: StatusCode) -> u32 {
+    1000 + u32::from(status.as_u16())
+}
+
+/// The envelope for any error status (also those actix writes itself).
+pub fn envelope_body(status: StatusCode, message: &str) -> serde_json::Value {
+    serde_json::json!({
+        "message_code": code_of(status),
+        "message_text": message,
+    })
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::RegisterNotFound(_) | StoreError::NotFound(_) => {
+                ApiError::NotFound(e.to_string())
+            }
+            StoreError::Mirror(_) | StoreError::Conflict(_) => ApiError::Conflict(e.to_string()),
+            StoreError::Register(inner) => match inner.kind() {
+                register_core::Error::EntryOutOfRange { .. }
+                | register_core::Error::SizeOutOfRange { .. }
+                | register_core::Error::InvalidRange { .. } => {
+                    ApiError::NotFound(inner.to_string())
+                }
+                _ => ApiError::BadRequest(inner.to_string()),
+            },
+            StoreError::NameMismatch { .. } | StoreError::Invalid(_) => {
+                ApiError::BadRequest(e.to_string())
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+}

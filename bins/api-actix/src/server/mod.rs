@@ -1,0 +1,246 @@
+//! The HTTP server: one route table, one error envelope, shared state.
+
+mod auth;
+pub mod errors;
+mod indexes;
+mod negotiate;
+mod registers;
+mod render;
+mod stream;
+
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::{Compress, Next};
+use actix_web::{body::MessageBody, guard, web, HttpRequest, HttpResponse, Route};
+use store_diesel::store::Store;
+
+use errors::ApiError;
+
+/// The most an RSF upload may weigh.
+pub const MAX_RSF_BYTES: usize = 512 * 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// The domain named in register summaries.
+    pub domain: String,
+}
+
+fn read<F, Args>(handler: F) -> Route
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::route()
+        .guard(guard::Any(guard::Get()).or(guard::Head()))
+        .to(handler)
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "no resource at {}",
+        request.path()
+    )))
+}
+
+/// A resource serving GET and HEAD, 405 for other methods.
+fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(read(handler))
+        .default_service(web::to(method_not_allowed))
+}
+
+/// The route table.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use registers as r;
+    let base = "/registers/{name}";
+    cfg.app_data(
+        web::PathConfig::default()
+            .error_handler(|e, _| ApiError::BadRequest(format!("bad path: {e}")).into()),
+    )
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| ApiError::BadRequest(format!("bad query: {e}")).into()),
+    )
+    .service(get("/registers{suffix:(\\.json)?}", r::list))
+    .service(get(
+        &format!("{base}/{{segment:register(\\.json|\\.csv)?}}"),
+        r::register,
+    ))
+    .service(get(
+        &format!("{base}/{{segment:entries(\\.json|\\.csv)?}}"),
+        r::entries,
+    ))
+    .service(get(&format!("{base}/entries/{{n}}"), r::entry))
+    .service(get(&format!("{base}/entry/{{n}}"), r::entry))
+    .service(get(
+        &format!("{base}/{{segment:records(\\.json|\\.csv)?}}"),
+        r::records,
+    ))
+    .service(get(
+        &format!("{base}/records/{{key}}/{{segment:entries(\\.json|\\.csv)?}}"),
+        r::record_entries,
+    ))
+    .service(get(
+        &format!("{base}/records/{{field}}/{{value}}"),
+        r::facet,
+    ))
+    .service(get(&format!("{base}/records/{{key}}"), r::record))
+    .service(get(&format!("{base}/record/{{key}}"), r::record))
+    .service(get(&format!("{base}/items/{{hash}}"), r::item))
+    .service(get(&format!("{base}/item/{{hash}}"), r::item))
+    .service(get(
+        &format!("{base}/proof/register/merkle:sha-256"),
+        r::register_proof,
+    ))
+    .service(get(
+        &format!("{base}/proof/entry/{{n}}/{{size}}/merkle:sha-256"),
+        r::entry_proof,
+    ))
+    .service(get(
+        &format!("{base}/proof/consistency/{{m}}/{{n}}/merkle:sha-256"),
+        r::consistency_proof,
+    ))
+    .service(get(
+        &format!("{base}/indexes/{{index}}/{{segment:entries(\\.json|\\.csv)?}}"),
+        indexes::entries,
+    ))
+    .service(get(
+        &format!("{base}/indexes/{{index}}/{{segment:records(\\.json|\\.csv)?}}"),
+        indexes::records,
+    ))
+    .service(get(
+        &format!("{base}/indexes/{{index}}/records/{{value}}"),
+        indexes::record,
+    ))
+    .service(get(
+        &format!("{base}/indexes/{{index}}/record/{{value}}"),
+        indexes::record,
+    ))
+    .service(get(&format!("{base}/download-rsf"), download_all))
+    .service(get(&format!("{base}/download-rsf/{{m}}"), download_from))
+    .service(get(
+        &format!("{base}/download-rsf/{{m}}/{{n}}"),
+        r::download,
+    ))
+    .service(
+        web::resource(format!("{base}/load-rsf"))
+            .route(web::post().to(r::load))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .default_service(web::to(not_found));
+}
+
+async fn download_all(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let name = path.into_inner();
+    registers::download(state, request, web::Path::from((name, None, None))).await
+}
+
+async fn download_from(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (name, m) = path.into_inner();
+    registers::download(state, request, web::Path::from((name, Some(m), None))).await
+}
+
+/// CORS for reads, the JSON envelope on every error response (including those actix writes
+/// itself, such as 413 for an oversized body), and a log line per request with status and
+/// latency.
+pub async fn observe(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let path = request.path().to_string();
+    let response = next.call(request).await?.map_into_boxed_body();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let status = response.status();
+    let mut response = if (status.is_client_error() || status.is_server_error()) && !is_json {
+        let message = match status.as_u16() {
+            404 => format!("no resource at {path}"),
+            405 => "method not allowed".to_string(),
+            413 => "the request body is larger than the limit".to_string(),
+            _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
+        };
+        if status.is_server_error() {
+            tracing::error!(%status, %path, "error response without a body");
+        }
+        let (request, _) = response.into_parts();
+        let replaced = HttpResponse::build(status).json(errors::envelope_body(status, &message));
+        ServiceResponse::new(request, replaced)
+    } else {
+        response
+    };
+    if method == Method::GET || method == Method::HEAD {
+        response.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            header::HeaderValue::from_static("*"),
+        );
+    }
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(response)
+}
+
+/// The application, ready for `HttpServer::new` or `actix_web::test::init_service`.
+pub fn app(
+    state: AppState,
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    app_with_body_limit(state, MAX_RSF_BYTES)
+}
+
+/// [`app`] with another limit on request bodies (RSF uploads).
+pub fn app_with_body_limit(
+    state: AppState,
+    max_body: usize,
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    actix_web::App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::PayloadConfig::new(max_body))
+        .wrap(Compress::default())
+        .wrap(actix_web::middleware::from_fn(observe))
+        .configure(configure)
+}

@@ -1,0 +1,33 @@
+//! Errors actix writes itself still arrive in the API's JSON envelope.
+
+use actix_web::test;
+use api_actix::server::{app_with_body_limit, AppState};
+use store_diesel::store::Store;
+
+#[actix_web::test]
+async fn oversized_bodies_get_413_in_the_envelope() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path().join("s.sqlite").to_str().expect("path")).expect("open");
+    let state = AppState {
+        store,
+        domain: "test.example".into(),
+    };
+    let service = test::init_service(app_with_body_limit(state, 1024)).await;
+    let request = test::TestRequest::post()
+        .uri("/registers/colour/load-rsf")
+        .insert_header(("authorization", "Basic YWRtaW46c2VjcmV0"))
+        .set_payload("add-item\t{}\n".repeat(200))
+        .to_request();
+    let response = test::call_service(&service, request).await;
+    let status = response.status().as_u16();
+    let body: serde_json::Value = test::read_body_json(response).await;
+    // The body extractor refuses the size before the handler looks at credentials.
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["message_code"], 1413, "{body}");
+    assert!(
+        body["message_text"]
+            .as_str()
+            .is_some_and(|t| t.contains("limit")),
+        "{body}"
+    );
+}

@@ -1,0 +1,590 @@
+//! docs/openapi.yaml against the server, both ways: every documented path and method is
+//! served (with the documented status, media type, headers and top-level JSON shape), and
+//! every pattern of the route table in `server::configure()` is documented.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::test::{self, TestRequest};
+use api_actix::server::{app, AppState};
+use base64::Engine as _;
+use register_core::Mode;
+use serde_json::Value as Json;
+use serde_yaml::Value as Yaml;
+use store_diesel::accounts::Role;
+use store_diesel::store::Store;
+
+const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The route table of `server::configure()`, normalised: `{segment:entries(\.json|\.csv)?}`
+/// is written `entries`, `{base}` is `/registers/{name}`, and the `/registers.json` suffix
+/// form is `/registers`. Keep in step with `configure()` (checked below against its source).
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/registers"),
+    ("get", "/registers/{name}/register"),
+    ("get", "/registers/{name}/entries"),
+    ("get", "/registers/{name}/entries/{n}"),
+    ("get", "/registers/{name}/entry/{n}"),
+    ("get", "/registers/{name}/records"),
+    ("get", "/registers/{name}/records/{key}/entries"),
+    ("get", "/registers/{name}/records/{field}/{value}"),
+    ("get", "/registers/{name}/records/{key}"),
+    ("get", "/registers/{name}/record/{key}"),
+    ("get", "/registers/{name}/items/{hash}"),
+    ("get", "/registers/{name}/item/{hash}"),
+    ("get", "/registers/{name}/proof/register/merkle:sha-256"),
+    (
+        "get",
+        "/registers/{name}/proof/entry/{n}/{size}/merkle:sha-256",
+    ),
+    (
+        "get",
+        "/registers/{name}/proof/consistency/{m}/{n}/merkle:sha-256",
+    ),
+    ("get", "/registers/{name}/indexes/{index}/entries"),
+    ("get", "/registers/{name}/indexes/{index}/records"),
+    ("get", "/registers/{name}/indexes/{index}/records/{value}"),
+    ("get", "/registers/{name}/indexes/{index}/record/{value}"),
+    ("get", "/registers/{name}/download-rsf"),
+    ("get", "/registers/{name}/download-rsf/{m}"),
+    ("get", "/registers/{name}/download-rsf/{m}/{n}"),
+    ("post", "/registers/{name}/load-rsf"),
+];
+
+/// Example path parameters over the `colour` register (3 entries: red, blue, red again) and
+/// its index `by-name` (field `name`).
+const EXAMPLES: &[(&str, &str)] = &[
+    ("name", "colour"),
+    ("index", "by-name"),
+    ("n", "2"),
+    ("size", "3"),
+    ("m", "1"),
+    ("key", "red"),
+    ("field", "name"),
+    ("value", "Blue"),
+    (
+        "hash",
+        "sha-256:0246f5efebe7130536ffdc1fff60eb147a2b4f7f00db0bce3e79af1d85ea27f7",
+    ),
+];
+
+const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];
+
+fn document() -> Yaml {
+    let path = format!("{MANIFEST}/../../docs/openapi.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// `(method, path)` of every operation in the document.
+fn operations(doc: &Yaml) -> BTreeSet<(String, String)> {
+    let paths = doc["paths"].as_mapping().expect("a paths map");
+    let mut out = BTreeSet::new();
+    for (path, item) in paths {
+        let path = path.as_str().expect("path keys are strings");
+        let item = item.as_mapping().expect("a path item");
+        for method in item.keys().filter_map(Yaml::as_str) {
+            if METHODS.contains(&method) {
+                out.insert((method.to_string(), path.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// Follows a `$ref` inside the document (`#/components/...`).
+fn resolve<'a>(doc: &'a Yaml, node: &'a Yaml) -> &'a Yaml {
+    match node.get("$ref").and_then(Yaml::as_str) {
+        Some(reference) => {
+            let pointer = reference.strip_prefix("#/").expect("a local $ref");
+            let target = pointer
+                .split('/')
+                .fold(doc, |node, part| node.get(part).unwrap_or(&Yaml::Null));
+            assert!(!target.is_null(), "dangling $ref {reference}");
+            resolve(doc, target)
+        }
+        None => node,
+    }
+}
+
+/// A JSON value against a schema: types, `required`, properties, `additionalProperties`,
+/// `items`, `enum`, `oneOf`, `allOf` and `nullable` (what the document uses).
+fn check(doc: &Yaml, schema: &Yaml, value: &Json, at: &str) -> Result<(), String> {
+    let schema = resolve(doc, schema);
+    if value.is_null() && schema["nullable"].as_bool() == Some(true) {
+        return Ok(());
+    }
+    if let Some(all) = schema["allOf"].as_sequence() {
+        for part in all {
+            check(doc, part, value, at)?;
+        }
+    }
+    if let Some(any) = schema["oneOf"].as_sequence() {
+        let matching = any
+            .iter()
+            .filter(|s| check(doc, s, value, at).is_ok())
+            .count();
+        if matching != 1 {
+            return Err(format!(
+                "{at}: {matching} of the oneOf schemas match {value}"
+            ));
+        }
+    }
+    let type_ok = match schema["type"].as_str() {
+        None => true,
+        Some("object") => value.is_object(),
+        Some("array") => value.is_array(),
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_u64() || value.is_i64(),
+        Some("boolean") => value.is_boolean(),
+        Some(other) => return Err(format!("{at}: schema type {other} not understood")),
+    };
+    if !type_ok {
+        return Err(format!("{at}: {value} is not of type {:?}", schema["type"]));
+    }
+    if let Some(allowed) = schema["enum"].as_sequence() {
+        let allowed: Vec<Json> = allowed
+            .iter()
+            .map(|v| serde_json::to_value(v).expect("a JSON-compatible enum"))
+            .collect();
+        if !allowed.contains(value) {
+            return Err(format!("{at}: {value} is not one of {allowed:?}"));
+        }
+    }
+    if let Some(object) = value.as_object() {
+        for key in schema["required"].as_sequence().into_iter().flatten() {
+            let key = key.as_str().expect("required names are strings");
+            if !object.contains_key(key) {
+                return Err(format!("{at}: required '{key}' missing from {value}"));
+            }
+        }
+        for (key, field) in object {
+            let at = format!("{at}.{key}");
+            if let Some(property) = schema["properties"].get(key) {
+                check(doc, property, field, &at)?;
+            } else if let Some(extra) = schema.get("additionalProperties") {
+                match extra {
+                    Yaml::Bool(false) => return Err(format!("{at}: not a documented property")),
+                    Yaml::Bool(true) => {}
+                    extra => check(doc, extra, field, &at)?,
+                }
+            }
+        }
+    }
+    if let (Some(array), Some(items)) = (value.as_array(), schema.get("items")) {
+        for (i, element) in array.iter().enumerate() {
+            check(doc, items, element, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The documented path with its `{parameters}` replaced by the examples.
+fn concrete(path: &str) -> String {
+    let examples: BTreeMap<&str, &str> = EXAMPLES.iter().copied().collect();
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let close = open + rest[open..].find('}').expect("a closed parameter");
+        let name = &rest[open + 1..close];
+        let value = examples
+            .get(name)
+            .unwrap_or_else(|| panic!("no example for {{{name}}} in {path}; add one to EXAMPLES"));
+        out.push_str(&rest[..open]);
+        out.push_str(value);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    headers: actix_web::http::header::HeaderMap,
+    body: actix_web::web::Bytes,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// True for the server's answer to a path outside the route table.
+    fn is_no_resource(&self) -> bool {
+        self.status == StatusCode::NOT_FOUND
+            && serde_json::from_slice::<Json>(&self.body)
+                .ok()
+                .and_then(|b| b["message_text"].as_str().map(str::to_owned))
+                .is_some_and(|t| t.starts_with("no resource at"))
+    }
+}
+
+async fn send<S, R, B>(app: &S, request: R) -> Reply
+where
+    S: Service<R, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
+    let response = match test::try_call_service(app, request).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => ServiceResponse::new(
+            TestRequest::default().to_http_request(),
+            error.error_response(),
+        ),
+    };
+    let status = response.status();
+    let headers = response.headers().clone();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body = test::read_body(response).await;
+    Reply {
+        status,
+        content_type,
+        headers,
+        body,
+    }
+}
+
+fn data(name: &str) -> Vec<u8> {
+    let path = format!("{MANIFEST}/../../crates/register-core/tests/data/{name}");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The index `by-name` over `colour`'s `name` field, declared after the data.
+const BY_NAME: &str = "add-item\t{\"field\":\"name\",\"index\":\"by-name\"}\n\
+    append-entry\tsystem\tindex:by-name\t2019-01-04T00:00:00Z\t\
+    sha-256:d1e2cbca35100fd776adfd585f1304ee457b6d3145fc41f888a19a7dabc8a841\n";
+
+/// A fresh SQLite store holding `colour` with the index `by-name`, and an admin account
+/// `admin` / `secret`.
+fn store(dir: &tempfile::TempDir) -> Store {
+    let path = dir.path().join("openapi.sqlite");
+    let store = Store::open(path.to_str().expect("UTF-8 temp path")).expect("open the store");
+    store
+        .load_rsf("colour", &data("colour.rsf")[..], Mode::Strict)
+        .expect("load colour.rsf");
+    store
+        .load_rsf("colour", BY_NAME.as_bytes(), Mode::Strict)
+        .expect("declare the index by-name");
+    store
+        .add_user("admin", "secret", Role::Admin)
+        .expect("add the admin");
+    store
+}
+
+/// Checks a reply against the operation's documented response for its status.
+fn conforms(doc: &Yaml, operation: &Yaml, reply: &Reply, context: &str) {
+    let status = reply.status.as_u16().to_string();
+    let response = operation["responses"]
+        .get(status.as_str())
+        .unwrap_or_else(|| {
+            panic!(
+                "{context}: status {status} is not documented: {}",
+                reply.text()
+            )
+        });
+    let response = resolve(doc, response);
+    for (name, _) in response["headers"].as_mapping().into_iter().flatten() {
+        let name = name.as_str().expect("header names are strings");
+        if name == "Link" {
+            continue; // only where a next or previous page exists
+        }
+        assert!(
+            reply.headers.contains_key(name),
+            "{context}: documented header {name} missing"
+        );
+    }
+    let Some(content) = response["content"].as_mapping() else {
+        return;
+    };
+    let (media, schema) = content
+        .iter()
+        .find(|(media, _)| media.as_str() == Some(reply.content_type.as_str()))
+        .unwrap_or_else(|| {
+            panic!(
+                "{context}: Content-Type '{}' is not documented for {status}",
+                reply.content_type
+            )
+        });
+    if media.as_str() == Some("application/json") {
+        let body: Json = serde_json::from_slice(&reply.body)
+            .unwrap_or_else(|e| panic!("{context}: not JSON ({e}): {}", reply.text()));
+        if let Err(problem) = check(doc, &schema["schema"], &body, "body") {
+            panic!("{context}: {problem}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn every_documented_operation_is_served_as_documented() {
+    let doc = document();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = store(&dir);
+    let service = test::init_service(app(AppState {
+        store,
+        domain: "test.example".into(),
+    }))
+    .await;
+
+    // The discriminator itself: a path outside the table is a "no resource" 404.
+    let unknown = send(
+        &service,
+        TestRequest::get()
+            .uri("/registers/colour/nothing")
+            .to_request(),
+    )
+    .await;
+    assert!(unknown.is_no_resource(), "{}", unknown.text());
+
+    let admin = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("admin:secret")
+    );
+    let ops = operations(&doc);
+    assert!(!ops.is_empty(), "no operations in the document");
+    for (method, path) in &ops {
+        let operation = &doc["paths"][path.as_str()][method.as_str()];
+        let uri = concrete(path);
+        let context = format!("{} {path} ({uri})", method.to_uppercase());
+        match method.as_str() {
+            "get" => {
+                let reply = send(&service, TestRequest::get().uri(&uri).to_request()).await;
+                assert!(!reply.is_no_resource(), "{context}: not routed");
+                assert_eq!(reply.status, StatusCode::OK, "{context}: {}", reply.text());
+                conforms(&doc, operation, &reply, &context);
+                // Any other method on a read path: 405, which must be documented too.
+                let other = send(&service, TestRequest::delete().uri(&uri).to_request()).await;
+                assert_eq!(other.status, StatusCode::METHOD_NOT_ALLOWED, "{context}");
+                conforms(&doc, operation, &other, &format!("{context} DELETE"));
+            }
+            "post" => {
+                // Without credentials: 401 (documented), not "no resource".
+                let denied = send(
+                    &service,
+                    TestRequest::post()
+                        .uri(&uri)
+                        .insert_header(("content-type", "application/uk-gov-rsf"))
+                        .set_payload(data("colour.rsf"))
+                        .to_request(),
+                )
+                .await;
+                assert!(!denied.is_no_resource(), "{context}: not routed");
+                assert_eq!(denied.status, StatusCode::UNAUTHORIZED, "{context}");
+                conforms(&doc, operation, &denied, &format!("{context} anonymous"));
+
+                // As admin: the empty ranged dump 3..3 loads into the 3-entry register.
+                let dump = send(
+                    &service,
+                    TestRequest::get()
+                        .uri(&concrete("/registers/{name}/download-rsf/3/3"))
+                        .to_request(),
+                )
+                .await;
+                assert_eq!(dump.status, StatusCode::OK, "{}", dump.text());
+                let loaded = send(
+                    &service,
+                    TestRequest::post()
+                        .uri(&uri)
+                        .insert_header(("content-type", "application/uk-gov-rsf"))
+                        .insert_header(("authorization", admin.as_str()))
+                        .set_payload(dump.body.clone())
+                        .to_request(),
+                )
+                .await;
+                assert_eq!(
+                    loaded.status,
+                    StatusCode::OK,
+                    "{context}: {}",
+                    loaded.text()
+                );
+                conforms(&doc, operation, &loaded, &format!("{context} admin"));
+
+                // A refused RSF: the special 400 body.
+                let refused = send(
+                    &service,
+                    TestRequest::post()
+                        .uri(&uri)
+                        .insert_header(("authorization", admin.as_str()))
+                        .set_payload("add-item\t{\"colour\":\"green\",\"name\":\"Green\"}\n")
+                        .to_request(),
+                )
+                .await;
+                assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{context}");
+                conforms(&doc, operation, &refused, &format!("{context} refused"));
+                assert!(refused.text().contains("Failed to load RSF"));
+
+                let other = send(&service, TestRequest::get().uri(&uri).to_request()).await;
+                assert_eq!(other.status, StatusCode::METHOD_NOT_ALLOWED, "{context}");
+                conforms(&doc, operation, &other, &format!("{context} GET"));
+            }
+            other => panic!("{context}: method {other} is not served by the route table"),
+        }
+    }
+}
+
+#[actix_web::test]
+async fn documented_error_responses_are_the_envelope() {
+    let doc = document();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let service = test::init_service(app(AppState {
+        store: store(&dir),
+        domain: "test.example".into(),
+    }))
+    .await;
+    let cases = [
+        (
+            "/registers/{name}/entries",
+            "/registers/colour/entries?limit=0",
+            None,
+            400,
+        ),
+        (
+            "/registers/{name}/entries",
+            "/registers/colour/entries?limit=5001",
+            None,
+            400,
+        ),
+        (
+            "/registers/{name}/records",
+            "/registers/colour/records?page-size=0",
+            None,
+            400,
+        ),
+        (
+            "/registers/{name}/records/{key}",
+            "/registers/colour/records/green",
+            None,
+            404,
+        ),
+        (
+            "/registers/{name}/register",
+            "/registers/nothing/register",
+            None,
+            404,
+        ),
+        (
+            "/registers/{name}/register",
+            "/registers/colour/register.csv",
+            None,
+            406,
+        ),
+        (
+            "/registers/{name}/entries",
+            "/registers/colour/entries",
+            Some("application/xml"),
+            406,
+        ),
+        (
+            "/registers/{name}/items/{hash}",
+            "/registers/colour/items/nothex",
+            None,
+            400,
+        ),
+        (
+            "/registers/{name}/proof/entry/{n}/{size}/merkle:sha-256",
+            "/registers/colour/proof/entry/4/3/merkle:sha-256",
+            None,
+            404,
+        ),
+        (
+            "/registers/{name}/download-rsf/{m}/{n}",
+            "/registers/colour/download-rsf/2/9",
+            None,
+            404,
+        ),
+    ];
+    for (path, uri, accept, status) in cases {
+        let mut request = TestRequest::get().uri(uri);
+        if let Some(accept) = accept {
+            request = request.insert_header(("accept", accept));
+        }
+        let reply = send(&service, request.to_request()).await;
+        assert_eq!(reply.status.as_u16(), status, "{uri}: {}", reply.text());
+        conforms(&doc, &doc["paths"][path]["get"], &reply, uri);
+        let body: Json = serde_json::from_slice(&reply.body).expect("JSON");
+        assert_eq!(body["message_code"], Json::from(1000 + status), "{uri}");
+    }
+}
+
+/// The route patterns written in `server::configure()`, normalised like [`ROUTES`].
+fn configured_patterns() -> BTreeSet<String> {
+    let path = format!("{MANIFEST}/src/server/mod.rs");
+    let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let start = source
+        .find("pub fn configure")
+        .expect("configure() in mod.rs");
+    let body = &source[start..];
+    let body = &body[..body.find("\n}\n").expect("the end of configure()")];
+    let mut out = BTreeSet::new();
+    let mut rest = body;
+    loop {
+        let next = ["\"/registers", "\"{base}"]
+            .iter()
+            .filter_map(|start| rest.find(start))
+            .min();
+        let Some(open) = next else { break };
+        let literal = &rest[open + 1..];
+        let close = literal.find('"').expect("a closed string literal");
+        // `let base = "/registers/{name}";` defines the prefix; it is not a route.
+        if !rest[..open].trim_end().ends_with("base =") {
+            out.insert(normalise(&literal[..close]));
+        }
+        rest = &literal[close + 1..];
+    }
+    out
+}
+
+/// `{base}/{{segment:entries(\\.json|\\.csv)?}}` → `/registers/{name}/entries`.
+fn normalise(pattern: &str) -> String {
+    let pattern = pattern
+        .replace("{base}", "/registers/{name}")
+        .replace("{{", "{")
+        .replace("}}", "}");
+    let mut out = String::new();
+    let mut rest = pattern.as_str();
+    while let Some(open) = rest.find('{') {
+        let close = open + rest[open..].find('}').expect("a closed segment");
+        out.push_str(&rest[..open]);
+        let segment = &rest[open + 1..close];
+        match segment.split_once(':') {
+            // A regex segment: keep its literal head (`entries`, or nothing for a suffix).
+            Some((_, regex)) => out.push_str(&regex[..regex.find('(').unwrap_or(regex.len())]),
+            None => out.push_str(&rest[open..=close]),
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn every_route_of_the_table_is_documented_and_nothing_else() {
+    let documented = operations(&document());
+    let routes: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    let undocumented: Vec<_> = routes.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from docs/openapi.yaml: {undocumented:?}"
+    );
+    let unrouted: Vec<_> = documented.difference(&routes).collect();
+    assert!(
+        unrouted.is_empty(),
+        "documented but not in the route table: {unrouted:?}"
+    );
+
+    // ROUTES is a copy of configure(); fail when the two drift apart.
+    let copied: BTreeSet<String> = ROUTES.iter().map(|(_, p)| p.to_string()).collect();
+    assert_eq!(
+        configured_patterns(),
+        copied,
+        "ROUTES no longer matches server::configure(); update it and docs/openapi.yaml"
+    );
+}

@@ -1,0 +1,216 @@
+//! The operator CLI's contract: outputs, exit codes, and what they leave in the database.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_api-actix"))
+}
+
+fn data(name: &str) -> String {
+    format!(
+        "{}/../../crates/register-core/tests/data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Runs the binary; returns (exit code, stdout, stderr).
+fn run(args: &[&str], db: &Path, stdin: &str) -> (i32, String, String) {
+    let mut child = bin()
+        .args(args)
+        .arg("--database-url")
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn api-actix");
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes()).expect("stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn load_root_export_round_trip() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("cli.sqlite");
+    let (code, out, err) = run(&["load", "country", &data("country-data.rsf")], &db, "");
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON line");
+    assert_eq!(report["total-entries"], 208);
+    assert_eq!(report["created"], true);
+
+    let (code, out, _) = run(&["root", "country"], &db, "");
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        r#"{"total-entries":208,"root-hash":"sha-256:8d92e1e0af1d43c41e498e6baed0d0b3ea2770d1bf9d2afc04e9c4dad7795729"}"#
+    );
+
+    let (code, dump, _) = run(&["export", "country"], &db, "");
+    assert_eq!(code, 0);
+    let verified =
+        register_core::verify(dump.as_bytes(), register_core::Mode::Strict).expect("verify");
+    assert_eq!(verified.summary.user_entries, 208);
+    let (code, ranged, _) = run(
+        &["export", "country", "--from", "200", "--to", "208"],
+        &db,
+        "",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        ranged
+            .lines()
+            .filter(|l| l.starts_with("append-entry"))
+            .count(),
+        8
+    );
+}
+
+#[test]
+fn a_bad_file_reports_its_line_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("cli.sqlite");
+    assert_eq!(run(&["load", "colour", &data("colour.rsf")], &db, "").0, 0);
+    let bad = dir.path().join("bad.rsf");
+    std::fs::write(
+        &bad,
+        "add-item\t{\"colour\":\"green\",\"name\":\"Green\"}\n",
+    )
+    .expect("write");
+    let (code, out, err) = run(&["load", "colour", bad.to_str().expect("path")], &db, "");
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(
+        err.starts_with("line 1: Orphan add item: sha-256:"),
+        "{err}"
+    );
+    let (_, root, _) = run(&["root", "colour"], &db, "");
+    assert!(root.contains("\"total-entries\":3"), "{root}");
+    // Relaxed mode is an explicit option.
+    let (code, _, err) = run(
+        &["load", "country", &data("country-with-asserts.rsf")],
+        &db,
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(err.starts_with("line 239: "), "{err}");
+    let (code, _, err) = run(
+        &[
+            "load",
+            "country",
+            &data("country-with-asserts.rsf"),
+            "--relaxed",
+        ],
+        &db,
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn users_and_migrations() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("cli.sqlite");
+    assert_eq!(run(&["migrate"], &db, "").0, 0);
+    let (code, out, err) = run(
+        &["user", "add", "alice", "--admin", "--password-stdin"],
+        &db,
+        "s3cret\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), r#"{"user":"alice","role":"admin"}"#);
+    let (code, _, err) = run(
+        &["user", "add", "alice", "--password-stdin"],
+        &db,
+        "other\n",
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("alice"), "{err}");
+    let store = store_diesel::store::Store::open(db.to_str().expect("path")).expect("open");
+    assert!(store
+        .verify_password("alice", "s3cret")
+        .expect("verify")
+        .is_some());
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn serve_creates_the_default_database_with_the_demo_register() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut server = bin()
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--workers",
+            "1",
+        ])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn server");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut answer = None;
+    while Instant::now() < deadline {
+        if let Some(response) = http_get(port, "/registers/country/records/GB.json") {
+            answer = Some(response);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let response = answer.expect("the server answered");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"United Kingdom\""), "{response}");
+    assert!(dir.path().join("data/registers.sqlite").exists());
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["load", "--help"],
+        vec!["export", "--help"],
+        vec!["root", "--help"],
+        vec!["user", "add", "--help"],
+        vec!["migrate", "--help"],
+        vec!["plan", "validate", "--help"],
+    ] {
+        let status = bin()
+            .args(&args)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run");
+        assert!(status.success(), "{args:?}");
+    }
+}

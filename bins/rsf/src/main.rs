@@ -1,0 +1,207 @@
+//! `rsf`: a small database-free tool for Register Serialisation Format files.
+//!
+//! Its output formats are a contract other tools depend on (see `rsf --help`).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use register_core::{canonicalise, Digest, Error, Item, LogKind, Mode, Register};
+
+mod generate;
+
+/// Verify, hash, prove, emit and generate RSF registers, without a database.
+#[derive(Debug, Parser)]
+#[command(name = "rsf", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Load a file (or `-` for stdin) into an empty register, checking every rule and assert.
+    ///
+    /// Prints one JSON line with counts and roots and exits 0; on error prints
+    /// `line N: message` to stderr and exits 1.
+    Verify {
+        /// Skip rules 3 and 5 and accept entries before metadata (real production files).
+        #[arg(long)]
+        relaxed: bool,
+        /// The RSF file, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Print the item hash of an item given as JSON (canonicalised first).
+    HashItem {
+        /// The item's JSON.
+        json: String,
+    },
+    /// Print the canonical form of an item given as JSON.
+    Canonical {
+        /// The item's JSON.
+        json: String,
+    },
+    /// Print a Merkle proof as the register API's JSON body.
+    Proof {
+        #[command(subcommand)]
+        proof: ProofCommand,
+    },
+    /// Print a full dump, or the ranged dump of user entries FROM+1..=TO.
+    Emit {
+        /// The RSF file, or `-` for standard input.
+        file: PathBuf,
+        /// Size the receiver already holds (0 includes metadata).
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Size after the dump (default: all entries).
+        #[arg(long)]
+        to: Option<u64>,
+        /// Load the file in relaxed mode.
+        #[arg(long)]
+        relaxed: bool,
+    },
+    /// Write a valid strict-mode register to stdout, for benchmarks and tests.
+    Generate(generate::Options),
+}
+
+#[derive(Debug, Subcommand)]
+enum ProofCommand {
+    /// Audit path of entry N in the tree of SIZE entries.
+    Entry {
+        /// The RSF file, or `-` for standard input.
+        file: PathBuf,
+        /// Entry number (1-based).
+        n: u64,
+        /// Tree size.
+        size: u64,
+        /// Load the file in relaxed mode.
+        #[arg(long)]
+        relaxed: bool,
+    },
+    /// Consistency proof from size M to size N.
+    Consistency {
+        /// The RSF file, or `-` for standard input.
+        file: PathBuf,
+        /// Older size.
+        m: u64,
+        /// Newer size.
+        n: u64,
+        /// Load the file in relaxed mode.
+        #[arg(long)]
+        relaxed: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // RSF errors already read `line N: message`; keep that line bare for scripts.
+            match err.downcast_ref::<Error>() {
+                Some(e) => eprintln!("{e}"),
+                None => eprintln!("error: {err:#}"),
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    match command {
+        Command::Verify { relaxed, file } => {
+            let verified = register_core::verify(open(&file)?, mode(relaxed))?;
+            let summary = verified.summary;
+            writeln!(
+                out,
+                "{{\"items\":{},\"user-entries\":{},\"system-entries\":{},\"asserts\":{},\"root-hash\":\"{}\",\"system-root-hash\":\"{}\"}}",
+                summary.new_items,
+                summary.user_entries,
+                summary.system_entries,
+                summary.asserts,
+                verified.root,
+                verified.system_root,
+            )?;
+        }
+        Command::HashItem { json } => {
+            let item = Item::parse(&json)?;
+            writeln!(out, "{}", item.hash())?;
+        }
+        Command::Canonical { json } => writeln!(out, "{}", canonicalise(&json)?)?,
+        Command::Proof { proof } => match proof {
+            ProofCommand::Entry {
+                file,
+                n,
+                size,
+                relaxed,
+            } => {
+                let register = load(&file, relaxed)?;
+                let path = register.inclusion_proof(n, size)?;
+                writeln!(
+                    out,
+                    "{{\"proof-identifier\":\"merkle:sha-256\",\"entry-number\":\"{n}\",\"merkle-audit-path\":{}}}",
+                    hash_list(&path)
+                )?;
+            }
+            ProofCommand::Consistency {
+                file,
+                m,
+                n,
+                relaxed,
+            } => {
+                let register = load(&file, relaxed)?;
+                let nodes = register.consistency_proof(m, n)?;
+                writeln!(
+                    out,
+                    "{{\"proof-identifier\":\"merkle:sha-256\",\"merkle-consistency-nodes\":{}}}",
+                    hash_list(&nodes)
+                )?;
+            }
+        },
+        Command::Emit {
+            file,
+            from,
+            to,
+            relaxed,
+        } => {
+            let register = load(&file, relaxed)?;
+            let to = to.unwrap_or(register.size(LogKind::User));
+            register.write_rsf_range(&mut out, from, to)?;
+        }
+        Command::Generate(options) => generate::write(&options, &mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn mode(relaxed: bool) -> Mode {
+    if relaxed {
+        Mode::Relaxed
+    } else {
+        Mode::Strict
+    }
+}
+
+fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead + Send>> {
+    if path == Path::new("-") {
+        return Ok(Box::new(BufReader::with_capacity(1 << 20, io::stdin())));
+    }
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+}
+
+fn load(path: &Path, relaxed: bool) -> anyhow::Result<Register> {
+    let mut register = Register::new();
+    register.load(open(path)?, mode(relaxed))?;
+    Ok(register)
+}
+
+fn hash_list(hashes: &[Digest]) -> String {
+    let quoted: Vec<String> = hashes.iter().map(|h| format!("\"{h}\"")).collect();
+    format!("[{}]", quoted.join(","))
+}

@@ -1,0 +1,227 @@
+//! The crate's one error type.
+
+use crate::hash::{Digest, ItemHash};
+
+/// Errors from a backing store that the loader validates against (see [`crate::RegisterState`]).
+pub type StateError = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong in register-core.
+///
+/// RSF errors are wrapped in [`Error::Line`], which prefixes the 1-based line number:
+/// `line 16: Orphan add item: sha-256:…`. Message wording follows the reference implementation
+/// (ORJ) for the common RSF cases.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    // Items.
+    /// The text is not JSON.
+    #[error("Invalid JSON")]
+    InvalidJson,
+    /// Valid JSON, but not byte-identical to its canonical form.
+    #[error("Non canonical JSON")]
+    NonCanonicalJson,
+    /// Valid JSON that is not an object.
+    #[error("item must be a JSON object")]
+    NotAnObject,
+    /// A field name outside `[a-z][a-z0-9-]*`.
+    #[error("field name '{0}' must match [a-z][a-z0-9-]*")]
+    InvalidFieldName(String),
+    /// A value that is neither a string nor a list of strings.
+    #[error("field '{0}' must be a string or a list of strings")]
+    InvalidFieldValue(String),
+    /// The same field twice in one object.
+    #[error("field '{0}' appears more than once")]
+    DuplicateField(String),
+
+    // RSF lines.
+    /// The line is not UTF-8.
+    #[error("line is not valid UTF-8")]
+    InvalidUtf8,
+    /// An empty line (RSF has none).
+    #[error("Empty line")]
+    EmptyLine,
+    /// A line longer than the parser's bound.
+    #[error("line is longer than {0} bytes")]
+    LineTooLong(usize),
+    /// An unknown command.
+    #[error("Command '{0}' is not recognised")]
+    UnknownCommand(String),
+    /// A command with the wrong number of tab-separated arguments.
+    #[error("{command} must have {expected} argument{}", if *.expected == 1 { "" } else { "s" })]
+    ArgumentCount {
+        /// The command.
+        command: &'static str,
+        /// How many it takes.
+        expected: usize,
+    },
+    /// An entry type other than `user` or `system`.
+    #[error("Type must be 'user' or 'system', not '{0}'")]
+    InvalidEntryType(String),
+    /// A timestamp not of the form `YYYY-MM-DDThh:mm:ssZ`.
+    #[error("Date is not in the correct format: '{0}'")]
+    InvalidTimestamp(String),
+    /// A hash not of the form `sha-256:<64 lowercase hex>`.
+    #[error("'{0}' was not hashed using sha-256")]
+    InvalidHash(String),
+    /// A user key outside RFC 0008, or an empty system key.
+    #[error("key '{0}' is not valid: {1}")]
+    InvalidKey(String, &'static str),
+    /// An entry naming an item that was never added.
+    #[error("Orphan append entry: {0}")]
+    OrphanAppendEntry(ItemHash),
+    /// An item no entry of the same file refers to.
+    #[error("Orphan add item: {0}")]
+    OrphanAddItem(ItemHash),
+    /// An `assert-root-hash` that does not hold.
+    #[error("Root hashes don't match. Expected: {expected} actual: {actual}")]
+    RootHashMismatch {
+        /// The hash the file asserts.
+        expected: Digest,
+        /// The register's root at that point.
+        actual: Digest,
+    },
+    /// Reading the input failed.
+    #[error("cannot read input: {0}")]
+    Io(String),
+    /// Wraps another error with the 1-based RSF line it comes from.
+    #[error("line {line}: {source}")]
+    Line {
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong on that line.
+        source: Box<Error>,
+    },
+
+    // Validation (registers.md §3).
+    /// Strict mode needs the `name` system record before user entries.
+    #[error("register has no 'name' system entry")]
+    MissingName,
+    /// Rule 1: the register definition is missing.
+    #[error("register definition 'register:{0}' is missing")]
+    MissingRegisterDefinition(String),
+    /// Rule 1: a field of the register has no definition.
+    #[error("field definition 'field:{0}' is missing")]
+    MissingFieldDefinition(String),
+    /// Rule 2: a field the register does not have.
+    #[error("field '{0}' is not a field of the register")]
+    UnknownField(String),
+    /// Rule 3: the primary field is absent or blank.
+    #[error("primary field '{0}' is missing or blank")]
+    MissingPrimaryField(String),
+    /// Rule 3: the primary field differs from the entry key.
+    #[error("primary field '{field}' value '{value}' does not equal the entry key '{key}'")]
+    PrimaryFieldMismatch {
+        /// The primary field.
+        field: String,
+        /// Its value.
+        value: String,
+        /// The entry key.
+        key: String,
+    },
+    /// Rule 4: cardinality `1` needs a string, `n` a list.
+    #[error("field '{field}' has cardinality {cardinality} and needs {}", if *.cardinality == '1' { "a string" } else { "a list of strings" })]
+    WrongCardinality {
+        /// The field.
+        field: String,
+        /// `'1'` or `'n'`.
+        cardinality: char,
+    },
+    /// Rule 4: a value that fails its datatype.
+    #[error("field '{field}' value '{value}' is not a{} {datatype}", if starts_with_vowel(.datatype) { "n" } else { "" })]
+    InvalidValue {
+        /// The field.
+        field: String,
+        /// The value (shortened when long).
+        value: String,
+        /// The datatype name.
+        datatype: &'static str,
+    },
+    /// Rule 5: the entry repeats the current record.
+    #[error("entry for key '{0}' is identical to previous entry")]
+    IdenticalEntry(String),
+    /// A system item that cannot describe the register.
+    #[error("system entry '{key}' is not valid metadata: {reason}")]
+    InvalidMetadata {
+        /// The system key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    // Proofs and ranges.
+    /// An entry number outside 1..=size.
+    #[error("entry {entry} is outside a tree of size {size}")]
+    EntryOutOfRange {
+        /// Requested entry number.
+        entry: u64,
+        /// Tree size.
+        size: u64,
+    },
+    /// A tree size larger than the log.
+    #[error("size {size} is larger than the register's {current} entries")]
+    SizeOutOfRange {
+        /// Requested size.
+        size: u64,
+        /// Current size.
+        current: u64,
+    },
+    /// A range whose start exceeds its end.
+    #[error("range {from}..{to} is empty or reversed")]
+    InvalidRange {
+        /// Start.
+        from: u64,
+        /// End.
+        to: u64,
+    },
+    /// A Merkle node the store should hold is missing.
+    #[error("Merkle node at level {level}, index {index} is missing from the store")]
+    MissingNode {
+        /// Level (0 = leaves).
+        level: u32,
+        /// Index within the level.
+        index: u64,
+    },
+    /// The backing store failed.
+    #[error("store error: {0}")]
+    State(StateError),
+}
+
+fn starts_with_vowel(word: &str) -> bool {
+    matches!(
+        word.as_bytes().first(),
+        Some(b'a' | b'e' | b'i' | b'o' | b'u')
+    )
+}
+
+impl Error {
+    /// Attaches a 1-based line number.
+    pub fn at_line(self, line: u64) -> Error {
+        Error::Line {
+            line,
+            source: Box::new(self),
+        }
+    }
+
+    /// The line number, if this error came from an RSF line.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            Error::Line { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+
+    /// The error without its line wrapper.
+    pub fn kind(&self) -> &Error {
+        match self {
+            Error::Line { source, .. } => source.kind(),
+            other => other,
+        }
+    }
+}
+
+// Errors compare by message: enough for tests, and the boxed store error has no `PartialEq`.
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        self.to_string() == other.to_string()
+    }
+}

@@ -1,0 +1,279 @@
+//! Accounts: operators (admins) and partners, with argon2id password hashes.
+//!
+//! The hash never leaves this module: [`User`] carries the name, role and creation time only.
+//! [`Store::verify_password`] answers the same way, and takes about as long, for an unknown
+//! user as for a wrong password, so a login cannot tell which it was (plans.md §4).
+
+use std::fmt;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{self, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::conn::AnyConnection;
+use crate::error::StoreError;
+use crate::plans::from_unix;
+use crate::schema::{plans, users};
+use crate::store::Store;
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// An operator of this server: lists plans, manages accounts.
+    Admin,
+    /// A partner: invokes and reviews its own plans, synchronises approved ones.
+    Partner,
+}
+
+impl Role {
+    /// The role as the store (and the token claims) spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Partner => "partner",
+        }
+    }
+
+    /// The inverse of [`Role::as_str`].
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Admin, Role::Partner]
+            .into_iter()
+            .find(|role| role.as_str() == s)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An account, without its password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The login name.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// When the account was created (whole seconds).
+    pub created_at: DateTime<Utc>,
+}
+
+/// Longest accepted user name, in characters.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// A hash of a password nobody knows, with the same parameters as [`Argon2::default`] (the
+/// ones `add_user` uses): verifying against it costs what verifying a real account costs.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$L2zVdWLiyrpgUq/9Kst3VQ$mEVXJuwLzVvD7i2l2osWsfK9kApKfqoungDkM/BdHmI";
+
+/// A `users` row. Deliberately not `Debug`: it holds the hash.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    name: String,
+    password_hash: String,
+    role: String,
+    created_at: i64,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User, StoreError> {
+        let role = Role::parse(&self.role).ok_or_else(|| {
+            StoreError::Corrupt(format!("user '{}' has role '{}'", self.name, self.role))
+        })?;
+        Ok(User {
+            created_at: from_unix(self.created_at)?,
+            name: self.name,
+            role,
+        })
+    }
+}
+
+fn check_name(name: &str) -> Result<(), StoreError> {
+    if name.trim().is_empty() {
+        return Err(StoreError::Invalid("a user name must not be empty".into()));
+    }
+    if name.trim() != name {
+        return Err(StoreError::Invalid(
+            "a user name must not start or end with white space".into(),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(
+            "a user name must not contain control characters".into(),
+        ));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "a user name must not be longer than {MAX_NAME_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// An argon2id hash (PHC string) of `password` with a fresh random salt.
+fn hash_password(password: &str) -> Result<String, StoreError> {
+    if password.is_empty() {
+        return Err(StoreError::Invalid("a password must not be empty".into()));
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| StoreError::Invalid(format!("the password cannot be hashed: {e}")))
+}
+
+/// Whether `password` matches the PHC string `hash`.
+fn matches(password: &str, hash: &str) -> Result<bool, StoreError> {
+    let parsed = PasswordHash::new(hash)
+        .map_err(|e| StoreError::Corrupt(format!("a password hash that does not parse: {e}")))?;
+    match Argon2::default().verify_password(password.as_bytes(), &parsed) {
+        Ok(()) => Ok(true),
+        Err(password_hash::Error::Password) => Ok(false),
+        Err(e) => Err(StoreError::Corrupt(format!(
+            "a password hash that cannot be checked: {e}"
+        ))),
+    }
+}
+
+fn find_user(conn: &mut AnyConnection, name: &str) -> Result<Option<UserRow>, StoreError> {
+    Ok(users::table
+        .find(name)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+impl Store {
+    /// Creates an account. The password is stored as an argon2id hash with a random salt.
+    /// `Invalid` for an empty (or badly formed) name or an empty password, `Conflict` when
+    /// the name is taken.
+    pub fn add_user(&self, name: &str, password: &str, role: Role) -> Result<(), StoreError> {
+        check_name(name)?;
+        // Hash before taking a connection: it is the slow part.
+        let password_hash = hash_password(password)?;
+        let mut conn = self.conn()?;
+        let row = UserRow {
+            name: name.to_string(),
+            password_hash,
+            role: role.as_str().to_string(),
+            created_at: crate::store::now(),
+        };
+        match diesel::insert_into(users::table)
+            .values(&row)
+            .execute(&mut *conn)
+        {
+            Ok(_) => Ok(()),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Err(
+                StoreError::Conflict(format!("a user named '{name}' exists already")),
+            ),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The account `name` if `password` is its password; `None` for a wrong password and for
+    /// an unknown user alike. An unknown user still costs one argon2 verification (against a
+    /// fixed dummy hash), so the time taken does not tell the two apart.
+    pub fn verify_password(&self, name: &str, password: &str) -> Result<Option<User>, StoreError> {
+        let row = {
+            let mut conn = self.conn()?;
+            find_user(&mut conn, name)?
+        };
+        match row {
+            Some(row) => {
+                if matches(password, &row.password_hash)? {
+                    row.into_user().map(Some)
+                } else {
+                    Ok(None)
+                }
+            }
+            None => {
+                // Same work as for a real account; the answer is no whatever it says.
+                matches(password, DUMMY_HASH)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The account `name`, if any.
+    pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        let mut conn = self.conn()?;
+        find_user(&mut conn, name)?
+            .map(UserRow::into_user)
+            .transpose()
+    }
+
+    /// Every account, by name.
+    pub fn users(&self) -> Result<Vec<User>, StoreError> {
+        let mut conn = self.conn()?;
+        let rows: Vec<UserRow> = users::table
+            .order(users::name.asc())
+            .select(UserRow::as_select())
+            .load(&mut *conn)?;
+        rows.into_iter().map(UserRow::into_user).collect()
+    }
+
+    /// Replaces the password of `name` (a fresh salt too). `NotFound` for an unknown user.
+    pub fn set_password(&self, name: &str, password: &str) -> Result<(), StoreError> {
+        let password_hash = hash_password(password)?;
+        let mut conn = self.conn()?;
+        let changed = diesel::update(users::table.find(name))
+            .set(users::password_hash.eq(password_hash))
+            .execute(&mut *conn)?;
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!("user '{name}'")));
+        }
+        Ok(())
+    }
+
+    /// Deletes the account `name`. `NotFound` for an unknown user; `Conflict` while it owns
+    /// plans (plans are the record of an agreement and outlive nothing silently).
+    pub fn remove_user(&self, name: &str) -> Result<(), StoreError> {
+        let mut pooled = self.conn()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        conn.transaction::<_, StoreError, _>(|conn| {
+            let owned: i64 = plans::table
+                .filter(plans::owner.eq(name))
+                .count()
+                .get_result(conn)?;
+            if owned > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "user '{name}' owns {owned} plan(s) and cannot be removed"
+                )));
+            }
+            match diesel::delete(users::table.find(name)).execute(conn) {
+                Ok(0) => Err(StoreError::NotFound(format!("user '{name}'"))),
+                Ok(_) => Ok(()),
+                Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Err(
+                    StoreError::Conflict(format!("user '{name}' owns plans and cannot be removed")),
+                ),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_has_the_default_parameters() {
+        let dummy = PasswordHash::new(DUMMY_HASH).expect("dummy hash parses");
+        let real = hash_password("secret").expect("hash");
+        let real = PasswordHash::new(&real).expect("real hash parses");
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(
+            dummy.hash.map(|h| h.len()),
+            real.hash.map(|h| h.len()),
+            "same output length"
+        );
+        assert!(!matches("secret", DUMMY_HASH).expect("verify against the dummy"));
+    }
+}

@@ -1,0 +1,153 @@
+//! Connections: one type for both backends, a pool, per-connection SQLite settings, migrations.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::StoreError;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// A connection to either backend. PostgreSQL first: SQLite accepts any string as a path.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL.
+    Postgresql(PgConnection),
+    /// SQLite (the embedded default).
+    Sqlite(SqliteConnection),
+}
+
+impl std::fmt::Debug for AnyConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AnyConnection::Postgresql(_) => "AnyConnection::Postgresql",
+            AnyConnection::Sqlite(_) => "AnyConnection::Sqlite",
+        })
+    }
+}
+
+/// Which backend a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://…` or `postgresql://…`.
+    Postgres,
+    /// Anything else: a file path, optionally prefixed `sqlite://`.
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend a database URL names.
+    pub fn of(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// Opens connections of the backend the URL names (not by trial, as the derive would).
+#[derive(Debug)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+impl Manager {
+    fn connect(&self) -> diesel::ConnectionResult<AnyConnection> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url).map(AnyConnection::Postgresql),
+            Backend::Sqlite => {
+                let path = self.url.strip_prefix("sqlite://").unwrap_or(&self.url);
+                SqliteConnection::establish(path).map(AnyConnection::Sqlite)
+            }
+        }
+    }
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        Manager::connect(self).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+/// Settings every SQLite connection needs: WAL (readers never block the writer), foreign keys,
+/// a busy timeout so concurrent writers wait instead of failing, and a page cache large enough
+/// (32 MiB instead of 2) that bulk loads into million-row indexes do not thrash.
+#[derive(Debug, Clone, Copy)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
+                 PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// A pooled connection.
+pub type Conn = PooledConnection<Manager>;
+
+/// Builds the pool and runs pending migrations.
+pub(crate) fn pool(url: &str, size: u32) -> Result<(Pool<Manager>, Backend), StoreError> {
+    let backend = Backend::of(url);
+    let manager = Manager {
+        url: url.to_string(),
+        backend,
+    };
+    let pool = Pool::builder()
+        .max_size(size)
+        // Open connections as they are needed: opening all at once makes SQLite's first
+        // `journal_mode = WAL` race with the migrations.
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(30))
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build(manager)?;
+    let mut conn = pool.get()?;
+    migrate(&mut conn)?;
+    Ok((pool, backend))
+}
+
+/// Runs the migrations this build embeds that the database has not seen; returns how many.
+pub(crate) fn migrate(conn: &mut AnyConnection) -> Result<usize, StoreError> {
+    let applied = match conn {
+        AnyConnection::Postgresql(c) => {
+            // Several instances may start on a new database at once: one migrates, the
+            // others wait and then find nothing pending.
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+            applied
+        }
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(applied)
+}
+
+/// The advisory lock key that serialises migrations on PostgreSQL ("registers" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7265_6769_7374_6572;

@@ -1,0 +1,49 @@
+//! The store's error type.
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The RSF (or the register rules) refused the input; nothing was changed.
+    #[error(transparent)]
+    Register(#[from] register_core::Error),
+    /// No register of that name.
+    #[error("register '{0}' not found")]
+    RegisterNotFound(String),
+    /// A register is a mirror and takes no local loads.
+    #[error("register '{0}' is a mirror of a partner's register and cannot be loaded locally")]
+    Mirror(String),
+    /// The RSF names another register.
+    #[error("the RSF describes register '{found}', not '{expected}'")]
+    NameMismatch {
+        /// The register loaded into.
+        expected: String,
+        /// The `name` system record of the RSF.
+        found: String,
+    },
+    /// Something that must exist does not (user, plan, subscription).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The caller passed a value the store refuses (e.g. an empty user name or password).
+    #[error("{0}")]
+    Invalid(String),
+    /// A uniqueness rule was broken, or the state changed underneath the caller (a user that
+    /// exists already, a plan saved by someone else since it was read, a frozen document).
+    #[error("{0}")]
+    Conflict(String),
+    /// A stored value that cannot be read back (corruption or a foreign writer).
+    #[error("corrupt store: {0}")]
+    Corrupt(String),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    /// No connection could be had.
+    #[error("database connection failed: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    /// The pool could not be built.
+    #[error("database connection failed: {0}")]
+    Connect(#[from] diesel::r2d2::Error),
+}

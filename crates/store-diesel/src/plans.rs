@@ -1,0 +1,518 @@
+//! Plans: plan-core's [`PlanRecord`] persisted in `plans` and its history in
+//! `plan_transitions`.
+//!
+//! # Design
+//!
+//! - **A read replays the history.** The stored parts (UUID, initiator's role, creation
+//!   time, document, transitions) are fed back through plan-core's own API —
+//!   [`PlanRecord::invoke`], [`PlanRecord::set_document`], then [`PlanRecord::apply`] per
+//!   transition — so a plan read from the store obeys the lifecycle rules by construction.
+//!   The derived columns (`status`, `status_message`, `status_on`, the approval times) are
+//!   for SQL readers and are checked against the replay: a disagreement is
+//!   [`StoreError::Corrupt`].
+//! - **A transition row** holds the status it led to, its message, the actor and the time.
+//!   The action is implied by the two statuses (plans.md §2: every (from, to) pair has one
+//!   action; `On Hold → On Hold` is a first approval).
+//! - **Saving is optimistic.** [`Store::save_plan_transition`] writes the transitions the
+//!   stored plan lacks and updates the row with `WHERE uuid = ? AND status = <status before>
+//!   AND <transition count> = <count before>`, in one transaction; no row updated, or a
+//!   transition number taken meanwhile, is [`StoreError::Conflict`]. Of two partners acting
+//!   on the same plan at once, exactly one wins, and the other re-reads and retries.
+//! - **Times are whole Unix seconds**; sub-second parts are dropped when stored.
+//! - An Invoked plan without a document stores an empty `document`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use plan_core::{Action, Actor, ConversationRole, DataRole, Plan, PlanId, PlanRecord, PlanStatus};
+use uuid::Uuid;
+
+use crate::conn::AnyConnection;
+use crate::error::StoreError;
+use crate::schema::{plan_transitions, plans, users};
+use crate::store::Store;
+
+/// A plan as stored: the lifecycle record and who owns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPlan {
+    /// Status, document, history and approvals. `record.created_at()` is when it was invoked.
+    pub record: PlanRecord,
+    /// The account that invoked it (the initiator).
+    pub owner: String,
+    /// The plan this one replaces, if any.
+    pub replaces: Option<PlanId>,
+}
+
+/// Unix seconds of a time (sub-second parts dropped).
+pub(crate) fn to_unix(at: DateTime<Utc>) -> i64 {
+    at.timestamp()
+}
+
+/// The time of stored Unix seconds.
+pub(crate) fn from_unix(seconds: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp(seconds, 0)
+        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {seconds}")))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = plans)]
+struct PlanRow {
+    uuid: String,
+    replaces_uuid: Option<String>,
+    owner: String,
+    initiator_role: String,
+    status: String,
+    status_message: Option<String>,
+    status_on: i64,
+    document: String,
+    primary_approved_on: Option<i64>,
+    secondary_approved_on: Option<i64>,
+    created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = plan_transitions)]
+struct TransitionRow {
+    plan_uuid: String,
+    seq: i64,
+    status: String,
+    status_message: Option<String>,
+    actor: String,
+    at: i64,
+}
+
+fn data_role_str(role: DataRole) -> &'static str {
+    match role {
+        DataRole::Primary => "primary",
+        DataRole::Secondary => "secondary",
+    }
+}
+
+fn parse_data_role(s: &str) -> Option<DataRole> {
+    match s {
+        "primary" => Some(DataRole::Primary),
+        "secondary" => Some(DataRole::Secondary),
+        _ => None,
+    }
+}
+
+/// `initiator/primary`, `respondent/secondary`, …
+fn actor_str(actor: Actor) -> String {
+    let conversation = match actor.conversation {
+        ConversationRole::Initiator => "initiator",
+        ConversationRole::Respondent => "respondent",
+    };
+    format!("{conversation}/{}", data_role_str(actor.data))
+}
+
+fn parse_actor(s: &str) -> Option<Actor> {
+    let (conversation, data) = s.split_once('/')?;
+    let conversation = match conversation {
+        "initiator" => ConversationRole::Initiator,
+        "respondent" => ConversationRole::Respondent,
+        _ => return None,
+    };
+    Some(Actor {
+        conversation,
+        data: parse_data_role(data)?,
+    })
+}
+
+/// The action that leads from `from` to `to` (plans.md §2 has exactly one for each pair).
+fn action_between(from: PlanStatus, to: PlanStatus) -> Option<Action> {
+    use PlanStatus::*;
+    match (from, to) {
+        (Invoked, Proposed) => Some(Action::Propose),
+        (Proposed | OnHold, Approved) | (OnHold, OnHold) => Some(Action::Approve),
+        (Proposed | OnHold, Rejected) => Some(Action::Reject),
+        (Proposed | Approved, OnHold) => Some(Action::Hold),
+        _ => None,
+    }
+}
+
+/// When the status last changed: the last transition that moved, else the invocation.
+fn status_on(record: &PlanRecord) -> DateTime<Utc> {
+    record
+        .history()
+        .iter()
+        .rev()
+        .find(|t| t.from != t.to)
+        .map_or(record.created_at(), |t| t.at)
+}
+
+fn approved_on(record: &PlanRecord, role: DataRole) -> Option<i64> {
+    record
+        .approvals()
+        .iter()
+        .find(|a| a.by.data == role)
+        .map(|a| to_unix(a.at))
+}
+
+fn plan_row(record: &PlanRecord, owner: &str, replaces: Option<PlanId>) -> PlanRow {
+    PlanRow {
+        uuid: record.id().to_string(),
+        replaces_uuid: replaces.map(|id| id.to_string()),
+        owner: owner.to_string(),
+        initiator_role: data_role_str(record.initiator_role()).to_string(),
+        status: record.status().as_str().to_string(),
+        status_message: record.status_message().map(str::to_string),
+        status_on: to_unix(status_on(record)),
+        document: record.document().map(Plan::to_xml).unwrap_or_default(),
+        primary_approved_on: approved_on(record, DataRole::Primary),
+        secondary_approved_on: approved_on(record, DataRole::Secondary),
+        created_at: to_unix(record.created_at()),
+    }
+}
+
+fn transition_rows(record: &PlanRecord) -> Vec<TransitionRow> {
+    let uuid = record.id().to_string();
+    record
+        .history()
+        .iter()
+        .zip(1..)
+        .map(|(t, seq)| TransitionRow {
+            plan_uuid: uuid.clone(),
+            seq,
+            status: t.to.as_str().to_string(),
+            status_message: t.status_message.clone(),
+            actor: actor_str(t.by),
+            at: to_unix(t.at),
+        })
+        .collect()
+}
+
+/// Rebuilds the record by replaying the stored history through plan-core.
+fn rebuild(row: PlanRow, transitions: Vec<TransitionRow>) -> Result<StoredPlan, StoreError> {
+    let corrupt = |what: String| StoreError::Corrupt(format!("plan {}: {what}", row.uuid));
+    let id = Uuid::parse_str(&row.uuid)
+        .map(PlanId)
+        .map_err(|e| corrupt(format!("uuid: {e}")))?;
+    let replaces = row
+        .replaces_uuid
+        .as_deref()
+        .map(|s| Uuid::parse_str(s).map(PlanId))
+        .transpose()
+        .map_err(|e| corrupt(format!("replaces_uuid: {e}")))?;
+    let initiator = parse_data_role(&row.initiator_role)
+        .ok_or_else(|| corrupt(format!("initiator role '{}'", row.initiator_role)))?;
+    let mut record = PlanRecord::invoke(id, initiator, from_unix(row.created_at)?);
+    if !row.document.is_empty() {
+        let plan = Plan::from_xml(&row.document).map_err(|e| corrupt(format!("document: {e}")))?;
+        record
+            .set_document(plan)
+            .map_err(|e| corrupt(format!("document: {e}")))?;
+    }
+    let mut from = PlanStatus::Invoked;
+    for (t, seq) in transitions.into_iter().zip(1..) {
+        if t.seq != seq {
+            return Err(corrupt(format!("transition {seq} is missing")));
+        }
+        let to = PlanStatus::parse(&t.status)
+            .ok_or_else(|| corrupt(format!("transition {seq}: status '{}'", t.status)))?;
+        let action = action_between(from, to)
+            .ok_or_else(|| corrupt(format!("transition {seq}: {from} to {to}")))?;
+        let actor = parse_actor(&t.actor)
+            .ok_or_else(|| corrupt(format!("transition {seq}: actor '{}'", t.actor)))?;
+        record
+            .apply(action, actor, from_unix(t.at)?, t.status_message)
+            .map_err(|e| corrupt(format!("transition {seq}: {e}")))?;
+        from = to;
+    }
+    let derived = plan_row(&record, &row.owner, replaces);
+    if derived != row {
+        return Err(corrupt(
+            "its status columns disagree with its transitions".to_string(),
+        ));
+    }
+    Ok(StoredPlan {
+        record,
+        owner: row.owner,
+        replaces,
+    })
+}
+
+fn find_plan(conn: &mut AnyConnection, uuid: &str) -> Result<Option<PlanRow>, StoreError> {
+    Ok(plans::table
+        .find(uuid)
+        .select(PlanRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+fn transitions_of(conn: &mut AnyConnection, uuid: &str) -> Result<Vec<TransitionRow>, StoreError> {
+    Ok(plan_transitions::table
+        .filter(plan_transitions::plan_uuid.eq(uuid))
+        .order(plan_transitions::seq.asc())
+        .select(TransitionRow::as_select())
+        .load(conn)?)
+}
+
+/// Rebuilds listed plans; `transitions` are ordered by plan and sequence.
+fn rebuild_all(
+    rows: Vec<PlanRow>,
+    transitions: Vec<TransitionRow>,
+) -> Result<Vec<StoredPlan>, StoreError> {
+    let mut by_plan: HashMap<String, Vec<TransitionRow>> = HashMap::new();
+    for t in transitions {
+        by_plan.entry(t.plan_uuid.clone()).or_default().push(t);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let transitions = by_plan.remove(&row.uuid).unwrap_or_default();
+            rebuild(row, transitions)
+        })
+        .collect()
+}
+
+/// On SQLite, takes the database write lock first, so that what the transaction then reads
+/// stays current until it writes (a deferred transaction that read first could not upgrade
+/// once another writer committed). PostgreSQL needs nothing: the guarded update decides.
+fn begin_write(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    if let AnyConnection::Sqlite(c) = conn {
+        diesel::sql_query("UPDATE plans SET status = status WHERE uuid = ''").execute(c)?;
+    }
+    Ok(())
+}
+
+/// Makes the transaction's reads one consistent snapshot. SQLite transactions are already;
+/// PostgreSQL's default (read committed) gives each statement its own, so a plan row and its
+/// transitions could come from either side of a concurrent save.
+fn read_snapshot(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+fn insert_transition(conn: &mut AnyConnection, row: &TransitionRow) -> Result<(), StoreError> {
+    match diesel::insert_into(plan_transitions::table)
+        .values(row)
+        .execute(conn)
+    {
+        Ok(_) => Ok(()),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(changed_meanwhile(&row.plan_uuid))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn changed_meanwhile(uuid: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "plan {uuid} was changed by someone else since it was read; read it again and retry"
+    ))
+}
+
+impl Store {
+    /// Stores a new plan owned by the account `owner`, with its history so far (usually none:
+    /// a freshly invoked plan). `replaces` names the plan this one replaces (plans.md §2: a
+    /// rejected plan is followed by a new one). `NotFound` for an unknown owner or replaced
+    /// plan, `Conflict` when the UUID is taken.
+    pub fn create_plan(
+        &self,
+        record: &PlanRecord,
+        owner: &str,
+        replaces: Option<PlanId>,
+    ) -> Result<(), StoreError> {
+        let row = plan_row(record, owner, replaces);
+        let transitions = transition_rows(record);
+        let mut pooled = self.conn()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        conn.transaction::<_, StoreError, _>(|conn| {
+            begin_write(conn)?;
+            let owner_exists: i64 = users::table.find(owner).count().get_result(conn)?;
+            if owner_exists == 0 {
+                return Err(StoreError::NotFound(format!("user '{owner}'")));
+            }
+            if let Some(replaced) = &row.replaces_uuid {
+                if find_plan(conn, replaced)?.is_none() {
+                    return Err(StoreError::NotFound(format!("plan {replaced}")));
+                }
+            }
+            match diesel::insert_into(plans::table).values(&row).execute(conn) {
+                Ok(_) => {}
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                    return Err(StoreError::Conflict(format!(
+                        "a plan with uuid {} exists already",
+                        row.uuid
+                    )))
+                }
+                Err(e) => return Err(e.into()),
+            }
+            for t in &transitions {
+                insert_transition(conn, t)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The plan `id` rebuilt from the store, if it exists.
+    pub fn plan(&self, id: PlanId) -> Result<Option<StoredPlan>, StoreError> {
+        let uuid = id.to_string();
+        let mut pooled = self.conn()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        conn.transaction::<_, StoreError, _>(|conn| {
+            read_snapshot(conn)?;
+            let Some(row) = find_plan(conn, &uuid)? else {
+                return Ok(None);
+            };
+            let transitions = transitions_of(conn, &uuid)?;
+            rebuild(row, transitions).map(Some)
+        })
+    }
+
+    /// Saves the actions applied to `record` since it was read (or created): inserts the
+    /// transitions the store lacks and updates the plan's row, in one transaction.
+    ///
+    /// The stored history must be a prefix of the record's, and the row update is guarded by
+    /// the status and the number of transitions the record was built on; if another save
+    /// came first, nothing changes and the answer is `Conflict`. Saving a record with no new
+    /// transitions changes nothing. The document is written only while the stored plan is
+    /// still Invoked (proposing may complete it); after that it must be unchanged.
+    pub fn save_plan_transition(&self, record: &PlanRecord) -> Result<(), StoreError> {
+        let uuid = record.id().to_string();
+        let wanted = transition_rows(record);
+        let mut pooled = self.conn()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        conn.transaction::<_, StoreError, _>(|conn| {
+            begin_write(conn)?;
+            let stored = find_plan(conn, &uuid)?
+                .ok_or_else(|| StoreError::NotFound(format!("plan {uuid}")))?;
+            let stored_transitions = transitions_of(conn, &uuid)?;
+            let known = stored_transitions.len();
+            if wanted.get(..known) != Some(&stored_transitions[..])
+                || stored.initiator_role != data_role_str(record.initiator_role())
+            {
+                return Err(changed_meanwhile(&uuid));
+            }
+            let new = &wanted[known..];
+            if new.is_empty() {
+                return Ok(());
+            }
+            let row = plan_row(record, &stored.owner, None);
+            let before = PlanStatus::parse(&stored.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("plan {uuid}: status")))?;
+            if before.document_frozen() && row.document != stored.document {
+                return Err(StoreError::Conflict(format!(
+                    "the document of plan {uuid} is frozen once the plan is {before}"
+                )));
+            }
+            let count_before = i64::try_from(known).unwrap_or(i64::MAX);
+            let transitions_now = plan_transitions::table
+                .filter(plan_transitions::plan_uuid.eq(&uuid))
+                .count()
+                .single_value();
+            let updated = diesel::update(
+                plans::table
+                    .filter(plans::uuid.eq(&uuid))
+                    .filter(plans::status.eq(&stored.status))
+                    .filter(transitions_now.eq(count_before)),
+            )
+            .set((
+                plans::status.eq(&row.status),
+                plans::status_message.eq(&row.status_message),
+                plans::status_on.eq(row.status_on),
+                plans::document.eq(&row.document),
+                plans::primary_approved_on.eq(row.primary_approved_on),
+                plans::secondary_approved_on.eq(row.secondary_approved_on),
+            ))
+            .execute(conn)?;
+            if updated == 0 {
+                return Err(changed_meanwhile(&uuid));
+            }
+            for t in new {
+                insert_transition(conn, t)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Replaces the document of a plan that is still Invoked (the primary posting its side).
+    /// The document must carry the plan's UUID (`Invalid` otherwise); `Conflict` once the
+    /// plan is Proposed or later, `NotFound` for an unknown plan. The caller validates the
+    /// XML ([`Plan::from_xml`]), so the store takes the typed document.
+    pub fn replace_plan_document(&self, id: PlanId, document: &Plan) -> Result<(), StoreError> {
+        let uuid = id.to_string();
+        let mut pooled = self.conn()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        conn.transaction::<_, StoreError, _>(|conn| {
+            begin_write(conn)?;
+            let row = find_plan(conn, &uuid)?
+                .ok_or_else(|| StoreError::NotFound(format!("plan {uuid}")))?;
+            let status = PlanStatus::parse(&row.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("plan {uuid}: status")))?;
+            if status.document_frozen() {
+                return Err(StoreError::Conflict(
+                    plan_core::Error::DocumentFrozen { status }.to_string(),
+                ));
+            }
+            // plan-core's rule for the document of an Invoked plan (it carries the plan's UUID).
+            let initiator = parse_data_role(&row.initiator_role)
+                .ok_or_else(|| StoreError::Corrupt(format!("plan {uuid}: initiator role")))?;
+            PlanRecord::invoke(id, initiator, from_unix(row.created_at)?)
+                .set_document(document.clone())
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let updated = diesel::update(
+                plans::table
+                    .filter(plans::uuid.eq(&uuid))
+                    .filter(plans::status.eq(PlanStatus::Invoked.as_str())),
+            )
+            .set(plans::document.eq(document.to_xml()))
+            .execute(conn)?;
+            if updated == 0 {
+                return Err(changed_meanwhile(&uuid));
+            }
+            Ok(())
+        })
+    }
+
+    /// Every plan, newest first (the operators' listing; partners reach plans by UUID only).
+    pub fn plans(&self) -> Result<Vec<StoredPlan>, StoreError> {
+        let mut pooled = self.conn()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        conn.transaction::<_, StoreError, _>(|conn| {
+            read_snapshot(conn)?;
+            let rows: Vec<PlanRow> = plans::table
+                .order((plans::created_at.desc(), plans::uuid.asc()))
+                .select(PlanRow::as_select())
+                .load(conn)?;
+            let transitions: Vec<TransitionRow> = plan_transitions::table
+                .order((
+                    plan_transitions::plan_uuid.asc(),
+                    plan_transitions::seq.asc(),
+                ))
+                .select(TransitionRow::as_select())
+                .load(conn)?;
+            rebuild_all(rows, transitions)
+        })
+    }
+
+    /// The plans `owner` invoked, newest first.
+    pub fn plans_of(&self, owner: &str) -> Result<Vec<StoredPlan>, StoreError> {
+        let mut pooled = self.conn()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        conn.transaction::<_, StoreError, _>(|conn| {
+            read_snapshot(conn)?;
+            let rows: Vec<PlanRow> = plans::table
+                .filter(plans::owner.eq(owner))
+                .order((plans::created_at.desc(), plans::uuid.asc()))
+                .select(PlanRow::as_select())
+                .load(conn)?;
+            let owned = plans::table
+                .filter(plans::owner.eq(owner))
+                .select(plans::uuid);
+            let transitions: Vec<TransitionRow> = plan_transitions::table
+                .filter(plan_transitions::plan_uuid.eq_any(owned))
+                .order((
+                    plan_transitions::plan_uuid.asc(),
+                    plan_transitions::seq.asc(),
+                ))
+                .select(TransitionRow::as_select())
+                .load(conn)?;
+            rebuild_all(rows, transitions)
+        })
+    }
+}

@@ -1,0 +1,558 @@
+//! Read queries: what the API serves. Each opens its own pooled connection.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::Write;
+
+use diesel::prelude::*;
+use register_core::hash::{ItemMap, ItemSet};
+use register_core::merkle::{self, Frontier, NodeStore};
+use register_core::{rsf, Digest, Entry, ItemHash, LogKind, Metadata};
+
+use crate::conn::AnyConnection;
+use crate::error::StoreError;
+use crate::rows::{digest, log_code, to_i64, to_u64, EntryRow, RegisterRow};
+use crate::schema::{entries, items, records, register_items, registers};
+use crate::state::{current_entry, leaves, read_metadata};
+use crate::store::{find_register, Store};
+
+/// A register's summary: counts, roots, timestamps, and whether it mirrors a partner's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterSummary {
+    /// Register name.
+    pub name: String,
+    /// User-log size (`total-entries`).
+    pub total_entries: u64,
+    /// System-log size.
+    pub system_entries: u64,
+    /// Distinct user keys (`total-records`).
+    pub total_records: u64,
+    /// Distinct items the register refers to (`total-items`).
+    pub total_items: u64,
+    /// User-log root.
+    pub root: Digest,
+    /// System-log root.
+    pub system_root: Digest,
+    /// Created, Unix seconds.
+    pub created_at: i64,
+    /// Last load, Unix seconds.
+    pub updated_at: i64,
+    /// Set when the register is a mirror: (partner, plan, slice).
+    pub mirror_of: Option<(String, String, String)>,
+}
+
+impl RegisterSummary {
+    fn from_row(row: RegisterRow) -> Result<RegisterSummary, StoreError> {
+        let mirror_of = match (row.mirror_partner, row.mirror_plan, row.mirror_slice) {
+            (Some(partner), Some(plan), Some(slice)) => Some((partner, plan, slice)),
+            _ => None,
+        };
+        Ok(RegisterSummary {
+            name: row.name,
+            total_entries: to_u64(row.user_size),
+            system_entries: to_u64(row.system_size),
+            total_records: to_u64(row.record_count),
+            total_items: to_u64(row.item_count),
+            root: digest(&row.user_root)?,
+            system_root: digest(&row.system_root)?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            mirror_of,
+        })
+    }
+}
+
+/// A record: its newest entry and that entry's items (canonical JSON, in entry order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The newest entry of the key.
+    pub entry: Entry,
+    /// Its items.
+    pub items: Vec<(ItemHash, String)>,
+}
+
+/// Entries per page while streaming an export.
+const EXPORT_PAGE: u64 = 10_000;
+
+/// Records the nodes a computation reads, answering with placeholders.
+#[derive(Default)]
+struct Recorder {
+    wanted: RefCell<Vec<(u32, u64)>>,
+}
+
+impl NodeStore for Recorder {
+    fn node(&self, level: u32, index: u64) -> Result<Digest, register_core::Error> {
+        self.wanted.borrow_mut().push((level, index));
+        Ok(Digest([0; 32]))
+    }
+}
+
+/// Nodes fetched in one query.
+struct Fetched(HashMap<(u32, u64), Digest>);
+
+impl NodeStore for Fetched {
+    fn node(&self, level: u32, index: u64) -> Result<Digest, register_core::Error> {
+        self.0
+            .get(&(level, index))
+            .copied()
+            .ok_or(register_core::Error::MissingNode { level, index })
+    }
+}
+
+impl Store {
+    fn register_row(
+        &self,
+        conn: &mut AnyConnection,
+        name: &str,
+    ) -> Result<RegisterRow, StoreError> {
+        find_register(conn, name)?.ok_or_else(|| StoreError::RegisterNotFound(name.to_string()))
+    }
+
+    /// Every register, by name.
+    pub fn registers(&self) -> Result<Vec<RegisterSummary>, StoreError> {
+        let mut conn = self.conn()?;
+        let rows: Vec<RegisterRow> = registers::table
+            .order(registers::name.asc())
+            .select(RegisterRow::as_select())
+            .load(&mut *conn)?;
+        rows.into_iter().map(RegisterSummary::from_row).collect()
+    }
+
+    /// One register's summary.
+    pub fn register(&self, name: &str) -> Result<RegisterSummary, StoreError> {
+        let mut conn = self.conn()?;
+        RegisterSummary::from_row(self.register_row(&mut conn, name)?)
+    }
+
+    /// The register's metadata (from its system records).
+    pub fn metadata(&self, name: &str) -> Result<Metadata, StoreError> {
+        let mut conn = self.conn()?;
+        let id = self.register_id(&mut conn, name)?;
+        read_metadata(&mut conn, id)
+    }
+
+    /// Up to `limit` entries of a log starting at entry `start` (1-based), in order.
+    pub fn entries(
+        &self,
+        name: &str,
+        log: LogKind,
+        start: u64,
+        limit: u64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let mut conn = self.conn()?;
+        let id = self.register_id(&mut conn, name)?;
+        entries_page(&mut conn, id, log, start, limit)
+    }
+
+    /// One entry by number.
+    pub fn entry(
+        &self,
+        name: &str,
+        log: LogKind,
+        number: u64,
+    ) -> Result<Option<Entry>, StoreError> {
+        Ok(self.entries(name, log, number, 1)?.into_iter().next())
+    }
+
+    /// The current record of a user key.
+    pub fn record(&self, name: &str, key: &str) -> Result<Option<Record>, StoreError> {
+        let mut conn = self.conn()?;
+        let id = self.register_id(&mut conn, name)?;
+        match current_entry(&mut conn, id, LogKind::User, key)? {
+            Some(entry) => Ok(with_items(&mut conn, vec![entry])?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    /// A page of current user records, newest entry first.
+    pub fn records(&self, name: &str, offset: u64, limit: u64) -> Result<Vec<Record>, StoreError> {
+        let mut conn = self.conn()?;
+        let id = self.register_id(&mut conn, name)?;
+        let rows: Vec<EntryRow> = records::table
+            .inner_join(
+                entries::table.on(entries::register_id
+                    .eq(records::register_id)
+                    .and(entries::log.eq(records::log))
+                    .and(entries::number.eq(records::entry_number))),
+            )
+            .filter(records::register_id.eq(id))
+            .filter(records::log.eq(log_code(LogKind::User)))
+            .order(records::entry_number.desc())
+            .offset(to_i64(offset))
+            .limit(to_i64(limit))
+            .select(EntryRow::as_select())
+            .load(&mut *conn)?;
+        let entries = rows
+            .into_iter()
+            .map(EntryRow::into_entry)
+            .collect::<Result<Vec<_>, _>>()?;
+        with_items(&mut conn, entries)
+    }
+
+    /// Every entry of a user key, oldest first.
+    pub fn record_history(&self, name: &str, key: &str) -> Result<Vec<Entry>, StoreError> {
+        let mut conn = self.conn()?;
+        let id = self.register_id(&mut conn, name)?;
+        let rows: Vec<EntryRow> = entries::table
+            .filter(entries::register_id.eq(id))
+            .filter(entries::log.eq(log_code(LogKind::User)))
+            .filter(entries::key.eq(key))
+            .order(entries::number.asc())
+            .select(EntryRow::as_select())
+            .load(&mut *conn)?;
+        rows.into_iter().map(EntryRow::into_entry).collect()
+    }
+
+    /// Current user records with an item whose `field` equals `value` (or, for a list field,
+    /// contains it), newest first.
+    pub fn facet(
+        &self,
+        name: &str,
+        field: &str,
+        value: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Record>, StoreError> {
+        let valid_field = field.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+            && field
+                .bytes()
+                .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-'));
+        if !valid_field {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn()?;
+        let id = self.register_id(&mut conn, name)?;
+        use diesel::sql_types::{BigInt, Text};
+        #[derive(QueryableByName)]
+        struct Key {
+            #[diesel(sql_type = Text)]
+            key: String,
+        }
+        let keys: Vec<Key> = match &mut *conn {
+            AnyConnection::Postgresql(c) => diesel::sql_query(
+                "SELECT r.key FROM records r WHERE r.register_id = $1 AND r.log = 0 AND EXISTS ( \
+                   SELECT 1 FROM record_items ri JOIN items i ON i.hash = ri.hash \
+                   WHERE ri.register_id = r.register_id AND ri.key = r.key AND ( \
+                     i.canonical::jsonb @> jsonb_build_object($2::text, $3::text) OR \
+                     i.canonical::jsonb @> jsonb_build_object($2::text, jsonb_build_array($3::text)))) \
+                 ORDER BY r.entry_number DESC OFFSET $4 LIMIT $5",
+            )
+            .bind::<BigInt, _>(id)
+            .bind::<Text, _>(field)
+            .bind::<Text, _>(value)
+            .bind::<BigInt, _>(to_i64(offset))
+            .bind::<BigInt, _>(to_i64(limit))
+            .load(c)?,
+            AnyConnection::Sqlite(c) => diesel::sql_query(
+                "SELECT r.key FROM records r WHERE r.register_id = ? AND r.log = 0 AND EXISTS ( \
+                   SELECT 1 FROM record_items ri JOIN items i ON i.hash = ri.hash \
+                   WHERE ri.register_id = r.register_id AND ri.key = r.key AND ( \
+                     json_extract(i.canonical, ?) = ? OR EXISTS ( \
+                       SELECT 1 FROM json_each(i.canonical, ?) j \
+                       WHERE json_type(i.canonical, ?) = 'array' AND j.value = ?))) \
+                 ORDER BY r.entry_number DESC LIMIT ? OFFSET ?",
+            )
+            .bind::<BigInt, _>(id)
+            .bind::<Text, _>(format!("$.\"{field}\""))
+            .bind::<Text, _>(value)
+            .bind::<Text, _>(format!("$.\"{field}\""))
+            .bind::<Text, _>(format!("$.\"{field}\""))
+            .bind::<Text, _>(value)
+            .bind::<BigInt, _>(to_i64(limit))
+            .bind::<BigInt, _>(to_i64(offset))
+            .load(c)?,
+        };
+        drop(conn);
+        let mut found = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(record) = self.record(name, &key.key)? {
+                found.push(record);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The canonical JSON of an item the register refers to.
+    pub fn item(&self, name: &str, hash: &ItemHash) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn()?;
+        let id = self.register_id(&mut conn, name)?;
+        Ok(register_items::table
+            .inner_join(items::table)
+            .filter(register_items::register_id.eq(id))
+            .filter(register_items::hash.eq(hash.0 .0.to_vec()))
+            .select(items::canonical)
+            .first(&mut *conn)
+            .optional()?)
+    }
+
+    /// Runs a Merkle computation over the register's stored nodes in two round trips: a dry
+    /// run records which nodes the computation reads (its access pattern never depends on the
+    /// hash values), one query fetches them all, and the real run reads from that answer.
+    fn with_nodes<T>(
+        &self,
+        name: &str,
+        f: impl Fn(&dyn NodeStore, u64) -> Result<T, register_core::Error>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        let row = self.register_row(&mut conn, name)?;
+        let size = to_u64(row.user_size);
+        if let AnyConnection::Sqlite(_) = &*conn {
+            // In-process SQLite has no round trips to save: read node by node through
+            // statements it keeps prepared.
+            let conn: &mut AnyConnection = &mut conn;
+            let cell = RefCell::new(conn);
+            let nodes = crate::state::DbNodes {
+                conn: &cell,
+                register_id: row.id,
+                log: LogKind::User,
+            };
+            return Ok(f(&nodes, size)?);
+        }
+        let recorder = Recorder::default();
+        // Errors of the dry run (a size out of range) are the real run's errors too.
+        f(&recorder, size)?;
+        let wanted = recorder.wanted.into_inner();
+        let mut fetched: HashMap<(u32, u64), Digest> = HashMap::with_capacity(wanted.len());
+        #[derive(QueryableByName)]
+        struct NodeRow {
+            #[diesel(sql_type = diesel::sql_types::SmallInt)]
+            level: i16,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            idx: i64,
+            #[diesel(sql_type = diesel::sql_types::Binary)]
+            hash: Vec<u8>,
+        }
+        type Positions = Vec<(u32, u64)>;
+        let (leaf_indexes, inner): (Positions, Positions) =
+            wanted.into_iter().partition(|(level, _)| *level == 0);
+        let leaf_indexes: Vec<u64> = leaf_indexes.into_iter().map(|(_, i)| i).collect();
+        for (index, leaf) in leaves(&mut conn, row.id, LogKind::User, &leaf_indexes)? {
+            fetched.insert((0, index), leaf);
+        }
+        for chunk in inner.chunks(500) {
+            // Only integers are spliced in; the CTE keeps each lookup on the primary key.
+            let mut sql = String::from("WITH w (level, idx) AS (VALUES ");
+            for (i, (level, idx)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("({level}, {})", to_i64(*idx)));
+            }
+            sql.push_str(&format!(
+                ") SELECT m.level, m.idx, m.hash FROM merkle_nodes m JOIN w \
+                 ON m.level = w.level AND m.idx = w.idx \
+                 WHERE m.register_id = {} AND m.log = {}",
+                row.id,
+                log_code(LogKind::User)
+            ));
+            let rows: Vec<NodeRow> = match &mut *conn {
+                AnyConnection::Postgresql(c) => diesel::sql_query(&sql).load(c)?,
+                AnyConnection::Sqlite(c) => diesel::sql_query(&sql).load(c)?,
+            };
+            for node in rows {
+                fetched.insert((node.level as u32, to_u64(node.idx)), digest(&node.hash)?);
+            }
+        }
+        Ok(f(&Fetched(fetched), size)?)
+    }
+
+    /// The user-log root when the register held `size` entries (O(log n) reads).
+    pub fn root_at(&self, name: &str, size: u64) -> Result<Digest, StoreError> {
+        self.with_nodes(name, |nodes, current| {
+            if size > current {
+                return Err(register_core::Error::SizeOutOfRange { size, current });
+            }
+            merkle::root_at(nodes, size)
+        })
+    }
+
+    /// The audit path of user entry `entry_number` (1-based) in the tree of `size` entries.
+    pub fn inclusion_proof(
+        &self,
+        name: &str,
+        entry_number: u64,
+        size: u64,
+    ) -> Result<Vec<Digest>, StoreError> {
+        self.with_nodes(name, |nodes, current| {
+            if size > current {
+                return Err(register_core::Error::SizeOutOfRange { size, current });
+            }
+            if entry_number == 0 {
+                return Err(register_core::Error::EntryOutOfRange { entry: 0, size });
+            }
+            merkle::inclusion_proof(nodes, entry_number - 1, size)
+        })
+    }
+
+    /// The consistency proof between user-log sizes `m` and `n`.
+    pub fn consistency_proof(&self, name: &str, m: u64, n: u64) -> Result<Vec<Digest>, StoreError> {
+        self.with_nodes(name, |nodes, current| {
+            if n > current {
+                return Err(register_core::Error::SizeOutOfRange { size: n, current });
+            }
+            merkle::consistency_proof(nodes, m, n)
+        })
+    }
+
+    /// The user log's Merkle frontier (for callers that extend a register elsewhere).
+    pub fn frontier(&self, name: &str) -> Result<Frontier, StoreError> {
+        self.with_nodes(name, |nodes, current| Frontier::from_store(nodes, current))
+    }
+
+    /// Streams the ranged RSF dump `from..to` (registers.md §6) a page of entries at a time;
+    /// memory holds one page and the set of item hashes already written.
+    pub fn export_rsf(
+        &self,
+        name: &str,
+        from: u64,
+        to: Option<u64>,
+        out: &mut dyn Write,
+    ) -> Result<(), StoreError> {
+        let summary = self.register(name)?;
+        let to = to.unwrap_or(summary.total_entries);
+        if from > to {
+            return Err(register_core::Error::InvalidRange { from, to }.into());
+        }
+        if to > summary.total_entries {
+            return Err(register_core::Error::SizeOutOfRange {
+                size: to,
+                current: summary.total_entries,
+            }
+            .into());
+        }
+        let io = |e: std::io::Error| StoreError::Register(register_core::Error::Io(e.to_string()));
+        let start_root = self.root_at(name, from)?;
+        let end_root = self.root_at(name, to)?;
+        let mut conn = self.conn()?;
+        let id = self.register_id(&mut conn, name)?;
+        rsf::write_assert_root_hash(out, &start_root).map_err(io)?;
+
+        // The system log only in a dump from 0, then the user entries of the range.
+        let system_size = if from == 0 { summary.system_entries } else { 0 };
+        let ranges = [
+            (LogKind::System, 1, system_size),
+            (LogKind::User, from + 1, to),
+        ];
+        // Pass 1: the items, system ones first, each once. Pass 2: the entries.
+        let mut written = ItemSet::default();
+        for_each_page(&mut conn, id, &ranges, |conn, _, page| {
+            let wanted: Vec<ItemHash> = page
+                .iter()
+                .flat_map(|e| e.item_hashes.iter().copied())
+                .filter(|h| written.insert(*h))
+                .collect();
+            let jsons = item_jsons(conn, &wanted)?;
+            for hash in &wanted {
+                let json = jsons
+                    .get(hash)
+                    .ok_or_else(|| StoreError::Corrupt(format!("item {hash} is missing")))?;
+                rsf::write_add_item(out, json).map_err(io)?;
+            }
+            Ok(())
+        })?;
+        for_each_page(&mut conn, id, &ranges, |_, log, page| {
+            for entry in page {
+                rsf::write_append_entry(out, log, entry).map_err(io)?;
+            }
+            Ok(())
+        })?;
+        rsf::write_assert_root_hash(out, &end_root).map_err(io)?;
+        Ok(())
+    }
+}
+
+/// Calls `f` with pages of the entries `first..=last` of each `(log, first, last)` range.
+fn for_each_page(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    ranges: &[(LogKind, u64, u64)],
+    mut f: impl FnMut(&mut AnyConnection, LogKind, &[Entry]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for &(log, first, last) in ranges {
+        let mut next = first;
+        while next <= last {
+            let limit = (last - next + 1).min(EXPORT_PAGE);
+            let page = entries_page(conn, register_id, log, next, limit)?;
+            let Some(end) = page.last().map(|e| e.entry_number) else {
+                break;
+            };
+            f(conn, log, &page)?;
+            next = end + 1;
+        }
+    }
+    Ok(())
+}
+
+fn entries_page(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    log: LogKind,
+    start: u64,
+    limit: u64,
+) -> Result<Vec<Entry>, StoreError> {
+    let rows: Vec<EntryRow> = entries::table
+        .filter(entries::register_id.eq(register_id))
+        .filter(entries::log.eq(log_code(log)))
+        .filter(entries::number.ge(to_i64(start)))
+        .order(entries::number.asc())
+        .limit(to_i64(limit))
+        .select(EntryRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(EntryRow::into_entry).collect()
+}
+
+fn item_jsons(
+    conn: &mut AnyConnection,
+    hashes: &[ItemHash],
+) -> Result<ItemMap<String>, StoreError> {
+    let mut found = ItemMap::default();
+    if hashes.len() <= 4 {
+        // The common record has one item: a cached single-key statement beats an `IN` list.
+        for hash in hashes {
+            let json: Option<String> = items::table
+                .find(hash.0 .0.to_vec())
+                .select(items::canonical)
+                .first(conn)
+                .optional()?;
+            if let Some(json) = json {
+                found.insert(*hash, json);
+            }
+        }
+        return Ok(found);
+    }
+    for chunk in hashes.chunks(500) {
+        let keys: Vec<Vec<u8>> = chunk.iter().map(|h| h.0 .0.to_vec()).collect();
+        let rows: Vec<(Vec<u8>, String)> = items::table
+            .filter(items::hash.eq_any(keys))
+            .select((items::hash, items::canonical))
+            .load(conn)?;
+        for (hash, json) in rows {
+            found.insert(ItemHash(digest(&hash)?), json);
+        }
+    }
+    Ok(found)
+}
+
+fn with_items(conn: &mut AnyConnection, entries: Vec<Entry>) -> Result<Vec<Record>, StoreError> {
+    let hashes: Vec<ItemHash> = entries
+        .iter()
+        .flat_map(|e| e.item_hashes.iter().copied())
+        .collect();
+    let jsons = item_jsons(conn, &hashes)?;
+    entries
+        .into_iter()
+        .map(|entry| {
+            let items = entry
+                .item_hashes
+                .iter()
+                .map(|h| {
+                    jsons
+                        .get(h)
+                        .map(|j| (*h, j.clone()))
+                        .ok_or_else(|| StoreError::Corrupt(format!("item {h} is missing")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Record { entry, items })
+        })
+        .collect()
+}

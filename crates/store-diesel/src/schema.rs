@@ -1,0 +1,159 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    entries (register_id, log, number) {
+        register_id -> BigInt,
+        log -> SmallInt,
+        number -> BigInt,
+        timestamp -> BigInt,
+        key -> Text,
+        item_hashes -> Binary,
+    }
+}
+
+diesel::table! {
+    index_entries (register_id, index_name, index_entry_number) {
+        register_id -> BigInt,
+        index_name -> Text,
+        index_entry_number -> BigInt,
+        entry_number -> BigInt,
+        timestamp -> BigInt,
+        key -> Text,
+        item_hashes -> Binary,
+    }
+}
+
+diesel::table! {
+    items (hash) {
+        hash -> Binary,
+        canonical -> Text,
+    }
+}
+
+diesel::table! {
+    merkle_nodes (register_id, log, level, idx) {
+        register_id -> BigInt,
+        log -> SmallInt,
+        level -> SmallInt,
+        idx -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    plan_transitions (plan_uuid, seq) {
+        plan_uuid -> Text,
+        seq -> BigInt,
+        status -> Text,
+        status_message -> Nullable<Text>,
+        actor -> Text,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
+    plans (uuid) {
+        uuid -> Text,
+        replaces_uuid -> Nullable<Text>,
+        owner -> Text,
+        initiator_role -> Text,
+        status -> Text,
+        status_message -> Nullable<Text>,
+        status_on -> BigInt,
+        document -> Text,
+        primary_approved_on -> Nullable<BigInt>,
+        secondary_approved_on -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    record_items (register_id, key, position) {
+        register_id -> BigInt,
+        key -> Text,
+        position -> SmallInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    records (register_id, log, key) {
+        register_id -> BigInt,
+        log -> SmallInt,
+        key -> Text,
+        entry_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    register_items (register_id, hash) {
+        register_id -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    registers (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        user_size -> BigInt,
+        system_size -> BigInt,
+        record_count -> BigInt,
+        item_count -> BigInt,
+        user_root -> Binary,
+        system_root -> Binary,
+        mirror_partner -> Nullable<Text>,
+        mirror_plan -> Nullable<Text>,
+        mirror_slice -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    subscriptions (plan_uuid, slice_uuid) {
+        plan_uuid -> Text,
+        slice_uuid -> Text,
+        remote -> Text,
+        register_name -> Text,
+        last_size -> BigInt,
+        last_root -> Nullable<Binary>,
+        last_success -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (name) {
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(entries -> registers (register_id));
+diesel::joinable!(index_entries -> registers (register_id));
+diesel::joinable!(merkle_nodes -> registers (register_id));
+diesel::joinable!(plan_transitions -> plans (plan_uuid));
+diesel::joinable!(plans -> users (owner));
+diesel::joinable!(record_items -> registers (register_id));
+diesel::joinable!(records -> registers (register_id));
+diesel::joinable!(register_items -> items (hash));
+diesel::joinable!(register_items -> registers (register_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    entries,
+    index_entries,
+    items,
+    merkle_nodes,
+    plan_transitions,
+    plans,
+    record_items,
+    records,
+    register_items,
+    registers,
+    subscriptions,
+    users,
+);

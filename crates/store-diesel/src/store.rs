@@ -1,0 +1,408 @@
+//! The store: open, load RSF atomically, and the queries the API needs.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::Pool;
+use register_core::hash::ItemSet;
+use register_core::load::{Changes, LoadSummary, LogChanges};
+use register_core::{merkle, Digest, ItemHash, LogKind, Mode};
+
+use crate::bulk::Bulk;
+use crate::conn::{self, AnyConnection, Backend, Conn, Manager};
+use crate::error::StoreError;
+use crate::indexes;
+use crate::pg_copy;
+use crate::rows::{encode_hashes, log_code, to_i64, NewRegister, RegisterRow};
+use crate::schema::{record_items, records, registers};
+use crate::state::DbState;
+
+/// Entries in one load after which PostgreSQL's statistics are refreshed.
+const ANALYZE_AFTER: usize = 10_000;
+
+pub(crate) fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// What a successful load did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadReport {
+    /// The register loaded into.
+    pub register: String,
+    /// Whether the load created it.
+    pub created: bool,
+    /// Counts from the RSF.
+    pub summary: LoadSummary,
+    /// User-log size after the load.
+    pub total_entries: u64,
+    /// User-log root after the load.
+    pub root: Digest,
+}
+
+/// Registers and plans in one database, SQLite or PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool<Manager>,
+    backend: Backend,
+    /// Register ids by name: they never change, so reads skip one lookup per request.
+    ids: std::sync::Arc<std::sync::RwLock<HashMap<String, i64>>>,
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates the database at `url`:
+    /// `postgres://…` for PostgreSQL, anything else a SQLite path (`sqlite://` optional).
+    pub fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with_pool_size(url, 8)
+    }
+
+    /// As [`Store::open`], with a pool of at most `size` connections.
+    pub fn open_with_pool_size(url: &str, size: u32) -> Result<Store, StoreError> {
+        let (pool, backend) = conn::pool(url, size)?;
+        Ok(Store {
+            pool,
+            backend,
+            ids: Default::default(),
+        })
+    }
+
+    /// Which backend this store uses.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The id of a register, from the cache or the database.
+    pub(crate) fn register_id(
+        &self,
+        conn: &mut AnyConnection,
+        name: &str,
+    ) -> Result<i64, StoreError> {
+        if let Some(id) = self.ids.read().ok().and_then(|ids| ids.get(name).copied()) {
+            return Ok(id);
+        }
+        let row = find_register(conn, name)?
+            .ok_or_else(|| StoreError::RegisterNotFound(name.to_string()))?;
+        if let Ok(mut ids) = self.ids.write() {
+            ids.insert(name.to_string(), row.id);
+        }
+        Ok(row.id)
+    }
+
+    /// A pooled connection (for callers composing their own queries).
+    pub fn conn(&self) -> Result<Conn, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Loads RSF into the register `name`, creating it when new, in one transaction: the
+    /// register-core loader validates every line against the state inside the transaction,
+    /// and any error rolls everything back. Loads into one register are serialised (an
+    /// advisory lock on PostgreSQL, the database write lock on SQLite).
+    pub fn load_rsf<R: BufRead + Send>(
+        &self,
+        name: &str,
+        reader: R,
+        mode: Mode,
+    ) -> Result<LoadReport, StoreError> {
+        register_core::entry::check_user_key(name).map_err(StoreError::Register)?;
+        let mut pooled = self.pool.get()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        conn.transaction::<_, StoreError, _>(|conn| {
+            lock_register(conn, name)?;
+            let existing = find_register(conn, name)?;
+            if let Some(row) = &existing {
+                if row.mirror_plan.is_some() {
+                    return Err(StoreError::Mirror(name.to_string()));
+                }
+            }
+            let (changes, had_indexes) = {
+                let cell = RefCell::new(&mut *conn);
+                let state = DbState::new(&cell, existing.clone())?;
+                let had_indexes = state.index_names();
+                (register_core::load(reader, &state, mode)?, had_indexes)
+            };
+            if let Some(found) = changes.metadata.name.as_deref() {
+                if found != name {
+                    return Err(StoreError::NameMismatch {
+                        expected: name.to_string(),
+                        found: found.to_string(),
+                    });
+                }
+            }
+            let created = existing.is_none();
+            let register_id = match existing {
+                Some(row) => row.id,
+                None => create_register(conn, name)?,
+            };
+            let summary = changes.summary;
+            // Index entries need the records as they were before this load.
+            indexes::write_index_entries(conn, register_id, &had_indexes, &changes)?;
+            let (total_entries, root) = write_changes(conn, register_id, changes)?;
+            Ok(LoadReport {
+                register: name.to_string(),
+                created,
+                summary,
+                total_entries,
+                root,
+            })
+        })
+    }
+}
+
+fn lock_register(conn: &mut AnyConnection, name: &str) -> Result<(), StoreError> {
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
+                .bind::<diesel::sql_types::Text, _>(name)
+                .execute(c)?;
+        }
+        AnyConnection::Sqlite(c) => {
+            // The first statement writes, so the transaction takes the write lock before it
+            // reads anything: concurrent loads queue on the busy timeout instead of failing.
+            diesel::sql_query("UPDATE registers SET updated_at = updated_at WHERE id = -1")
+                .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn find_register(
+    conn: &mut AnyConnection,
+    name: &str,
+) -> Result<Option<RegisterRow>, StoreError> {
+    Ok(registers::table
+        .filter(registers::name.eq(name))
+        .select(RegisterRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+fn create_register(conn: &mut AnyConnection, name: &str) -> Result<i64, StoreError> {
+    let max: Option<i64> = registers::table
+        .select(diesel::dsl::max(registers::id))
+        .first(conn)?;
+    let id = max.unwrap_or(0) + 1;
+    let empty = merkle::empty_root().0.to_vec();
+    let at = now();
+    diesel::insert_into(registers::table)
+        .values(NewRegister {
+            id,
+            name,
+            created_at: at,
+            updated_at: at,
+            user_root: empty.clone(),
+            system_root: empty,
+        })
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Writes accepted changes with multi-row inserts; returns the new user size and root.
+fn write_changes(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    changes: Changes,
+) -> Result<(u64, Digest), StoreError> {
+    let Changes {
+        items: new_items,
+        user,
+        system,
+        ..
+    } = changes;
+
+    let first_load = user.base_size == 0 && system.base_size == 0;
+    if let AnyConnection::Postgresql(c) = conn {
+        pg_copy::copy_items(c, &new_items)?;
+    } else {
+        let mut bulk = Bulk::new(
+            conn,
+            "INSERT INTO items (hash, canonical) VALUES",
+            "ON CONFLICT (hash) DO NOTHING",
+        );
+        for item in &new_items {
+            bulk.row()?.blob(&item.hash.0 .0).text(&item.json).end();
+        }
+        bulk.finish()?;
+    }
+    drop(new_items);
+
+    let mut referenced = ItemSet::default();
+    for entry in user.entries.iter().chain(&system.entries) {
+        referenced.extend(entry.item_hashes.iter().copied());
+    }
+    let added_items = match conn {
+        AnyConnection::Postgresql(c) if first_load => {
+            let hashes: Vec<ItemHash> = referenced.into_iter().collect();
+            pg_copy::copy_register_items(c, register_id, &hashes)?
+        }
+        _ => {
+            let mut bulk = Bulk::new(
+                conn,
+                "INSERT INTO register_items (register_id, hash) VALUES",
+                "ON CONFLICT (register_id, hash) DO NOTHING",
+            );
+            for hash in &referenced {
+                bulk.row()?.int(register_id).blob(&hash.0 .0).end();
+            }
+            bulk.finish()?
+        }
+    };
+
+    let user_size = user.base_size + user.entries.len() as u64;
+    let system_size = system.base_size + system.entries.len() as u64;
+    let (user_root, system_root) = (user.root, system.root);
+    let grew = user.entries.len() + system.entries.len();
+    write_log(conn, register_id, LogKind::System, system)?;
+    let touched = write_log(conn, register_id, LogKind::User, user)?;
+    write_record_items(conn, register_id, &touched)?;
+
+    if let AnyConnection::Postgresql(c) = conn {
+        if grew >= ANALYZE_AFTER {
+            // Fresh statistics, or the planner keeps guessing from an empty table and picks
+            // bitmap scans over whole registers for the proof lookups.
+            c.batch_execute(
+                "ANALYZE items, register_items, entries, records, record_items, merkle_nodes",
+            )?;
+        }
+    }
+    let record_count: i64 = records::table
+        .filter(records::register_id.eq(register_id))
+        .filter(records::log.eq(log_code(LogKind::User)))
+        .count()
+        .get_result(conn)?;
+    diesel::update(registers::table.find(register_id))
+        .set((
+            registers::user_size.eq(to_i64(user_size)),
+            registers::system_size.eq(to_i64(system_size)),
+            registers::record_count.eq(record_count),
+            registers::item_count.eq(registers::item_count + added_items as i64),
+            registers::user_root.eq(user_root.0.to_vec()),
+            registers::system_root.eq(system_root.0.to_vec()),
+            registers::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok((user_size, user_root))
+}
+
+/// Inserts a log's entries and Merkle nodes and moves its records; returns the new current
+/// item list of every user key it touched.
+fn write_log(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    log: LogKind,
+    changes: LogChanges,
+) -> Result<BTreeMap<String, Vec<ItemHash>>, StoreError> {
+    let code = i64::from(log_code(log));
+    if let AnyConnection::Postgresql(c) = conn {
+        pg_copy::copy_log(c, register_id, log, &changes)?;
+    } else {
+        write_log_rows(conn, register_id, code, &changes)?;
+    }
+
+    // The newest entry of each key becomes its record.
+    let mut latest: HashMap<&str, (u64, &[ItemHash])> = HashMap::new();
+    for entry in &changes.entries {
+        latest.insert(&entry.key, (entry.entry_number, &entry.item_hashes));
+    }
+    let mut bulk = Bulk::new(
+        conn,
+        "INSERT INTO records (register_id, log, key, entry_number) VALUES",
+        "ON CONFLICT (register_id, log, key) DO UPDATE SET entry_number = excluded.entry_number",
+    );
+    for (key, (number, _)) in &latest {
+        bulk.row()?
+            .int(register_id)
+            .int(code)
+            .text(key)
+            .int(to_i64(*number))
+            .end();
+    }
+    bulk.finish()?;
+    let mut touched = BTreeMap::new();
+    if log == LogKind::User {
+        for (key, (_, hashes)) in latest {
+            touched.insert(key.to_string(), hashes.to_vec());
+        }
+    }
+    Ok(touched)
+}
+
+/// Entries and Merkle nodes as multi-row INSERTs (SQLite).
+fn write_log_rows(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    code: i64,
+    changes: &LogChanges,
+) -> Result<(), StoreError> {
+    let mut bulk = Bulk::new(
+        conn,
+        "INSERT INTO entries (register_id, log, number, timestamp, key, item_hashes) VALUES",
+        "",
+    );
+    for entry in &changes.entries {
+        bulk.row()?
+            .int(register_id)
+            .int(code)
+            .int(to_i64(entry.entry_number))
+            .int(entry.timestamp.unix_seconds())
+            .text(&entry.key)
+            .blob(&encode_hashes(&entry.item_hashes))
+            .end();
+    }
+    bulk.finish()?;
+    let mut bulk = Bulk::new(
+        conn,
+        "INSERT INTO merkle_nodes (register_id, log, level, idx, hash) VALUES",
+        "",
+    );
+    // Leaves are not stored: they are recomputed from their entries (see `state::leaf`).
+    for (level, idx, hash) in changes.nodes.nodes(changes.base_size).filter(|n| n.0 > 0) {
+        bulk.row()?
+            .int(register_id)
+            .int(code)
+            .int(i64::from(level))
+            .int(to_i64(idx))
+            .blob(&hash.0)
+            .end();
+    }
+    bulk.finish()?;
+    Ok(())
+}
+
+/// Replaces the facet rows of the user records a load touched.
+fn write_record_items(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    touched: &BTreeMap<String, Vec<ItemHash>>,
+) -> Result<(), StoreError> {
+    let keys: Vec<&str> = touched.keys().map(String::as_str).collect();
+    for chunk in keys.chunks(500) {
+        diesel::delete(
+            record_items::table
+                .filter(record_items::register_id.eq(register_id))
+                .filter(record_items::key.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    let mut bulk = Bulk::new(
+        conn,
+        "INSERT INTO record_items (register_id, key, position, hash) VALUES",
+        "",
+    );
+    for (key, hashes) in touched {
+        for (position, hash) in hashes.iter().enumerate() {
+            bulk.row()?
+                .int(register_id)
+                .text(key)
+                .int(position as i64)
+                .blob(&hash.0 .0)
+                .end();
+        }
+    }
+    bulk.finish()?;
+    Ok(())
+}

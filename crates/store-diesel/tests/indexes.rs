@@ -1,0 +1,151 @@
+//! Index logs in the store equal the in-memory derivation (register-core), however the data
+//! arrives: in one load, in several, or with the index declared after the data.
+
+mod common;
+
+use common::backends;
+use register_core::{Item, Mode, Register};
+
+fn line_pair(log: &str, key: &str, json: &str) -> String {
+    let hash = Item::parse(json).expect("item").hash();
+    format!("add-item\t{json}\nappend-entry\t{log}\t{key}\t2020-01-01T00:00:00Z\t{hash}\n")
+}
+
+fn metadata() -> String {
+    let mut rsf = line_pair("system", "name", r#"{"name":"authority"}"#);
+    for (field, cardinality) in [("authority", "1"), ("kind", "1"), ("tags", "n")] {
+        rsf += &line_pair(
+            "system",
+            &format!("field:{field}"),
+            &format!(r#"{{"cardinality":"{cardinality}","datatype":"string","field":"{field}"}}"#),
+        );
+    }
+    rsf += &line_pair(
+        "system",
+        "register:authority",
+        r#"{"fields":["authority","kind","tags"],"register":"authority"}"#,
+    );
+    rsf
+}
+
+fn declarations() -> String {
+    line_pair(
+        "system",
+        "index:by-kind",
+        r#"{"field":"kind","index":"by-kind"}"#,
+    ) + &line_pair(
+        "system",
+        "index:by-tag",
+        r#"{"field":"tags","index":"by-tag"}"#,
+    )
+}
+
+/// Three batches of changes: new records, kind changes, tag changes, reverts.
+fn batches() -> Vec<String> {
+    let kinds = ["CTY", "NMD", "UA", "MD"];
+    let tags = ["north", "south", "east", "west"];
+    (0..3)
+        .map(|batch| {
+            let mut rsf = String::new();
+            for i in 0..12usize {
+                let key = format!("A{:02}", (i * 7 + batch * 5) % 10);
+                let kind = kinds[(i + batch * 3) % kinds.len()];
+                let tag1 = tags[(i + batch) % tags.len()];
+                let tag2 = tags[(i * 3 + batch) % tags.len()];
+                let json = format!(
+                    r#"{{"authority":"{key}","kind":"{kind}","tags":["{tag1}","{tag2}"]}}"#
+                );
+                rsf += &line_pair("user", &key, &json);
+            }
+            rsf
+        })
+        .collect()
+}
+
+fn memory(rsf: &str) -> Register {
+    let mut register = Register::new();
+    register
+        .load(rsf.as_bytes(), Mode::Relaxed)
+        .expect("memory load");
+    register
+}
+
+#[test]
+fn index_logs_equal_the_in_memory_derivation() {
+    let batches = batches();
+    let everything = metadata() + &declarations() + &batches.concat();
+    let expected = memory(&everything);
+    for db in backends() {
+        let store = &db.store;
+        // Declared first, loaded in pieces.
+        store
+            .load_rsf(
+                "authority",
+                (metadata() + &declarations()).as_bytes(),
+                Mode::Relaxed,
+            )
+            .expect("metadata");
+        for batch in &batches {
+            store
+                .load_rsf("authority", batch.as_bytes(), Mode::Relaxed)
+                .expect("batch");
+        }
+        for index in ["by-kind", "by-tag"] {
+            let stored = store
+                .index_entries("authority", index, 1, 10_000)
+                .expect("entries");
+            let in_memory = expected.index(index).expect("index").entries();
+            assert!(!stored.is_empty());
+            assert_eq!(stored, in_memory, "{} {index}", db.label);
+            for value in expected.index(index).expect("index").values() {
+                let memory_record = expected
+                    .index(index)
+                    .and_then(|i| i.record(value))
+                    .expect("record");
+                let stored_record = store
+                    .index_record("authority", index, value)
+                    .expect("query");
+                match stored_record {
+                    Some(record) => assert_eq!(&record.entry, memory_record),
+                    None => assert!(memory_record.item_hashes.is_empty(), "{value}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn an_index_declared_after_the_data_is_rebuilt_from_the_log() {
+    let batches = batches();
+    let expected = memory(&(metadata() + &batches.concat() + &declarations()));
+    for db in backends() {
+        let store = &db.store;
+        store
+            .load_rsf(
+                "authority",
+                (metadata() + &batches[0] + &batches[1]).as_bytes(),
+                Mode::Relaxed,
+            )
+            .expect("data");
+        // The declaration arrives with more data.
+        store
+            .load_rsf(
+                "authority",
+                (batches[2].clone() + &declarations()).as_bytes(),
+                Mode::Relaxed,
+            )
+            .expect("declaration");
+        for index in ["by-kind", "by-tag"] {
+            let stored = store
+                .index_entries("authority", index, 1, 10_000)
+                .expect("entries");
+            assert_eq!(
+                stored,
+                expected.index(index).expect("index").entries(),
+                "{} {index}",
+                db.label
+            );
+        }
+        assert!(store.index_entries("authority", "nope", 1, 10).is_err());
+    }
+}

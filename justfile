@@ -1,0 +1,48 @@
+# Everyday commands; CI runs the same ones through .ci/run.
+
+default:
+    @just --list
+
+# Build everything (debug).
+build:
+    cargo build --workspace
+
+# Run the whole test suite (the command README.md names). Store tests also run on PostgreSQL
+# when TEST_DATABASE_URL is set (e.g. postgres://postgres@127.0.0.1:5432/test).
+test:
+    cargo test --workspace --locked
+
+# Format and lint exactly as CI does.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Regenerate crates/store-diesel/src/schema.rs from the migrations (needs the diesel CLI).
+schema:
+    bash scripts/check-schema.sh --write
+
+# Everything CI runs.
+ci:
+    bash .ci/run
+
+# Benchmarks with figures to report (release builds).
+bench: bench-rsf bench-plan bench-store bench-api
+
+# rsf: generate a 1M-entry register, then verify it (target: <= 3 s, <= 500 MB).
+bench-rsf entries="1000000" keys="200000":
+    bash scripts/bench-rsf.sh {{entries}} {{keys}}
+
+# plan-core: validate a ~1 MB plan with 2,000 slices (target: median <= 50 ms).
+bench-plan slices="2000" runs="21":
+    cargo run --release -p plan-core --example bench_validate -- {{slices}} {{runs}}
+
+# store-diesel: load 1M entries into SQLite and PostgreSQL, then time proofs
+# (targets: SQLite <= 60 s, PostgreSQL <= 90 s, <= 1 GB, proofs <= 5 ms).
+bench-store entries="1000000" keys="200000":
+    bash scripts/bench-store.sh {{entries}} {{keys}}
+
+# api-actix: serve a 1M-entry SQLite register and load it with wrk on loopback (targets:
+# records >= 15,000 req/s with p99 <= 20 ms, entries pages >= 3,000 req/s, entry proofs
+# >= 5,000 req/s, server RSS flat over 60 s). Needs wrk (apt-get install -y wrk).
+bench-api entries="1000000" keys="200000" duration="20":
+    bash scripts/bench-api.sh {{entries}} {{keys}} {{duration}}

@@ -1,0 +1,12 @@
+DROP TABLE subscriptions;
+DROP TABLE plan_transitions;
+DROP TABLE plans;
+DROP TABLE users;
+DROP TABLE index_entries;
+DROP TABLE merkle_nodes;
+DROP TABLE record_items;
+DROP TABLE records;
+DROP TABLE entries;
+DROP TABLE register_items;
+DROP TABLE items;
+DROP TABLE registers;
