@@ -8,10 +8,12 @@ use store_diesel::store::Store;
 async fn oversized_bodies_get_413_in_the_envelope() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path().join("s.sqlite").to_str().expect("path")).expect("open");
-    let state = AppState {
+    let state = AppState::new(
         store,
-        domain: "test.example".into(),
-    };
+        "test.example",
+        api_actix::server::tokens::Tokens::new(b"a test secret of at least 32 bytes", "urn:test")
+            .expect("tokens"),
+    );
     let service = test::init_service(app_with_body_limit(state, 1024)).await;
     let request = test::TestRequest::post()
         .uri("/registers/colour/load-rsf")

@@ -41,10 +41,15 @@ async fn index_entries_and_records() {
         db.store
             .load_rsf("authority", authorities().as_bytes(), Mode::Strict)
             .expect("load");
-        let service = test::init_service(app(AppState {
-            store: db.store.clone(),
-            domain: "test.example".into(),
-        }))
+        let service = test::init_service(app(AppState::new(
+            db.store.clone(),
+            "test.example",
+            api_actix::server::tokens::Tokens::new(
+                b"a test secret of at least 32 bytes",
+                "urn:test",
+            )
+            .expect("tokens"),
+        )))
         .await;
         let get = |uri: &str| test::TestRequest::get().uri(uri).to_request();
 

@@ -325,10 +325,12 @@ async fn every_documented_operation_is_served_as_documented() {
     let doc = document();
     let dir = tempfile::tempdir().expect("a temp dir");
     let store = store(&dir);
-    let service = test::init_service(app(AppState {
+    let service = test::init_service(app(AppState::new(
         store,
-        domain: "test.example".into(),
-    }))
+        "test.example",
+        api_actix::server::tokens::Tokens::new(b"a test secret of at least 32 bytes", "urn:test")
+            .expect("tokens"),
+    )))
     .await;
 
     // The discriminator itself: a path outside the table is a "no resource" 404.
@@ -431,10 +433,12 @@ async fn every_documented_operation_is_served_as_documented() {
 async fn documented_error_responses_are_the_envelope() {
     let doc = document();
     let dir = tempfile::tempdir().expect("a temp dir");
-    let service = test::init_service(app(AppState {
-        store: store(&dir),
-        domain: "test.example".into(),
-    }))
+    let service = test::init_service(app(AppState::new(
+        store(&dir),
+        "test.example",
+        api_actix::server::tokens::Tokens::new(b"a test secret of at least 32 bytes", "urn:test")
+            .expect("tokens"),
+    )))
     .await;
     let cases = [
         (

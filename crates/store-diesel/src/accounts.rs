@@ -16,7 +16,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
 use crate::plans::from_unix;
-use crate::schema::{plans, users};
+use crate::schema::{login_failures, plans, users};
 use crate::store::Store;
 
 /// What an account may do.
@@ -60,6 +60,26 @@ pub struct User {
     pub role: Role,
     /// When the account was created (whole seconds).
     pub created_at: DateTime<Utc>,
+}
+
+/// Consecutive failed logins after which an account is locked.
+pub const LOCK_AFTER_FAILURES: i64 = 5;
+
+/// How long the first lock lasts; each further failure doubles it, up to [`MAX_LOCK_SECONDS`].
+pub const FIRST_LOCK_SECONDS: i64 = 30;
+
+/// The longest lock.
+pub const MAX_LOCK_SECONDS: i64 = 15 * 60;
+
+/// Seconds an account stays locked after `failures` consecutive failures.
+fn lock_seconds(failures: i64) -> Option<i64> {
+    let beyond = failures.checked_sub(LOCK_AFTER_FAILURES)?;
+    let factor = 1i64.checked_shl(u32::try_from(beyond.min(20)).ok()?)?;
+    Some(
+        FIRST_LOCK_SECONDS
+            .saturating_mul(factor)
+            .min(MAX_LOCK_SECONDS),
+    )
 }
 
 /// Longest accepted user name, in characters.
@@ -199,6 +219,61 @@ impl Store {
         }
     }
 
+    /// A login: [`Store::verify_password`] with a lock against guessing. After
+    /// [`LOCK_AFTER_FAILURES`] consecutive failures the account is locked for
+    /// [`FIRST_LOCK_SECONDS`], doubling with each further failure up to [`MAX_LOCK_SECONDS`];
+    /// while locked, every login of that account fails exactly like a wrong password (same
+    /// answer, same argon2 cost), so the lock reveals neither itself nor the account. A
+    /// successful login clears the count. `now` is Unix seconds.
+    pub fn login(&self, name: &str, password: &str, now: i64) -> Result<Option<User>, StoreError> {
+        let locked_until: Option<i64> = {
+            let mut conn = self.conn()?;
+            login_failures::table
+                .find(name)
+                .select(login_failures::locked_until)
+                .first::<Option<i64>>(&mut *conn)
+                .optional()?
+                .flatten()
+        };
+        if locked_until.is_some_and(|until| until > now) {
+            matches(password, DUMMY_HASH)?;
+            return Ok(None);
+        }
+        let user = self.verify_password(name, password)?;
+        let mut pooled = self.conn()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        match &user {
+            Some(_) => {
+                diesel::delete(login_failures::table.find(name)).execute(conn)?;
+            }
+            None => {
+                conn.transaction::<_, StoreError, _>(|conn| {
+                    if find_user(conn, name)?.is_none() {
+                        return Ok(());
+                    }
+                    let failures: i64 = login_failures::table
+                        .find(name)
+                        .select(login_failures::failures)
+                        .first(conn)
+                        .optional()?
+                        .unwrap_or(0)
+                        .saturating_add(1);
+                    let locked_until = lock_seconds(failures).map(|s| now.saturating_add(s));
+                    diesel::delete(login_failures::table.find(name)).execute(conn)?;
+                    diesel::insert_into(login_failures::table)
+                        .values((
+                            login_failures::user_name.eq(name),
+                            login_failures::failures.eq(failures),
+                            login_failures::locked_until.eq(locked_until),
+                        ))
+                        .execute(conn)?;
+                    Ok(())
+                })?;
+            }
+        }
+        Ok(user)
+    }
+
     /// The account `name`, if any.
     pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
         let mut conn = self.conn()?;
@@ -275,5 +350,15 @@ mod tests {
             "same output length"
         );
         assert!(!matches("secret", DUMMY_HASH).expect("verify against the dummy"));
+    }
+
+    #[test]
+    fn locks_grow_from_the_fifth_failure_and_are_capped() {
+        assert_eq!(lock_seconds(4), None);
+        assert_eq!(lock_seconds(5), Some(30));
+        assert_eq!(lock_seconds(6), Some(60));
+        assert_eq!(lock_seconds(9), Some(480));
+        assert_eq!(lock_seconds(10), Some(900));
+        assert_eq!(lock_seconds(1000), Some(900));
     }
 }

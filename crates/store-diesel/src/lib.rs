@@ -24,6 +24,7 @@ mod bulk;
 pub mod conn;
 pub mod error;
 pub mod indexes;
+pub mod node;
 mod pg_copy;
 pub mod plans;
 pub mod queries;

@@ -142,12 +142,27 @@ fn status_on(record: &PlanRecord) -> DateTime<Utc> {
         .map_or(record.created_at(), |t| t.at)
 }
 
-fn approved_on(record: &PlanRecord, role: DataRole) -> Option<i64> {
+/// When the partner with `role` last approved the plan (a review's approval, or one of the
+/// two approvals that re-activate it).
+fn approved_on(record: &PlanRecord, role: DataRole) -> Option<DateTime<Utc>> {
     record
-        .approvals()
+        .history()
         .iter()
-        .find(|a| a.by.data == role)
-        .map(|a| to_unix(a.at))
+        .rev()
+        .find(|t| t.action == Action::Approve && t.by.data == role)
+        .map(|t| t.at)
+}
+
+impl StoredPlan {
+    /// When the status last changed (the invocation if it never did).
+    pub fn status_on(&self) -> DateTime<Utc> {
+        status_on(&self.record)
+    }
+
+    /// When the partner with `role` last approved the plan, if ever.
+    pub fn approved_on(&self, role: DataRole) -> Option<DateTime<Utc>> {
+        approved_on(&self.record, role)
+    }
 }
 
 fn plan_row(record: &PlanRecord, owner: &str, replaces: Option<PlanId>) -> PlanRow {
@@ -160,8 +175,8 @@ fn plan_row(record: &PlanRecord, owner: &str, replaces: Option<PlanId>) -> PlanR
         status_message: record.status_message().map(str::to_string),
         status_on: to_unix(status_on(record)),
         document: record.document().map(Plan::to_xml).unwrap_or_default(),
-        primary_approved_on: approved_on(record, DataRole::Primary),
-        secondary_approved_on: approved_on(record, DataRole::Secondary),
+        primary_approved_on: approved_on(record, DataRole::Primary).map(to_unix),
+        secondary_approved_on: approved_on(record, DataRole::Secondary).map(to_unix),
         created_at: to_unix(record.created_at()),
     }
 }

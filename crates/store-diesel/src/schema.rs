@@ -31,12 +31,36 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_failures (user_name) {
+        user_name -> Text,
+        failures -> BigInt,
+        locked_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     merkle_nodes (register_id, log, level, idx) {
         register_id -> BigInt,
         log -> SmallInt,
         level -> SmallInt,
         idx -> BigInt,
         hash -> Binary,
+    }
+}
+
+diesel::table! {
+    node_settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    offers (register_name) {
+        register_name -> Text,
+        slice_uuid -> Text,
+        description -> Text,
+        offered_at -> BigInt,
     }
 }
 
@@ -135,6 +159,7 @@ diesel::table! {
 
 diesel::joinable!(entries -> registers (register_id));
 diesel::joinable!(index_entries -> registers (register_id));
+diesel::joinable!(login_failures -> users (user_name));
 diesel::joinable!(merkle_nodes -> registers (register_id));
 diesel::joinable!(plan_transitions -> plans (plan_uuid));
 diesel::joinable!(plans -> users (owner));
@@ -147,7 +172,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     entries,
     index_entries,
     items,
+    login_failures,
     merkle_nodes,
+    node_settings,
+    offers,
     plan_transitions,
     plans,
     record_items,

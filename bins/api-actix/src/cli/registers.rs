@@ -67,6 +67,34 @@ pub struct Serve {
     /// Worker threads (default: one per core).
     #[arg(long)]
     workers: Option<usize>,
+    /// File holding the secret that signs the plan API's tokens (at least 32 bytes; the
+    /// `TOKEN_SECRET` variable may hold the secret itself instead). Required with
+    /// PostgreSQL; an embedded SQLite database generates one and keeps it.
+    #[arg(long, value_name = "FILE")]
+    token_secret_file: Option<PathBuf>,
+}
+
+/// The token secret: from a file, from `TOKEN_SECRET`, or (embedded SQLite only) generated
+/// and kept in the database. Never a built-in default.
+fn token_secret(file: Option<&Path>, store: &Store) -> anyhow::Result<Vec<u8>> {
+    if let Some(file) = file {
+        let mut secret = std::fs::read(file)
+            .with_context(|| format!("cannot read the token secret file {}", file.display()))?;
+        while secret.last().is_some_and(u8::is_ascii_whitespace) {
+            secret.pop();
+        }
+        return Ok(secret);
+    }
+    if let Ok(secret) = std::env::var("TOKEN_SECRET") {
+        return Ok(secret.into_bytes());
+    }
+    match store.backend() {
+        store_diesel::conn::Backend::Sqlite => Ok(store.generated_token_secret()?),
+        store_diesel::conn::Backend::Postgres => anyhow::bail!(
+            "a token secret is required with PostgreSQL (every instance must share it): set \
+             TOKEN_SECRET or pass --token-secret-file"
+        ),
+    }
 }
 
 impl Serve {
@@ -91,9 +119,16 @@ impl Serve {
                 "new database {DEFAULT_DATABASE}: loaded the demo register 'country'"
             );
         }
+        let secret = token_secret(self.token_secret_file.as_deref(), &store)?;
+        let node = store.node().context("reading this node's identity")?;
+        let tokens = api_actix::server::tokens::Tokens::new(
+            &secret,
+            format!("urn:uuid:{}", node.node_uuid),
+        )?;
         let state = api_actix::server::AppState {
             store,
             domain: self.domain.unwrap_or_else(|| self.bind.clone()),
+            tokens: std::sync::Arc::new(tokens),
         };
         tracing::info!(bind = %self.bind, "serving the register API");
         let workers = self

@@ -1,4 +1,4 @@
-//! Credentials for writes: HTTP Basic of an admin account.
+//! Credentials for writes: HTTP Basic of an admin account, or an admin's bearer token.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
@@ -8,12 +8,21 @@ use store_diesel::accounts::Role;
 use super::errors::ApiError;
 use super::AppState;
 
-/// Succeeds only for a valid admin's credentials; fails closed on anything else.
+/// Succeeds only for a valid admin's credentials (Basic, or a bearer token of an admin);
+/// fails closed on anything else.
 pub async fn require_admin(
     state: &web::Data<AppState>,
     request: &HttpRequest,
 ) -> Result<(), ApiError> {
     let denied = || ApiError::Unauthorized("admin credentials required".into());
+    if super::tokens::bearer(request).is_some() {
+        let caller = super::tokens::caller(state, request).await?;
+        return if caller.is_admin() {
+            Ok(())
+        } else {
+            Err(denied())
+        };
+    }
     let value = request
         .headers()
         .get(header::AUTHORIZATION)

@@ -14,6 +14,9 @@ pub enum ApiError {
     /// Credentials missing or wrong.
     #[error("{0}")]
     Unauthorized(String),
+    /// Authenticated, but not allowed (a limited token on a slice, a plan not Approved).
+    #[error("{0}")]
+    Forbidden(String),
     /// No such register, entry, record, item or route.
     #[error("{0}")]
     NotFound(String),
@@ -23,12 +26,24 @@ pub enum ApiError {
     /// No representation the client accepts.
     #[error("{0}")]
     NotAcceptable(String),
+    /// The body is not in a media type the endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// A state conflict (a mirror refuses local loads).
     #[error("{0}")]
     Conflict(String),
     /// The body is over the limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A well-formed request whose content breaks a rule: a plan document that fails the
+    /// schema (each problem in `schema_errors`), or a plan that cannot be used as sent.
+    #[error("{message}")]
+    Unprocessable {
+        /// What is wrong, in one sentence.
+        message: String,
+        /// Every schema problem, when the document failed validation.
+        schema_errors: Vec<plan_core::Diagnostic>,
+    },
     /// Anything else: the cause goes to the log, not to the client.
     #[error("internal error")]
     Internal(String),
@@ -46,11 +61,14 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -61,9 +79,24 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::Unauthorized(_)) {
-            response.insert_header(("WWW-Authenticate", "Basic realm=\"registers\""));
+            response.append_header(("WWW-Authenticate", "Bearer realm=\"registers\""));
+            response.append_header(("WWW-Authenticate", "Basic realm=\"registers\""));
         }
-        response.json(envelope_body(self.status_code(), &self.to_string()))
+        let mut body = envelope_body(self.status_code(), &self.to_string());
+        if let ApiError::Unprocessable { schema_errors, .. } = self {
+            body["schema_errors"] = schema_errors
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "line": d.line,
+                        "column": d.column,
+                        "path": d.path,
+                        "message": d.message,
+                    })
+                })
+                .collect();
+        }
+        response.json(body)
     }
 }
 
@@ -99,6 +132,32 @@ impl From<StoreError> for ApiError {
                 ApiError::BadRequest(e.to_string())
             }
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<plan_core::Error> for ApiError {
+    fn from(e: plan_core::Error) -> ApiError {
+        use plan_core::Error as E;
+        match e {
+            E::Invalid(schema_errors) => ApiError::Unprocessable {
+                message: format!(
+                    "the plan document is not valid ({} problem(s))",
+                    schema_errors.len()
+                ),
+                schema_errors,
+            },
+            E::Document(message) => ApiError::Unprocessable {
+                message,
+                schema_errors: Vec::new(),
+            },
+            E::IllegalTransition { .. } | E::AlreadyApproved { .. } | E::DocumentFrozen { .. } => {
+                ApiError::Conflict(e.to_string())
+            }
+            // The handlers pick the actor from the plan, so this is a bug, not a request error.
+            E::NotAPartner { .. } | E::Schema { .. } | E::UnsupportedSchema { .. } => {
+                ApiError::Internal(e.to_string())
+            }
         }
     }
 }

@@ -4,14 +4,18 @@ mod auth;
 pub mod errors;
 mod indexes;
 mod negotiate;
+pub mod plans;
 mod registers;
 mod render;
 mod stream;
+pub mod tokens;
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::{Compress, Next};
 use actix_web::{body::MessageBody, guard, web, HttpRequest, HttpResponse, Route};
+use std::sync::Arc;
+
 use store_diesel::store::Store;
 
 use errors::ApiError;
@@ -26,6 +30,20 @@ pub struct AppState {
     pub store: Store,
     /// The domain named in register summaries.
     pub domain: String,
+    /// Issues and checks the plan API's bearer tokens.
+    pub tokens: Arc<tokens::Tokens>,
+}
+
+impl AppState {
+    /// The state of a server over `store`, naming `domain` in register summaries and
+    /// signing tokens with `tokens`.
+    pub fn new(store: Store, domain: impl Into<String>, tokens: tokens::Tokens) -> AppState {
+        AppState {
+            store,
+            domain: domain.into(),
+            tokens: Arc::new(tokens),
+        }
+    }
 }
 
 fn read<F, Args>(handler: F) -> Route
@@ -74,6 +92,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::QueryConfig::default()
             .error_handler(|e, _| ApiError::BadRequest(format!("bad query: {e}")).into()),
     )
+    .app_data(
+        web::JsonConfig::default()
+            .limit(plans::MAX_PLAN_JSON_BYTES)
+            .error_handler(|e, _| json_error(e).into()),
+    )
+    .configure(configure_v1)
     .service(get("/registers{suffix:(\\.json)?}", r::list))
     .service(get(
         &format!("{base}/{{segment:register(\\.json|\\.csv)?}}"),
@@ -141,6 +165,52 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .default_service(web::to(not_found));
+}
+
+/// The plan API's routes (`/v1`). There is no listing for partners: `/v1/plans` and
+/// `/v1/slices` fall through to 404.
+fn configure_v1(cfg: &mut web::ServiceConfig) {
+    let post = |path: &str, route: Route| {
+        web::resource(path)
+            .route(route)
+            .default_service(web::to(method_not_allowed))
+    };
+    cfg.service(post("/v1/login", web::post().to(plans::login)))
+        .service(
+            web::resource("/v1/plans/invoke")
+                .route(read(plans::invoke))
+                .route(web::post().to(plans::invoke_as_primary))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(post("/v1/proposals/new", web::post().to(plans::propose)))
+        .service(get("/v1/admin/plans", plans::list))
+        .service(
+            web::resource("/v1/plans/{uuid}")
+                .route(read(plans::show))
+                .route(web::post().to(plans::replace_document))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(post(
+            "/v1/plans/{uuid}/{action:approve|reject|hold}",
+            web::post().to(plans::review),
+        ))
+        .service(get("/v1/slices/{uuid}", plans::slice));
+}
+
+/// actix's JSON body errors in the envelope: 413 over the limit, 415 without a JSON content
+/// type, 400 for anything else.
+fn json_error(e: actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError as J;
+    match e {
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => ApiError::PayloadTooLarge(format!(
+            "the JSON body is larger than {} bytes",
+            plans::MAX_PLAN_JSON_BYTES
+        )),
+        J::ContentType => ApiError::UnsupportedMediaType(
+            "the body must be JSON (Content-Type: application/json)".into(),
+        ),
+        other => ApiError::BadRequest(format!("bad JSON body: {other}")),
+    }
 }
 
 async fn download_all(

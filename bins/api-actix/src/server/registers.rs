@@ -18,7 +18,7 @@ const DEFAULT_LIMIT: u64 = 100;
 const MAX_LIMIT: u64 = 5000;
 
 /// Runs a store call on the blocking pool.
-async fn blocking<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
+pub(super) async fn blocking<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&Store) -> Result<T, store_diesel::error::StoreError> + Send + 'static,
     T: Send + 'static,

@@ -40,10 +40,18 @@ pub fn loaded() -> Vec<TestDb> {
 
 /// The server's state over a test database.
 pub fn state(db: &TestDb) -> AppState {
-    AppState {
-        store: db.store.clone(),
-        domain: DOMAIN.into(),
-    }
+    AppState::new(db.store.clone(), DOMAIN, tokens())
+}
+
+/// The secret test servers sign tokens with.
+pub const TOKEN_SECRET: &[u8] = b"a test secret of at least 32 bytes";
+
+/// The issuer test servers name.
+pub const ISSUER: &str = "urn:test";
+
+/// Tokens as the test servers issue them.
+pub fn tokens() -> api_actix::server::tokens::Tokens {
+    api_actix::server::tokens::Tokens::new(TOKEN_SECRET, ISSUER).expect("tokens")
 }
 
 /// A response, read to the end.

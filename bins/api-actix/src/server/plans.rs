@@ -1,0 +1,563 @@
+//! The plan API under `/v1` (plans.md §3–§4): login, invoke, read, propose, review, and the
+//! slice summaries of Approved plans (sync.md).
+//!
+//! Who acts on a plan is decided here, once, by [`actor`]: the account that invoked it is the
+//! initiator; an admin of this server is the respondent; anyone else is not a partner and
+//! gets exactly the answer an unknown UUID gets (404). plan-core's lifecycle then decides
+//! whether the action is allowed, and the store's optimistic save decides between two
+//! partners acting at once.
+
+use actix_web::{web, HttpResponse};
+use base64::Engine as _;
+use chrono::{DateTime, SecondsFormat, Utc};
+use plan_core::{Action, Actor, ConversationRole, DataRole, Plan, PlanId, PlanRecord};
+use serde::Deserialize;
+use store_diesel::plans::StoredPlan;
+use uuid::Uuid;
+
+use super::errors::ApiError;
+use super::registers::blocking;
+use super::tokens::{Caller, Scope};
+use super::AppState;
+
+/// The largest JSON body the plan API accepts; a document travels base64-encoded inside, so
+/// the document itself may be about three quarters of this.
+pub const MAX_PLAN_JSON_BYTES: usize = 4 * 1024 * 1024;
+
+/// The longest status message accepted with an action, in characters.
+const MAX_STATUS_MESSAGE_CHARS: usize = 1000;
+
+/// Now, in the whole seconds the store keeps.
+fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
+}
+
+fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn no_plan(id: impl std::fmt::Display) -> ApiError {
+    ApiError::NotFound(format!("no plan {id}"))
+}
+
+/// The text of a base64 document.
+fn document_text(encoded: &str) -> Result<String, ApiError> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|e| ApiError::BadRequest(format!("document: not valid base64 ({e})")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "document: not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// A base64 plan document that passes the schema and the plan rules (422 with every problem
+/// otherwise).
+fn parse_document(encoded: &str) -> Result<Plan, ApiError> {
+    Ok(Plan::from_xml(&document_text(encoded)?)?)
+}
+
+/// The plan's UUID, unless it is absent or the all-zero one.
+fn real_uuid(plan: &Plan) -> Option<PlanId> {
+    plan.uuid.filter(|id| !id.0.is_nil())
+}
+
+/// How `caller` acts on `plan`, or `None` when it is not a partner of it.
+fn actor(caller: &Caller, plan: &StoredPlan) -> Option<Actor> {
+    let initiator = plan.record.initiator_role();
+    if caller.name == plan.owner {
+        Some(Actor {
+            conversation: ConversationRole::Initiator,
+            data: initiator,
+        })
+    } else if caller.is_admin() {
+        Some(Actor {
+            conversation: ConversationRole::Respondent,
+            data: match initiator {
+                DataRole::Primary => DataRole::Secondary,
+                DataRole::Secondary => DataRole::Primary,
+            },
+        })
+    } else {
+        None
+    }
+}
+
+/// The plan `id` with how `caller` acts on it; 404 alike for unknown plans and for plans of
+/// which the caller is not a partner.
+async fn partner_plan(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    id: PlanId,
+) -> Result<(StoredPlan, Actor), ApiError> {
+    let plan = blocking(state, move |store| store.plan(id))
+        .await?
+        .ok_or_else(|| no_plan(id))?;
+    let actor = actor(caller, &plan).ok_or_else(|| no_plan(id))?;
+    Ok((plan, actor))
+}
+
+fn plan_id(text: &str) -> Result<PlanId, ApiError> {
+    Uuid::parse_str(text).map(PlanId).map_err(|_| no_plan(text))
+}
+
+/// The body of every plan response: `GET /v1/plans/{uuid}`.
+fn plan_body(plan: &StoredPlan) -> serde_json::Value {
+    let record = &plan.record;
+    serde_json::json!({
+        "plan_uuid": record.id().to_string(),
+        "status": record.status().as_str(),
+        "status_message": record.status_message(),
+        "status_on": time(plan.status_on()),
+        "replaces_plan_uuid": plan.replaces.map(|id| id.to_string()),
+        "primary_approved_on": plan.approved_on(DataRole::Primary).map(time),
+        "secondary_approved_on": plan.approved_on(DataRole::Secondary).map(time),
+        "document": record
+            .document()
+            .map(|d| base64::engine::general_purpose::STANDARD.encode(d.to_xml())),
+    })
+}
+
+fn plan_response(status: actix_web::http::StatusCode, plan: &StoredPlan) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(("Cache-Control", "no-store"))
+        .json(plan_body(plan))
+}
+
+/// `POST /v1/login`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    username: String,
+    password: String,
+    #[serde(default)]
+    plan: Option<String>,
+}
+
+/// `POST /v1/login`: a limited token, or with an Approved plan of the caller, a token that
+/// also reaches that plan's slices.
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let LoginRequest {
+        username,
+        password,
+        plan,
+    } = body.into_inner();
+    let at = now();
+    let user = blocking(&state, move |store| {
+        store.login(&username, &password, at.timestamp())
+    })
+    .await?
+    .ok_or_else(|| ApiError::Unauthorized("invalid username or password".into()))?;
+    let (scope, plan_id) = match plan {
+        None => (Scope::Plans, None),
+        Some(encoded) => {
+            let sent = parse_document(&encoded)?;
+            let id = real_uuid(&sent).ok_or_else(|| ApiError::Unprocessable {
+                message: "the plan document has no uuid".into(),
+                schema_errors: Vec::new(),
+            })?;
+            let caller = Caller {
+                name: user.name.clone(),
+                role: user.role,
+                scope: Scope::Plans,
+                plan: None,
+            };
+            let (stored, _) = partner_plan(&state, &caller, id).await?;
+            usable_for_sync(&stored)?;
+            if stored.record.document() != Some(&sent) {
+                return Err(ApiError::Forbidden(format!(
+                    "the document sent is not the document of plan {id} as approved"
+                )));
+            }
+            (Scope::Sync, Some(id))
+        }
+    };
+    let issued = state.tokens.issue(&user, scope, plan_id, at)?;
+    let expires = DateTime::from_timestamp(issued.claims.exp, 0).unwrap_or(at);
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({
+            "token": issued.token,
+            "token_type": "Bearer",
+            "expires": time(expires),
+            "expires_in": issued.claims.exp - issued.claims.iat,
+            "scope": scope.as_str(),
+            "plan_uuid": plan_id.map(|id| id.to_string()),
+            "role": user.role.as_str(),
+        })))
+}
+
+/// 403 unless the plan allows synchronisation, with its status and message.
+fn usable_for_sync(plan: &StoredPlan) -> Result<(), ApiError> {
+    let status = plan.record.status();
+    if status.allows_sync() {
+        return Ok(());
+    }
+    let why = plan
+        .record
+        .status_message()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+    Err(ApiError::Forbidden(format!(
+        "plan {} is {status}{why}; only an Approved plan allows synchronisation",
+        plan.record.id()
+    )))
+}
+
+/// `?replaces=` of `GET /v1/plans/invoke`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvokeQuery {
+    #[serde(default)]
+    replaces: Option<String>,
+}
+
+/// The plan a new one replaces: one the caller is a partner of.
+async fn replaced(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    replaces: Option<&str>,
+) -> Result<Option<PlanId>, ApiError> {
+    match replaces {
+        None => Ok(None),
+        Some(text) => {
+            let id = plan_id(text)?;
+            partner_plan(state, caller, id).await?;
+            Ok(Some(id))
+        }
+    }
+}
+
+/// Stores a newly invoked plan and answers with it.
+async fn create(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    record: PlanRecord,
+    replaces: Option<PlanId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = record.id();
+    let owner = caller.name.clone();
+    let stored = blocking(state, move |store| {
+        store.create_plan(&record, &owner, replaces)?;
+        store.plan(id)
+    })
+    .await?
+    .ok_or_else(|| no_plan(id))?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/plans/{id}")))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(plan_body(&stored)))
+}
+
+/// `GET /v1/plans/invoke`: a new plan owned by the caller. When this server offers registers
+/// it is the primary: the stub carries its Primary domain and the caller is the secondary.
+/// Otherwise the caller is the primary and posts its side with `POST /v1/plans/{uuid}`.
+pub async fn invoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<InvokeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let replaces = replaced(&state, &caller, query.replaces.as_deref()).await?;
+    let (node, offers) = blocking(&state, |store| Ok((store.node()?, store.offers()?))).await?;
+    let id = PlanId(Uuid::new_v4());
+    let at = now();
+    let record = if offers.is_empty() {
+        PlanRecord::invoke(id, DataRole::Primary, at)
+    } else {
+        let mut record = PlanRecord::invoke(id, DataRole::Secondary, at);
+        let stub = Plan::fragment(
+            Some(id),
+            format!("Plan with {}", node.description),
+            crate::node::primary(&node, &offers),
+        );
+        record.set_document(stub)?;
+        record
+    };
+    create(&state, &caller, record, replaces).await
+}
+
+/// A request that carries a plan document.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentRequest {
+    document: String,
+    #[serde(default)]
+    replaces_plan_uuid: Option<String>,
+}
+
+/// A Primary-only document, with the plan's UUID set to `id` when it had none.
+fn primary_only(mut plan: Plan, id: PlanId) -> Result<Plan, ApiError> {
+    if !plan.is_fragment() {
+        return Err(ApiError::Unprocessable {
+            message: "a primary's document holds only the Primary part (no Secondary, no \
+                      Communal)"
+                .into(),
+            schema_errors: Vec::new(),
+        });
+    }
+    match real_uuid(&plan) {
+        Some(given) if given != id => Err(ApiError::Unprocessable {
+            message: format!("the document's uuid {given} is not the plan's uuid {id}"),
+            schema_errors: Vec::new(),
+        }),
+        _ => {
+            plan.uuid = Some(id);
+            Ok(plan)
+        }
+    }
+}
+
+/// `POST /v1/plans/invoke`: the caller is the primary and sends its Primary-only document.
+/// The plan gets the document's UUID when it has one (409 if taken), else a fresh one.
+pub async fn invoke_as_primary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<DocumentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let sent = parse_document(&body.document)?;
+    let replaces = replaced(&state, &caller, body.replaces_plan_uuid.as_deref()).await?;
+    let id = real_uuid(&sent).unwrap_or_else(|| PlanId(Uuid::new_v4()));
+    let document = primary_only(sent, id)?;
+    let mut record = PlanRecord::invoke(id, DataRole::Primary, now());
+    record.set_document(document)?;
+    create(&state, &caller, record, replaces).await
+}
+
+/// `GET /v1/plans/{uuid}`.
+pub async fn show(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = plan_id(&path)?;
+    let (plan, _) = partner_plan(&state, &caller, id).await?;
+    Ok(plan_response(actix_web::http::StatusCode::OK, &plan))
+}
+
+/// `POST /v1/plans/{uuid}`: the primary initiator replaces its document while the plan is
+/// Invoked (409 once it is frozen).
+pub async fn replace_document(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<DocumentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = plan_id(&path)?;
+    let sent = parse_document(&body.document)?;
+    let (plan, actor) = partner_plan(&state, &caller, id).await?;
+    let status = plan.record.status();
+    if status.document_frozen() {
+        return Err(plan_core::Error::DocumentFrozen { status }.into());
+    }
+    if actor.conversation != ConversationRole::Initiator || actor.data != DataRole::Primary {
+        return Err(ApiError::Conflict(format!(
+            "only the primary that invoked plan {id} may replace its document; the secondary \
+             completes the plan with POST /v1/proposals/new"
+        )));
+    }
+    let document = primary_only(sent, id)?;
+    let stored = blocking(&state, move |store| {
+        store.replace_plan_document(id, &document)?;
+        store.plan(id)
+    })
+    .await?
+    .ok_or_else(|| no_plan(id))?;
+    Ok(plan_response(actix_web::http::StatusCode::OK, &stored))
+}
+
+/// Register slices of a plan this server is the primary of must name registers it has.
+async fn check_registers(state: &web::Data<AppState>, plan: &Plan) -> Result<(), ApiError> {
+    let wanted = plan.register_slices();
+    let missing = blocking(state, move |store| {
+        let mut missing = Vec::new();
+        for slice in wanted {
+            if store.register(&slice.register).is_err() {
+                missing.push(format!(
+                    "slice {} names register '{}', which this server does not have",
+                    slice.slice_uuid, slice.register
+                ));
+            }
+        }
+        Ok(missing)
+    })
+    .await?;
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Unprocessable {
+            message: missing.join("; "),
+            schema_errors: Vec::new(),
+        })
+    }
+}
+
+/// `POST /v1/proposals/new`: the secondary proposes the completed plan (Invoked → Proposed).
+/// The Primary part must be the stub's; from here the UUID and the document are frozen.
+pub async fn propose(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<DocumentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let sent = parse_document(&body.document)?;
+    let id = real_uuid(&sent).ok_or_else(|| ApiError::Unprocessable {
+        message: "a proposed plan must carry the uuid of the invoked plan".into(),
+        schema_errors: Vec::new(),
+    })?;
+    let (plan, actor) = partner_plan(&state, &caller, id).await?;
+    let status = plan.record.status();
+    if status.document_frozen() {
+        return Err(ApiError::Conflict(format!(
+            "plan {id} is {status}: its uuid and document are frozen; a change needs a new plan"
+        )));
+    }
+    // This server is the primary when the secondary initiated the plan.
+    if plan.record.initiator_role() == DataRole::Secondary {
+        check_registers(&state, &sent).await?;
+    }
+    let mut record = plan.record;
+    record.propose(sent, actor, now(), None)?;
+    save(&state, record).await
+}
+
+async fn save(state: &web::Data<AppState>, record: PlanRecord) -> Result<HttpResponse, ApiError> {
+    let id = record.id();
+    let stored = blocking(state, move |store| {
+        store.save_plan_transition(&record)?;
+        store.plan(id)
+    })
+    .await?
+    .ok_or_else(|| no_plan(id))?;
+    Ok(plan_response(actix_web::http::StatusCode::OK, &stored))
+}
+
+/// The optional body of a review action.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewRequest {
+    #[serde(default)]
+    status_message: Option<String>,
+}
+
+/// `POST /v1/plans/{uuid}/{approve|reject|hold}` with an optional
+/// `{"status_message": "…"}`; a forbidden transition is 409 and changes nothing.
+pub async fn review(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (uuid, verb) = path.into_inner();
+    let action = match verb.as_str() {
+        "approve" => Action::Approve,
+        "reject" => Action::Reject,
+        "hold" => Action::Hold,
+        _ => return Err(ApiError::NotFound(format!("no action '{verb}' on plans"))),
+    };
+    let request: ReviewRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ReviewRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("bad JSON body: {e}")))?
+    };
+    let message = request.status_message.filter(|m| !m.trim().is_empty());
+    if message
+        .as_ref()
+        .is_some_and(|m| m.chars().count() > MAX_STATUS_MESSAGE_CHARS)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "status_message: longer than {MAX_STATUS_MESSAGE_CHARS} characters"
+        )));
+    }
+    let id = plan_id(&uuid)?;
+    let (plan, actor) = partner_plan(&state, &caller, id).await?;
+    let mut record = plan.record;
+    record.apply(action, actor, now(), message)?;
+    save(&state, record).await
+}
+
+/// `GET /v1/admin/plans`: every plan, newest first, for operators.
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    if !caller.is_admin() {
+        return Err(ApiError::Forbidden(
+            "listing plans is for this server's operators".into(),
+        ));
+    }
+    let plans = blocking(&state, |store| store.plans()).await?;
+    let body: Vec<serde_json::Value> = plans
+        .iter()
+        .map(|plan| {
+            let mut body = plan_body(plan);
+            body["owner"] = plan.owner.clone().into();
+            body
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(body))
+}
+
+/// `GET /v1/slices/{uuid}`: size and root of a register slice subscribed by the Approved
+/// plan the token is scoped to.
+pub async fn slice(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, slice) = scoped_slice(&state, &caller, &path).await?;
+    let register = slice.register.clone();
+    let summary = blocking(&state, move |store| store.register(&register)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({
+            "slice_uuid": slice.slice_uuid.to_string(),
+            "slice_type": "register",
+            "register": slice.register,
+            "description": slice.description,
+            "total-entries": summary.total_entries,
+            "root-hash": summary.root.to_string(),
+        })))
+}
+
+/// The register slice `uuid` of the plan a sync token is scoped to: 403 for a limited token
+/// or a plan that is not Approved, 404 for a slice the plan does not subscribe to.
+pub async fn scoped_slice(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    uuid: &str,
+) -> Result<(StoredPlan, plan_core::RegisterSlice), ApiError> {
+    let no_slice = || ApiError::NotFound(format!("no slice {uuid}"));
+    let (Scope::Sync, Some(id)) = (caller.scope, caller.plan) else {
+        return Err(ApiError::Forbidden(
+            "this token is limited to plans; log in with an Approved plan to reach its slices"
+                .into(),
+        ));
+    };
+    let slice_uuid = Uuid::parse_str(uuid).map_err(|_| no_slice())?;
+    let (plan, _) = partner_plan(state, caller, id).await?;
+    usable_for_sync(&plan)?;
+    // This server holds the slices only when it is the plan's primary.
+    if plan.record.initiator_role() != DataRole::Secondary {
+        return Err(no_slice());
+    }
+    let document = plan.record.document().ok_or_else(no_slice)?;
+    let subscribed = document.communal.as_ref().is_some_and(|c| {
+        c.subscriptions
+            .iter()
+            .any(|s| s.slice_uuid == Some(slice_uuid))
+    });
+    if !subscribed {
+        return Err(no_slice());
+    }
+    let slice = document
+        .slice(slice_uuid)
+        .and_then(plan_core::Slice::register)
+        .filter(|s| s.index.is_none())
+        .ok_or_else(no_slice)?;
+    Ok((plan, slice))
+}
