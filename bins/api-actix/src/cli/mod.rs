@@ -2,6 +2,7 @@
 
 mod plan;
 mod registers;
+mod sync;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,9 @@ enum Command {
     /// Plan documents: validation and, later, the plan lifecycle
     #[command(subcommand)]
     Plan(plan::PlanCommand),
+    /// Mirrors of partners' register slices: pull, push, status
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,6 +56,7 @@ impl Cli {
             Command::User(UserCommand::Add(command)) => command.run(),
             Command::Migrate(command) => command.run(),
             Command::Plan(command) => command.run(),
+            Command::Sync(command) => command.run(),
         }
     }
 }
