@@ -9,14 +9,15 @@
 //!   — then the store loads it in one transaction (relaxed mode), whose last assert proves
 //!   the mirror now holds exactly what the primary held at the delta's end.
 //! - **Bounded chunks.** A pull asks for at most `chunk` entries per request
-//!   (`?since=m&until=m+chunk`) and applies each as its own transaction, so memory stays flat
+//!   (`?since=m&until=m+chunk`), reads the chunk whole (so a truncated one, lacking its final
+//!   assert, is refused) and applies it as its own transaction, so memory stays bounded
 //!   and an interruption leaves the mirror at a verified chunk boundary; the next run resumes
 //!   from the mirror's own size. Full copy and incremental sync are the same loop.
 //! - **The outcome is recorded per subscription** (last size and root, last success, last
 //!   error) whether the run succeeds or not; [`SyncError::exit_code`] gives the CLI contract
 //!   (0 in sync, 1 error, 2 divergence).
 
-use std::io::{BufRead, BufReader, Cursor, Read};
+use std::io::Read;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -51,32 +52,36 @@ pub fn mirror_state(store: &Store, name: &str) -> Result<(u64, Digest), StoreErr
     }
 }
 
-/// Applies one delta (a ranged RSF dump) to the mirror `name` of `mirror`, atomically.
-pub fn apply_delta<R: BufRead + Send>(
+/// Applies one delta (a ranged RSF dump, whole in memory: a bounded chunk) to the mirror
+/// `name` of `mirror`, atomically. It must start by asserting the mirror's current root and
+/// end by asserting the root it leads to, so a truncated delta is never applied.
+pub fn apply_delta(
     store: &Store,
     name: &str,
     mirror: &MirrorOf,
-    mut delta: R,
+    delta: &[u8],
 ) -> Result<LoadReport, ApplyError> {
     let (size, root) = mirror_state(store, name)?;
-    let mut first = Vec::new();
-    delta
-        .by_ref()
-        .take(register_core::rsf::MAX_LINE_BYTES as u64)
-        .read_until(b'\n', &mut first)
-        .map_err(|e| StoreError::Invalid(format!("reading the delta: {e}")))?;
-    let line = String::from_utf8_lossy(&first);
+    let first = delta.split(|b| *b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first);
     let expected = format!("assert-root-hash\t{root}");
-    if line.trim_end_matches(['\r', '\n']) != expected {
-        let shown: String = line.trim_end().chars().take(100).collect();
+    if first.trim_end_matches('\r') != expected {
+        let shown: String = first.trim_end().chars().take(100).collect();
         return Err(ApplyError::Diverged(format!(
             "divergence: mirror '{name}' holds {size} entries with root {root}, but the delta \
              starts with '{shown}' instead of asserting that root; the primary's history \
              differs from what was received earlier, so nothing was applied"
         )));
     }
-    let chained = Cursor::new(first).chain(delta);
-    Ok(store.load_mirror_rsf(name, chained, mirror)?)
+    let body = delta.strip_suffix(b"\n").unwrap_or(delta);
+    let last = body.rsplit(|b| *b == b'\n').next().unwrap_or_default();
+    if !last.starts_with(b"assert-root-hash\t") {
+        return Err(ApplyError::Store(StoreError::Invalid(
+            "the delta does not end with assert-root-hash: it is incomplete, nothing was applied"
+                .into(),
+        )));
+    }
+    Ok(store.load_mirror_rsf(name, delta, mirror)?)
 }
 
 /// Why a sync run failed.
@@ -426,9 +431,12 @@ fn pull_slice(
             )));
         }
         let until = target.min(size.saturating_add(chunk.max(1)));
-        let body =
-            remote.get_stream(&format!("/v1/slices/{uuid}/rsf?since={size}&until={until}"))?;
-        let report = apply_delta(store, name, mirror, BufReader::with_capacity(1 << 16, body))?;
+        let mut delta = Vec::new();
+        remote
+            .get_stream(&format!("/v1/slices/{uuid}/rsf?since={size}&until={until}"))?
+            .read_to_end(&mut delta)
+            .map_err(|e| SyncError::Failed(format!("slice {uuid}: reading the delta: {e}")))?;
+        let report = apply_delta(store, name, mirror, &delta)?;
         size = report.total_entries;
         // Each chunk is a verified state worth recording: a later interruption resumes here.
         store.record_sync_success(mirror.plan, uuid, size, report.root, Utc::now())?;

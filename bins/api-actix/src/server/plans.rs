@@ -680,7 +680,7 @@ pub async fn slice_push(
     };
     let store = state.store.clone();
     let outcome =
-        web::block(move || crate::sync::apply_delta(&store, &register, &mirror, &body[..])).await?;
+        web::block(move || crate::sync::apply_delta(&store, &register, &mirror, &body)).await?;
     match outcome {
         Ok(report) => Ok(HttpResponse::Ok().json(serde_json::json!({
             "success": true,
