@@ -60,6 +60,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/plans/{uuid}"),
     ("post", "/v1/plans/{uuid}/{action}"),
     ("get", "/v1/slices/{uuid}"),
+    ("get", "/v1/slices/{uuid}/rsf"),
+    ("post", "/v1/slices/{uuid}/rsf"),
+    ("get", "/v1/slices/{uuid}/proof/consistency/{m}/{n}"),
 ];
 
 /// Example path parameters over the `colour` register (3 entries: red, blue, red again) and
