@@ -412,13 +412,7 @@ fn cutting_relay(target: u16, budget: usize) -> (u16, Arc<AtomicUsize>) {
             std::thread::spawn(move || {
                 let (mut server, mut client) = (server, client);
                 let mut buffer = [0u8; 4096];
-                loop {
-                    let Ok(n) = server.read(&mut buffer) else {
-                        break;
-                    };
-                    if n == 0 {
-                        break;
-                    }
+                while let Ok(n @ 1..) = server.read(&mut buffer) {
                     let allowed = budget.saturating_sub(counter.load(Ordering::SeqCst)).min(n);
                     if allowed > 0 && client.write_all(&buffer[..allowed]).is_err() {
                         break;
@@ -562,7 +556,7 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
         let document = Plan::fragment(
             None,
             "Countries for the secondary",
-            api_actix::node::primary(&primary_node, &[offer.clone()]),
+            api_actix::node::primary(&primary_node, std::slice::from_ref(&offer)),
         );
         let invoked = acme
             .post_json("/v1/plans/invoke", &json!({"document": b64(&document)}))
