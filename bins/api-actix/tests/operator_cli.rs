@@ -200,6 +200,7 @@ fn every_command_has_help() {
         vec!["--help"],
         vec!["serve", "--help"],
         vec!["load", "--help"],
+        vec!["import", "--help"],
         vec!["export", "--help"],
         vec!["root", "--help"],
         vec!["user", "add", "--help"],
