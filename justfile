@@ -26,7 +26,7 @@ ci:
     bash .ci/run
 
 # Benchmarks with figures to report (release builds).
-bench: bench-rsf bench-plan bench-store bench-api
+bench: bench-rsf bench-plan bench-store bench-api bench-import
 
 # rsf: generate a 1M-entry register, then verify it (target: <= 3 s, <= 500 MB).
 bench-rsf entries="1000000" keys="200000":
@@ -46,3 +46,8 @@ bench-store entries="1000000" keys="200000":
 # >= 5,000 req/s, server RSS flat over 60 s). Needs wrk (apt-get install -y wrk).
 bench-api entries="1000000" keys="200000" duration="20":
     bash scripts/bench-api.sh {{entries}} {{keys}} {{duration}}
+
+# import: a 1M-row CSV snapshot against a 1M-record register with 1% of rows changed; times
+# `rsf patch` and applying the patch on SQLite (targets: patch <= 20 s, apply <= 30 s).
+bench-import rows="1000000" changed_percent="1":
+    bash scripts/bench-import.sh {{rows}} {{changed_percent}}

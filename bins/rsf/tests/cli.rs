@@ -754,7 +754,7 @@ fn patch_writes_only_new_and_changed_rows() {
     );
     assert_eq!(
         stderr,
-        "{\"rows\":3,\"new\":1,\"changed\":1,\"unchanged\":1,\"missing\":[],\"ended\":0}\n"
+        "{\"rows\":3,\"new\":1,\"changed\":1,\"unchanged\":1,\"ended\":0,\"missing\":[]}\n"
     );
 
     // The base plus the patch is a valid register with two more entries; patching it with the
@@ -774,7 +774,7 @@ fn patch_writes_only_new_and_changed_rows() {
     );
     assert_eq!(
         stderr,
-        "{\"rows\":3,\"new\":0,\"changed\":0,\"unchanged\":3,\"missing\":[],\"ended\":0}\n"
+        "{\"rows\":3,\"new\":0,\"changed\":0,\"unchanged\":3,\"ended\":0,\"missing\":[]}\n"
     );
 }
 
@@ -805,7 +805,7 @@ fn patch_reads_tsv_and_json_lines_from_stdin_and_reports_missing_keys() {
         );
         assert_eq!(
             stderr,
-            "{\"rows\":1,\"new\":0,\"changed\":0,\"unchanged\":1,\"missing\":[\"blue\"],\"ended\":0}\n",
+            "{\"rows\":1,\"new\":0,\"changed\":0,\"unchanged\":1,\"ended\":0,\"missing\":[\"blue\"]}\n",
             "{format}"
         );
     }

@@ -101,10 +101,10 @@ pub struct ImportSummary {
     pub changed: u64,
     /// Rows equal to their record: nothing.
     pub unchanged: u64,
-    /// Keys of current records no row mentioned, sorted.
-    pub missing: Vec<String>,
     /// Missing records given an end date (those that had none yet).
     pub ended: u64,
+    /// Keys of current records no row mentioned, sorted (last, as the list may be long).
+    pub missing: Vec<String>,
 }
 
 impl ImportSummary {

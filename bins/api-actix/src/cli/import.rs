@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use register_core::{Format, ImportOptions, Importer, Item, Mode, Timestamp};
+use register_core::{Format, ImportOptions, ImportSummary, Importer, Item, Mode, Timestamp};
 use store_diesel::error::StoreError;
 
 use super::registers::Database;
@@ -104,14 +104,19 @@ impl Import {
             .seek(std::io::SeekFrom::Start(0))
             .context("cannot read the patch back")?;
 
-        let mut report = serde_json::json!({ "register": self.name });
+        let mut report = Report {
+            register: &self.name,
+            user_entries_added: None,
+            total_entries: None,
+            root_hash: None,
+            summary: &summary,
+        };
         if self.dry_run {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             std::io::copy(&mut staged, &mut out).context("cannot write the patch")?;
             out.flush().context("cannot write the patch")?;
-            merge(&mut report, &summary);
-            eprintln!("{report}");
+            eprintln!("{}", report.to_json()?);
             return Ok(());
         }
         let loaded = store.load_rsf(
@@ -119,11 +124,10 @@ impl Import {
             BufReader::with_capacity(1 << 20, staged),
             Mode::Strict,
         )?;
-        merge(&mut report, &summary);
-        report["user-entries-added"] = loaded.summary.user_entries.into();
-        report["total-entries"] = loaded.total_entries.into();
-        report["root-hash"] = loaded.root.to_string().into();
-        println!("{report}");
+        report.user_entries_added = Some(loaded.summary.user_entries);
+        report.total_entries = Some(loaded.total_entries);
+        report.root_hash = Some(loaded.root.to_string());
+        println!("{}", report.to_json()?);
         Ok(())
     }
 
@@ -140,12 +144,25 @@ impl Import {
     }
 }
 
-/// Adds the summary's counts and missing keys to the report object.
-fn merge(report: &mut serde_json::Value, summary: &register_core::ImportSummary) {
-    if let (Some(report), Ok(serde_json::Value::Object(fields))) =
-        (report.as_object_mut(), serde_json::to_value(summary))
-    {
-        report.extend(fields);
+/// The JSON line an import prints: what was applied (absent on a dry run), then the summary
+/// with the possibly long list of missing keys last.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Report<'a> {
+    register: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_entries_added: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_entries: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root_hash: Option<String>,
+    #[serde(flatten)]
+    summary: &'a ImportSummary,
+}
+
+impl Report<'_> {
+    fn to_json(&self) -> anyhow::Result<String> {
+        serde_json::to_string(self).context("cannot write the summary")
     }
 }
 
