@@ -51,13 +51,15 @@ rows=$(($(wc -l <"$WORK/snapshot.csv") - 1))
 expected=$((ROWS / every))
 echo "register: $ROWS records, $(du -m "$WORK/register.rsf" | cut -f1) MB; snapshot: $rows rows, $(du -m "$WORK/snapshot.csv" | cut -f1) MB, $expected changed"
 
-# Runs a command under /usr/bin/time; prints "label: wall W s, peak RSS M MB" and sets $wall.
+# Runs a command under /usr/bin/time; prints "label: wall W s, peak RSS M MB" to the script's
+# own stdout (fd 3: the command's output is usually redirected) and sets $wall.
+exec 3>&1
 timed() {
     local label=$1
     shift
     /usr/bin/time -f "%e %M" -o "$WORK/time" "$@"
     read -r wall rss <"$WORK/time"
-    echo "$label: wall $wall s, peak RSS $((rss / 1024)) MB"
+    echo "$label: wall $wall s, peak RSS $((rss / 1024)) MB" >&3
 }
 
 verdict() {
@@ -96,6 +98,12 @@ timed import "$BIN/api-actix" import synthetic "$WORK/snapshot.csv" --timestamp 
 cat "$WORK/import.json"
 grep -Eq "\"user-entries-added\":$expected[,}]" "$WORK/import.json" ||
     { echo "error: the import did not add $expected entries" >&2; exit 1; }
+
+# Both ways of applying the snapshot must end at the same register.
+root() { sed -E 's/.*"root-hash":"([^"]*)".*/\1/' "$1"; }
+[[ $(root "$WORK/apply.json") == $(root "$WORK/import.json") ]] ||
+    { echo "error: rsf patch + load and api-actix import end at different roots" >&2; exit 1; }
+echo "rsf patch + load and api-actix import end at the same root"
 
 failed=0
 if [[ $ROWS -eq 1000000 && $CHANGED_PERCENT -eq 1 ]]; then

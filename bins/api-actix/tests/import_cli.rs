@@ -3,37 +3,17 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use actix_web::test::init_service;
 use api_actix::server::app;
-use common::{get, loaded, state, TestDb};
+use common::{get, loaded, run_cli, state, TestDb};
 
 const TS: &str = "2024-05-01T12:00:00Z";
 
 /// Runs `api-actix import` against the test database; returns (exit code, stdout, stderr).
 fn import(db: &TestDb, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_api-actix"))
-        .arg("import")
-        .args(args)
-        .arg("--database-url")
-        .arg(&db.url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn api-actix");
-    if let Some(mut input) = child.stdin.take() {
-        // The command may stop reading early on an error; a broken pipe is fine then.
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut all = vec!["import"];
+    all.extend(args);
+    run_cli(&all, std::path::Path::new(&db.url), stdin)
 }
 
 fn json(line: &str) -> serde_json::Value {

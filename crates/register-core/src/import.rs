@@ -135,7 +135,7 @@ struct RowAt {
 #[derive(Debug)]
 pub struct Importer {
     metadata: Metadata,
-    register: String,
+    /// The primary field, named like the register: its cell is the record key.
     key_field: String,
     cardinality: HashMap<String, Cardinality>,
     options: ImportOptions,
@@ -167,7 +167,6 @@ impl Importer {
             return Err(Error::NoEndDateField(register.id.clone()));
         }
         Ok(Importer {
-            register: register.id.clone(),
             key_field: register.id.clone(),
             metadata: metadata.clone(),
             cardinality,
@@ -541,11 +540,6 @@ impl Importer {
         };
         rsf::write_append_entry(out, LogKind::User, &entry).map_err(io)
     }
-
-    /// The register this importer imports into.
-    pub fn register(&self) -> &str {
-        &self.register
-    }
 }
 
 fn io(e: std::io::Error) -> Error {
@@ -587,9 +581,7 @@ fn error_field(error: &Error) -> Option<&str> {
 fn csv_error(e: csv::Error) -> Error {
     let line = e.position().map_or(0, |p| p.line());
     let error = match e.kind() {
-        csv::ErrorKind::Io(io_error) => {
-            return io(std::io::Error::new(io_error.kind(), io_error.to_string()))
-        }
+        csv::ErrorKind::Io(io_error) => return Error::Io(io_error.to_string()),
         csv::ErrorKind::Utf8 { .. } => Error::InvalidUtf8,
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

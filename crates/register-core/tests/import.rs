@@ -454,3 +454,33 @@ fn format_names_and_file_extensions() {
     assert_eq!(Format::from_file_name("a.b.tsv"), Format::Tsv);
     assert_eq!(Format::from_file_name("snapshot"), Format::Csv);
 }
+
+#[test]
+fn a_register_without_its_definition_cannot_import() {
+    let mut register = Register::new();
+    register
+        .load(
+            Rsf::new().system("name", &[("name", "shape")]).bytes(),
+            Mode::Strict,
+        )
+        .expect("name only");
+    let error = diff_register(
+        &register,
+        options(Format::Csv),
+        SHAPES_CSV.as_bytes(),
+        &mut Vec::new(),
+    )
+    .expect_err("no definition");
+    assert_eq!(
+        error.to_string(),
+        "register definition 'register:shape' is missing"
+    );
+    let error = diff_register(
+        &Register::new(),
+        options(Format::Csv),
+        SHAPES_CSV.as_bytes(),
+        &mut Vec::new(),
+    )
+    .expect_err("no name");
+    assert_eq!(error.to_string(), "register has no 'name' system entry");
+}

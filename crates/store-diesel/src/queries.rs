@@ -13,7 +13,7 @@ use crate::conn::AnyConnection;
 use crate::error::StoreError;
 use crate::rows::{decode_hashes, digest, log_code, to_i64, to_u64, EntryRow, RegisterRow};
 use crate::schema::{entries, items, records, register_items, registers};
-use crate::state::{current_entry, leaves, read_metadata};
+use crate::state::{current_entry, leaves, read_metadata, record_entries};
 use crate::store::{find_register, Store};
 
 /// A register's summary: counts, roots, timestamps, and whether it mirrors a partner's.
@@ -168,13 +168,7 @@ impl Store {
     pub fn records(&self, name: &str, offset: u64, limit: u64) -> Result<Vec<Record>, StoreError> {
         let mut conn = self.conn()?;
         let id = self.register_id(&mut conn, name)?;
-        let rows: Vec<EntryRow> = records::table
-            .inner_join(
-                entries::table.on(entries::register_id
-                    .eq(records::register_id)
-                    .and(entries::log.eq(records::log))
-                    .and(entries::number.eq(records::entry_number))),
-            )
+        let rows: Vec<EntryRow> = record_entries()
             .filter(records::register_id.eq(id))
             .filter(records::log.eq(log_code(LogKind::User)))
             .order(records::entry_number.desc())
@@ -206,13 +200,7 @@ impl Store {
             let row = self.register_row(conn, name)?;
             let mut after = 0i64;
             loop {
-                let rows: Vec<EntryRow> = records::table
-                    .inner_join(
-                        entries::table.on(entries::register_id
-                            .eq(records::register_id)
-                            .and(entries::log.eq(records::log))
-                            .and(entries::number.eq(records::entry_number))),
-                    )
+                let rows: Vec<EntryRow> = record_entries()
                     .filter(records::register_id.eq(row.id))
                     .filter(records::log.eq(log_code(LogKind::User)))
                     .filter(records::entry_number.gt(after))
