@@ -15,6 +15,29 @@
 //! Memory is the record index plus the keys of new rows (needed to catch duplicates), never
 //! the file. The first problem stops the import with an error naming the row, line, column and
 //! rule; the caller discards the partial patch, so a bad snapshot changes nothing.
+//!
+//! ```
+//! use register_core::{diff_register, Format, ImportOptions, LogKind, Mode, Register};
+//!
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/colour.rsf");
+//! # let colour_rsf = std::fs::read(path).expect("fixture");
+//! let mut register = Register::new();
+//! register.load(&colour_rsf[..], Mode::Strict)?; // red is "Scarlet", blue is "Blue"
+//! let snapshot = "colour,name\nred,Scarlet\nblue,Navy\n";
+//! let options = ImportOptions {
+//!     format: Format::Csv,
+//!     timestamp: "2024-05-01T00:00:00Z".parse()?,
+//!     ignore: Vec::new(),
+//!     end_missing: false,
+//!     base_root: None,
+//! };
+//! let mut patch = Vec::new();
+//! let summary = diff_register(&register, options, snapshot.as_bytes(), &mut patch)?;
+//! assert_eq!((summary.changed, summary.unchanged), (1, 1));
+//! register.load(&patch[..], Mode::Strict)?;
+//! assert_eq!(register.size(LogKind::User), 4);
+//! # Ok::<(), register_core::Error>(())
+//! ```
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Write};
