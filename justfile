@@ -26,7 +26,7 @@ ci:
     bash .ci/run
 
 # Benchmarks with figures to report (release builds).
-bench: bench-rsf bench-plan bench-store bench-api bench-sync
+bench: bench-rsf bench-plan bench-store bench-api bench-import bench-sync
 
 # rsf: generate a 1M-entry register, then verify it (target: <= 3 s, <= 500 MB).
 bench-rsf entries="1000000" keys="200000":
@@ -51,3 +51,8 @@ bench-api entries="1000000" keys="200000" duration="20":
 # (target: <= 90 s).
 bench-sync entries="1000000" keys="200000" chunk="100000":
     bash scripts/bench-sync.sh {{entries}} {{keys}} {{chunk}}
+
+# import: a 1M-row CSV snapshot against a 1M-record register with 1% of rows changed; times
+# `rsf patch` and applying the patch on SQLite (targets: patch <= 20 s, apply <= 30 s).
+bench-import rows="1000000" changed_percent="1":
+    bash scripts/bench-import.sh {{rows}} {{changed_percent}}

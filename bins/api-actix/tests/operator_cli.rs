@@ -1,5 +1,7 @@
 //! The operator CLI's contract: outputs, exit codes, and what they leave in the database.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -19,24 +21,7 @@ fn data(name: &str) -> String {
 
 /// Runs the binary; returns (exit code, stdout, stderr).
 fn run(args: &[&str], db: &Path, stdin: &str) -> (i32, String, String) {
-    let mut child = bin()
-        .args(args)
-        .arg("--database-url")
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn api-actix");
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin.as_bytes()).expect("stdin");
-    }
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_cli(args, db, stdin)
 }
 
 #[test]
@@ -200,6 +185,7 @@ fn every_command_has_help() {
         vec!["--help"],
         vec!["serve", "--help"],
         vec!["load", "--help"],
+        vec!["import", "--help"],
         vec!["export", "--help"],
         vec!["root", "--help"],
         vec!["user", "add", "--help"],

@@ -1,15 +1,19 @@
-//! `rsf`: a small database-free tool for Register Serialisation Format files.
+//! `rsf`: a small database-free tool for Register Serialisation Format files, including
+//! turning tabular snapshots into RSF patches (`rsf patch`).
 //!
 //! Its output formats are a contract other tools depend on (see `rsf --help`).
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use register_core::{canonicalise, Digest, Error, Item, LogKind, Mode, Register};
+use register_core::{
+    canonicalise, diff_register, Digest, Error, Format, ImportOptions, Item, LogKind, Mode,
+    Register, Timestamp,
+};
 
 mod generate;
 
@@ -65,6 +69,39 @@ enum Command {
     },
     /// Write a valid strict-mode register to stdout, for benchmarks and tests.
     Generate(generate::Options),
+    /// Turn a tabular snapshot (CSV, TSV or JSON Lines) into an RSF patch against a register.
+    ///
+    /// Writes the patch to stdout: `assert-root-hash` of the base register, then `add-item`
+    /// and `append-entry` for each new or changed row (and, with `--end-missing`, for each
+    /// record absent from the snapshot). Prints a JSON summary line to stderr and exits 0; on
+    /// a bad snapshot prints `row N (line L), column C 'field': message`, writes no patch and
+    /// exits 1.
+    Patch(PatchArgs),
+}
+
+/// Options of `rsf patch`.
+#[derive(Debug, clap::Args)]
+struct PatchArgs {
+    /// The register the patch applies to (RSF file).
+    #[arg(long)]
+    base: PathBuf,
+    /// The snapshot, or `-` for standard input.
+    file: PathBuf,
+    /// Timestamp of the new entries, `YYYY-MM-DDThh:mm:ssZ` (default: now).
+    #[arg(long)]
+    timestamp: Option<Timestamp>,
+    /// `csv`, `tsv` or `jsonl` (default: from the file's extension, else csv).
+    #[arg(long)]
+    format: Option<Format>,
+    /// Columns to leave out (repeat, or separate with commas).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Give records absent from the snapshot an entry setting `end-date` to the snapshot date.
+    #[arg(long)]
+    end_missing: bool,
+    /// Load the base register in relaxed mode.
+    #[arg(long)]
+    relaxed: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,9 +211,50 @@ fn run(command: Command) -> anyhow::Result<()> {
             register.write_rsf_range(&mut out, from, to)?;
         }
         Command::Generate(options) => generate::write(&options, &mut out)?,
+        Command::Patch(args) => patch(args, &mut out)?,
     }
     out.flush()?;
     Ok(())
+}
+
+fn patch(args: PatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let timestamp = match args.timestamp {
+        Some(timestamp) => timestamp,
+        None => now()?,
+    };
+    let format = args
+        .format
+        .unwrap_or_else(|| Format::from_file_name(&args.file.to_string_lossy()));
+    let register = load(&args.base, args.relaxed)?;
+    let options = ImportOptions {
+        format,
+        timestamp,
+        ignore: args.ignore,
+        end_missing: args.end_missing,
+        base_root: None,
+    };
+    // The patch waits in a temporary file: a bad row further down must not leave half a patch
+    // on stdout, and the file, unlike memory, does not grow with the snapshot.
+    let mut staged =
+        BufWriter::new(tempfile::tempfile().context("cannot create a temporary file")?);
+    let summary = diff_register(&register, options, open(&args.file)?, &mut staged)?;
+    let mut staged = staged.into_inner().map_err(|e| e.into_error())?;
+    staged.seek(io::SeekFrom::Start(0))?;
+    io::copy(&mut staged, out)?;
+    eprintln!("{}", serde_json::to_string(&summary)?);
+    Ok(())
+}
+
+/// The current time as an entry timestamp.
+fn now() -> anyhow::Result<Timestamp> {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("the clock is before 1970")?
+        .as_secs();
+    i64::try_from(seconds)
+        .ok()
+        .and_then(Timestamp::from_unix_seconds)
+        .context("the clock is past 9999")
 }
 
 fn mode(relaxed: bool) -> Mode {

@@ -719,3 +719,130 @@ fn help_of_every_command_succeeds() {
         assert!(top.contains(command), "--help does not list {command}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// patch
+
+/// A snapshot file in a temporary directory; returns the directory (kept alive) and the path.
+fn snapshot_file(name: &str, text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write snapshot");
+    let path = path.to_string_lossy().into_owned();
+    (dir, path)
+}
+
+const TS: &str = "2024-05-01T12:00:00Z";
+
+#[test]
+fn patch_writes_only_new_and_changed_rows() {
+    let (_dir, csv) = snapshot_file(
+        "colours.csv",
+        "colour,name\nred,Scarlet\nblue,Navy\ngreen,Green\n",
+    );
+    let (code, patch, stderr) = run(&["patch", "--base", COLOUR, "--timestamp", TS, &csv], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        patch,
+        format!(
+            "assert-root-hash\t{COLOUR_ROOT}\n\
+             add-item\t{{\"colour\":\"blue\",\"name\":\"Navy\"}}\n\
+             append-entry\tuser\tblue\t{TS}\tsha-256:10aa6e033f625ebe8fc535e05ee6399dfa0f7317a37901ef28be4eeb0027f80b\n\
+             add-item\t{{\"colour\":\"green\",\"name\":\"Green\"}}\n\
+             append-entry\tuser\tgreen\t{TS}\tsha-256:85662595bf25211ef287f75810402fa8240d19f3541c9a1049c4816a13493649\n"
+        )
+    );
+    assert_eq!(
+        stderr,
+        "{\"rows\":3,\"new\":1,\"changed\":1,\"unchanged\":1,\"ended\":0,\"missing\":[]}\n"
+    );
+
+    // The base plus the patch is a valid register with two more entries; patching it with the
+    // same snapshot adds nothing.
+    let patched = format!("{}{patch}", read(COLOUR));
+    let verified = json(&ok(&["verify", "-"], Some(&patched)));
+    assert_eq!(verified["user-entries"], 5);
+    let (_dir2, base) = snapshot_file("patched.rsf", &patched);
+    let (code, again, stderr) = run(&["patch", "--base", &base, "--timestamp", TS, &csv], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        again,
+        format!(
+            "assert-root-hash\t{}\n",
+            verified["root-hash"].as_str().expect("root")
+        )
+    );
+    assert_eq!(
+        stderr,
+        "{\"rows\":3,\"new\":0,\"changed\":0,\"unchanged\":3,\"ended\":0,\"missing\":[]}\n"
+    );
+}
+
+#[test]
+fn patch_reads_tsv_and_json_lines_from_stdin_and_reports_missing_keys() {
+    for (format, text) in [
+        ("tsv", "colour\tname\nred\tScarlet\n"),
+        ("jsonl", "{\"colour\":\"red\",\"name\":\"Scarlet\"}\n"),
+    ] {
+        let (code, patch, stderr) = run(
+            &[
+                "patch",
+                "--base",
+                COLOUR,
+                "--timestamp",
+                TS,
+                "--format",
+                format,
+                "-",
+            ],
+            Some(text),
+        );
+        assert_eq!(code, 0, "{format}: {stderr}");
+        assert_eq!(
+            patch,
+            format!("assert-root-hash\t{COLOUR_ROOT}\n"),
+            "{format}"
+        );
+        assert_eq!(
+            stderr,
+            "{\"rows\":1,\"new\":0,\"changed\":0,\"unchanged\":1,\"ended\":0,\"missing\":[\"blue\"]}\n",
+            "{format}"
+        );
+    }
+}
+
+#[test]
+fn patch_refuses_a_bad_snapshot_and_writes_no_patch() {
+    let (_dir, csv) = snapshot_file("bad.csv", "colour,name\nred,Scarlet\nblue,Navy\nred,Red\n");
+    assert_eq!(
+        fails(&["patch", "--base", COLOUR, "--timestamp", TS, &csv], None),
+        "row 3 (line 4): key 'red' already appeared in row 1"
+    );
+    let (_dir, csv) = snapshot_file("bad.csv", "colour,hue\nred,Scarlet\n");
+    assert_eq!(
+        fails(&["patch", "--base", COLOUR, &csv], None),
+        "column 2 'hue' is not a field of the register (ignore it explicitly to leave it out)"
+    );
+    assert_eq!(
+        fails(&["patch", "--base", COLOUR, "--end-missing", &csv], None),
+        "register 'colour' has no 'end-date' field, so missing records cannot be ended"
+    );
+    let (_dir, csv) = snapshot_file("hue.csv", "hue,colour,name\nx,red,Scarlet\ny,blue,Blue\n");
+    let (code, patch, _) = run(
+        &[
+            "patch",
+            "--base",
+            COLOUR,
+            "--ignore",
+            "hue",
+            "--timestamp",
+            TS,
+            &csv,
+        ],
+        None,
+    );
+    assert_eq!(
+        (code, patch),
+        (0, format!("assert-root-hash\t{COLOUR_ROOT}\n"))
+    );
+}

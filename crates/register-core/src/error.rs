@@ -148,6 +148,71 @@ pub enum Error {
         reason: String,
     },
 
+    // Snapshot imports (the `import` module).
+    /// A snapshot's text that is not CSV, TSV or JSON Lines as promised (wrapped in
+    /// [`Error::Line`]).
+    #[error("{0}")]
+    InvalidSnapshot(String),
+    /// A snapshot format other than CSV, TSV and JSON Lines.
+    #[error("format '{0}' must be csv, tsv or jsonl")]
+    UnknownFormat(String),
+    /// The snapshot has no column for the register's primary field.
+    #[error("the snapshot has no column for the key field '{0}'")]
+    MissingKeyColumn(String),
+    /// A header column that is neither a field of the register nor ignored explicitly.
+    #[error("column {column} '{name}' is not a field of the register (ignore it explicitly to leave it out)")]
+    UnknownColumn {
+        /// 1-based column number.
+        column: usize,
+        /// The header name.
+        name: String,
+    },
+    /// The same header name twice.
+    #[error("column {column} '{name}' repeats an earlier column")]
+    DuplicateColumn {
+        /// 1-based column number of the repeat.
+        column: usize,
+        /// The header name.
+        name: String,
+    },
+    /// Two rows of one snapshot with the same key.
+    #[error("row {row} (line {line}): key '{key}' already appeared in row {first_row}")]
+    DuplicateKey {
+        /// The key.
+        key: String,
+        /// 1-based data row of the repeat (the header is not counted).
+        row: u64,
+        /// The line it starts on.
+        line: u64,
+        /// The row the key first appeared in.
+        first_row: u64,
+    },
+    /// A snapshot row that cannot become a valid item.
+    #[error("row {row} (line {line}){}: {source}", cell(*.column, .field.as_deref()))]
+    ImportRow {
+        /// 1-based data row (the header is not counted).
+        row: u64,
+        /// The line it starts on (rows with quoted newlines span several).
+        line: u64,
+        /// 1-based column number, for CSV and TSV.
+        column: Option<usize>,
+        /// The field or column name involved, when one is.
+        field: Option<String>,
+        /// What is wrong.
+        source: Box<Error>,
+    },
+    /// `end-missing` asked of a register without an `end-date` field.
+    #[error("register '{0}' has no 'end-date' field, so missing records cannot be ended")]
+    NoEndDateField(String),
+    /// A record absent from the snapshot that cannot be given an end date.
+    #[error("cannot end record '{key}': {source}")]
+    EndRecord {
+        /// The record's key.
+        key: String,
+        /// What is wrong.
+        source: Box<Error>,
+    },
+
     // Proofs and ranges.
     /// An entry number outside 1..=size.
     #[error("entry {entry} is outside a tree of size {size}")]
@@ -184,6 +249,16 @@ pub enum Error {
     /// The backing store failed.
     #[error("store error: {0}")]
     State(StateError),
+}
+
+/// `, column 3 'name'`, `, field 'name'` or nothing: where in a row an import error is.
+fn cell(column: Option<usize>, field: Option<&str>) -> String {
+    match (column, field) {
+        (Some(column), Some(field)) => format!(", column {column} '{field}'"),
+        (Some(column), None) => format!(", column {column}"),
+        (None, Some(field)) => format!(", field '{field}'"),
+        (None, None) => String::new(),
+    }
 }
 
 fn starts_with_vowel(word: &str) -> bool {

@@ -18,9 +18,13 @@
 //!   reads, in memory or in a database.
 //! - **Indexes** ([`index`]) are derived logs keyed by a field value, rebuilt by replaying the
 //!   user log.
+//! - **Snapshot imports** ([`import`]) turn a full copy of a source table (CSV, TSV, JSON
+//!   Lines) into an RSF patch with one entry per new or changed record, streaming the rows
+//!   against an index of the current records; applying the patch is an ordinary load.
 //!
-//! Nothing here does I/O beyond [`std::io::BufRead`] and [`std::io::Write`]; there is no HTTP,
-//! SQL or async code, so other programs can embed the crate freely.
+//! Nothing here does I/O beyond [`std::io::BufRead`] and [`std::io::Write`] (the `csv` crate
+//! parses snapshots from them); there is no HTTP, SQL or async code, so other programs can
+//! embed the crate freely.
 //!
 //! ```
 //! use register_core::{LogKind, Mode, Register};
@@ -41,6 +45,7 @@ pub mod datatype;
 pub mod entry;
 pub mod error;
 pub mod hash;
+pub mod import;
 pub mod index;
 pub mod item;
 pub mod load;
@@ -54,6 +59,7 @@ pub use datatype::Datatype;
 pub use entry::{Entry, LogKind};
 pub use error::{Error, StateError};
 pub use hash::{Digest, ItemHash};
+pub use import::{diff_register, Format, ImportOptions, ImportSummary, Importer};
 pub use index::IndexLog;
 pub use item::{canonicalise, Item, ItemView, Value};
 pub use load::{load, verify, Changes, LoadSummary, Loader, RegisterState, Verification};

@@ -110,6 +110,15 @@ impl Timestamp {
     }
 }
 
+impl std::str::FromStr for Timestamp {
+    type Err = crate::error::Error;
+
+    /// As [`Timestamp::parse`], with the RSF error for command-line arguments.
+    fn from_str(s: &str) -> Result<Timestamp, Self::Err> {
+        Timestamp::parse(s).ok_or_else(|| crate::error::Error::InvalidTimestamp(s.to_string()))
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let buf = self.as_array();

@@ -11,9 +11,9 @@ use register_core::{rsf, Digest, Entry, ItemHash, LogKind, Metadata};
 
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
-use crate::rows::{digest, log_code, to_i64, to_u64, EntryRow, RegisterRow};
+use crate::rows::{decode_hashes, digest, log_code, to_i64, to_u64, EntryRow, RegisterRow};
 use crate::schema::{entries, items, records, register_items, registers};
-use crate::state::{current_entry, leaves, read_metadata};
+use crate::state::{current_entry, leaves, read_metadata, record_entries};
 use crate::store::{find_register, Store};
 
 /// A register's summary: counts, roots, timestamps, and whether it mirrors a partner's.
@@ -168,13 +168,7 @@ impl Store {
     pub fn records(&self, name: &str, offset: u64, limit: u64) -> Result<Vec<Record>, StoreError> {
         let mut conn = self.conn()?;
         let id = self.register_id(&mut conn, name)?;
-        let rows: Vec<EntryRow> = records::table
-            .inner_join(
-                entries::table.on(entries::register_id
-                    .eq(records::register_id)
-                    .and(entries::log.eq(records::log))
-                    .and(entries::number.eq(records::entry_number))),
-            )
+        let rows: Vec<EntryRow> = record_entries()
             .filter(records::register_id.eq(id))
             .filter(records::log.eq(log_code(LogKind::User)))
             .order(records::entry_number.desc())
@@ -187,6 +181,43 @@ impl Store {
             .map(EntryRow::into_entry)
             .collect::<Result<Vec<_>, _>>()?;
         with_items(&mut conn, entries)
+    }
+
+    /// Calls `f` with the key and item hashes of every current user record, in entry order,
+    /// reading a page at a time inside one read transaction (repeatable read on PostgreSQL) so
+    /// the records all belong to the user-log root it returns. Memory holds one page.
+    pub fn for_each_record(
+        &self,
+        name: &str,
+        mut f: impl FnMut(&str, &[ItemHash]),
+    ) -> Result<Digest, StoreError> {
+        let mut pooled = self.conn()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        conn.transaction::<_, StoreError, _>(|conn| {
+            if let AnyConnection::Postgresql(c) = conn {
+                diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(c)?;
+            }
+            let row = self.register_row(conn, name)?;
+            let mut after = 0i64;
+            loop {
+                let rows: Vec<EntryRow> = record_entries()
+                    .filter(records::register_id.eq(row.id))
+                    .filter(records::log.eq(log_code(LogKind::User)))
+                    .filter(records::entry_number.gt(after))
+                    .order(records::entry_number.asc())
+                    .limit(to_i64(EXPORT_PAGE))
+                    .select(EntryRow::as_select())
+                    .load(conn)?;
+                let Some(last) = rows.last().map(|r| r.number) else {
+                    break;
+                };
+                for entry in rows {
+                    f(&entry.key, &decode_hashes(&entry.item_hashes)?);
+                }
+                after = last;
+            }
+            digest(&row.user_root)
+        })
     }
 
     /// Every entry of a user key, oldest first.

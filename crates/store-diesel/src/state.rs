@@ -52,19 +52,24 @@ impl NodeStore for DbNodes<'_> {
 }
 
 /// The newest entry of `key` in a log: the record.
+/// `records ⋈ entries`: each record with its current entry, what record queries select from.
+#[diesel::dsl::auto_type]
+pub(crate) fn record_entries() -> _ {
+    records::table.inner_join(
+        entries::table.on(entries::register_id
+            .eq(records::register_id)
+            .and(entries::log.eq(records::log))
+            .and(entries::number.eq(records::entry_number))),
+    )
+}
+
 pub(crate) fn current_entry(
     conn: &mut AnyConnection,
     register_id: i64,
     log: LogKind,
     key: &str,
 ) -> Result<Option<Entry>, StoreError> {
-    let row: Option<EntryRow> = records::table
-        .inner_join(
-            entries::table.on(entries::register_id
-                .eq(records::register_id)
-                .and(entries::log.eq(records::log))
-                .and(entries::number.eq(records::entry_number))),
-        )
+    let row: Option<EntryRow> = record_entries()
         .filter(records::register_id.eq(register_id))
         .filter(records::log.eq(log_code(log)))
         .filter(records::key.eq(key))

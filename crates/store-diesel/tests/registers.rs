@@ -254,6 +254,40 @@ fn records_history_facets_and_items() {
 }
 
 #[test]
+fn every_current_record_is_streamed_with_its_root() {
+    for db in backends() {
+        let store = &db.store;
+        store
+            .load_rsf("country", &data("country-data.rsf")[..], Mode::Strict)
+            .expect("country");
+        let mut seen = Vec::new();
+        let root = store
+            .for_each_record("country", |key, hashes| {
+                seen.push((key.to_string(), hashes.to_vec()))
+            })
+            .expect("records");
+        assert_eq!(root.to_hex(), COUNTRY_ROOT, "{}", db.label);
+        let mut memory = register_core::Register::new();
+        memory
+            .load(&data("country-data.rsf")[..], Mode::Strict)
+            .expect("memory");
+        let mut expected: Vec<_> = memory
+            .records()
+            .into_iter()
+            .map(|e| (e.key.clone(), e.item_hashes.clone()))
+            .collect();
+        // Entry order: oldest record first.
+        expected.reverse();
+        assert_eq!(seen.len(), 199, "{}", db.label);
+        assert_eq!(seen, expected, "{}", db.label);
+        assert!(matches!(
+            store.for_each_record("nope", |_, _| {}),
+            Err(store_diesel::error::StoreError::RegisterNotFound(_))
+        ));
+    }
+}
+
+#[test]
 fn concurrent_loads_serialise() {
     for db in backends() {
         let store = db.store.clone();

@@ -1,5 +1,6 @@
 //! The command tree. Add a command group by adding a variant to [`Command`] and a module.
 
+mod import;
 mod plan;
 mod registers;
 mod sync;
@@ -22,6 +23,8 @@ enum Command {
     Serve(registers::Serve),
     /// Load an RSF file into a register, atomically (creates the register when new)
     Load(registers::Load),
+    /// Import a CSV, TSV or JSON Lines snapshot: one entry per new or changed record, atomically
+    Import(import::Import),
     /// Write a register (or a range of it) as RSF to standard output
     Export(registers::Export),
     /// Print a register's size and root hash
@@ -51,6 +54,7 @@ impl Cli {
         match self.command {
             Command::Serve(command) => command.run(),
             Command::Load(command) => command.run(),
+            Command::Import(command) => command.run(),
             Command::Export(command) => command.run(),
             Command::Root(command) => command.run(),
             Command::User(UserCommand::Add(command)) => command.run(),
