@@ -3,12 +3,12 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_api-actix"))
-}
+mod cli_support;
+
+use cli_support::bin;
 
 fn data(name: &str) -> String {
     format!(
@@ -17,26 +17,9 @@ fn data(name: &str) -> String {
     )
 }
 
-/// Runs the binary; returns (exit code, stdout, stderr).
+/// Runs the binary on the database `db`; returns (exit code, stdout, stderr).
 fn run(args: &[&str], db: &Path, stdin: &str) -> (i32, String, String) {
-    let mut child = bin()
-        .args(args)
-        .arg("--database-url")
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn api-actix");
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin.as_bytes()).expect("stdin");
-    }
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli_support::output(bin().args(args).arg("--database-url").arg(db), stdin)
 }
 
 #[test]

@@ -2,14 +2,13 @@
 //! store, as the respondent) and the initiator's `remote plan …` against a real server on
 //! loopback. Both flows of plans.md §3 end to end, refusals, and what each leaves behind.
 
+mod cli_support;
 mod common;
-
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 use actix_web::dev::ServerHandle;
 use api_actix::server::AppState;
 use base64::Engine as _;
+use cli_support::bin;
 use plan_core::{Plan, PlanId, PlanStatus, Subscription};
 use register_core::Mode;
 use store_diesel::store::Store;
@@ -18,23 +17,7 @@ use uuid::Uuid;
 
 /// Runs the binary; returns (exit code, stdout, stderr).
 fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_api-actix"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn api-actix");
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin.as_bytes()).expect("stdin");
-    }
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli_support::output(bin().args(args).env_remove("DATABASE_URL"), stdin)
 }
 
 /// Runs the binary on the database `db`; returns (exit code, stdout, stderr).
@@ -107,6 +90,20 @@ fn status(db: &TestDb, id: PlanId) -> PlanStatus {
         .status()
 }
 
+/// `remote plan ARGS… --remote URL --username bob --password-stdin` for `server`.
+fn remote_plan<'a>(server: &'a Server, args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec!["remote", "plan"];
+    all.extend(args);
+    all.extend([
+        "--remote",
+        server.url.as_str(),
+        "--username",
+        "bob",
+        "--password-stdin",
+    ]);
+    all
+}
+
 /// A primary's server: `country` loaded and offered, and the partner `bob`.
 fn primary_with_offer(db: &TestDb) -> Uuid {
     db.store
@@ -161,15 +158,7 @@ fn secondary_initiator_requests_and_the_primary_reviews() {
         );
         assert_eq!(identity["description"], "Receiving node");
         assert_eq!(identity["admin_email"], "ops@receiver.example");
-        let login = [
-            "--remote",
-            &server.url,
-            "--username",
-            "bob",
-            "--password-stdin",
-        ];
-        let mut request = vec!["remote", "plan", "request", "--register", "country"];
-        request.extend(login);
+        let request = remote_plan(&server, &["request", "--register", "country"]);
         let requested = ok_json(&local, &request, "bob-s3cret\n");
         assert_eq!(requested["status"], "Proposed", "{label}");
         let id = plan_id(&requested["plan_uuid"]);
@@ -221,8 +210,7 @@ fn secondary_initiator_requests_and_the_primary_reviews() {
         assert_eq!(approved["status"], "Approved");
         assert_eq!(approved["status_message"], "Welcome");
 
-        let mut show = vec!["remote", "plan", "show", &uuid];
-        show.extend(login);
+        let show = remote_plan(&server, &["show", &uuid]);
         let (code, out, err) = run(&show, "bob-s3cret\n");
         assert_eq!(code, 0, "{label}: {err}");
         let shown: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON");
@@ -268,18 +256,9 @@ fn remote_refusals_are_shown_and_exit_1() {
     let server = serve(primary.store.clone());
     let local = sqlite();
     let request = |extra: &[&str], password: &str| {
-        let mut args = vec![
-            "remote",
-            "plan",
-            "request",
-            "--remote",
-            &server.url,
-            "--username",
-            "bob",
-            "--password-stdin",
-        ];
+        let mut args = vec!["request"];
         args.extend(extra);
-        refused(&local, &args, password)
+        refused(&local, &remote_plan(&server, &args), password)
     };
 
     let err = request(&["--register", "country"], "wrong\n");
@@ -295,36 +274,16 @@ fn remote_refusals_are_shown_and_exit_1() {
     assert!(err.contains(&format!("offers no slice {unknown}")), "{err}");
     assert!(local.store.subscriptions().expect("read").is_empty());
 
-    let show = [
-        "remote",
-        "plan",
-        "show",
-        &unknown,
-        "--remote",
-        &server.url,
-        "--username",
-        "bob",
-        "--password-stdin",
-    ];
-    let (code, _, err) = run(&show, "bob-s3cret\n");
+    let (code, _, err) = run(&remote_plan(&server, &["show", &unknown]), "bob-s3cret\n");
     assert_eq!(code, 1);
     assert!(err.contains("404") && err.contains(&unknown), "{err}");
 
-    // A slice given by UUID works as well as by register name.
+    // A slice given by UUID works as well as by register name; each slice is subscribed once.
     let slice = slice.to_string();
-    let mut args = vec![
-        "remote",
-        "plan",
-        "request",
-        "--remote",
-        &server.url,
-        "--username",
-        "bob",
-        "--password-stdin",
-        "--slice",
-        &slice,
-    ];
-    args.extend(["--register", "country"]);
+    let args = remote_plan(
+        &server,
+        &["request", "--slice", &slice, "--register", "country"],
+    );
     let requested = ok_json(&local, &args, "bob-s3cret\n");
     assert_eq!(
         requested["subscriptions"].as_array().map(Vec::len),
