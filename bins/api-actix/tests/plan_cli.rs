@@ -278,6 +278,21 @@ fn remote_refusals_are_shown_and_exit_1() {
     assert_eq!(code, 1);
     assert!(err.contains("404") && err.contains(&unknown), "{err}");
 
+    // A server that offers nothing has no Primary part to subscribe to.
+    let bare = sqlite();
+    ok_json(
+        &bare,
+        &["partner", "add", "bob", "--password-stdin"],
+        "bob-s3cret\n",
+    );
+    let bare_server = serve(bare.store.clone());
+    let err = refused(
+        &local,
+        &remote_plan(&bare_server, &["request", "--register", "country"]),
+        "bob-s3cret\n",
+    );
+    assert!(err.contains("offers no registers"), "{err}");
+
     // A slice given by UUID works as well as by register name; each slice is subscribed once.
     let slice = slice.to_string();
     let args = remote_plan(

@@ -149,17 +149,29 @@ fn answer(
     if status.is_success() {
         return body.ok_or_else(|| anyhow::anyhow!("{what} {remote}: the answer is not JSON"));
     }
+    Err(anyhow::anyhow!(refusal(
+        &format!("{what} {remote}"),
+        status,
+        body.as_ref(),
+        &text
+    )))
+}
+
+/// A remote's refusal for people: `WHAT: STATUS: message_text`, then each schema error on a
+/// line of its own (`  LINE:COL: PATH: message`). A body that is not the error envelope is
+/// shown as a short excerpt.
+fn refusal(
+    what: &str,
+    status: ureq::http::StatusCode,
+    body: Option<&serde_json::Value>,
+    text: &str,
+) -> String {
     let message = body
-        .as_ref()
         .and_then(|b| b["message_text"].as_str())
         .map_or_else(|| text.chars().take(200).collect(), str::to_string);
-    let mut refusal = format!("{what} {remote}: {status}: {message}");
-    let schema_errors = body
-        .as_ref()
-        .and_then(|b| b["schema_errors"].as_array())
-        .cloned()
-        .unwrap_or_default();
-    for problem in schema_errors {
+    let mut refusal = format!("{what}: {status}: {message}");
+    let schema_errors = body.and_then(|b| b["schema_errors"].as_array());
+    for problem in schema_errors.into_iter().flatten() {
         refusal.push_str(&format!(
             "\n  {}:{}: {}: {}",
             problem["line"],
@@ -168,7 +180,7 @@ fn answer(
             problem["message"].as_str().unwrap_or_default()
         ));
     }
-    Err(anyhow::anyhow!(refusal))
+    refusal
 }
 
 impl Login {
@@ -380,5 +392,44 @@ impl Show {
             })
         );
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refusal;
+    use ureq::http::StatusCode;
+
+    #[test]
+    fn a_refusal_shows_the_message_and_every_schema_error() {
+        let body = serde_json::json!({
+            "message_code": 1422,
+            "message_text": "the plan document is not valid (2 problem(s))",
+            "schema_errors": [
+                {"line": 3, "column": 5, "path": "/Plan/Primary/@uuid", "message": "too short"},
+                {"line": 9, "column": 1, "path": "/Plan", "message": "missing Primary"},
+            ],
+        });
+        assert_eq!(
+            refusal(
+                "proposing the plan at http://x",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&body),
+                ""
+            ),
+            "proposing the plan at http://x: 422 Unprocessable Entity: the plan document is not \
+             valid (2 problem(s))\n  3:5: /Plan/Primary/@uuid: too short\n  9:1: /Plan: missing \
+             Primary"
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_the_envelope_is_shown_short() {
+        let text = "x".repeat(500);
+        let shown = refusal("login at http://x", StatusCode::BAD_GATEWAY, None, &text);
+        assert_eq!(
+            shown,
+            format!("login at http://x: 502 Bad Gateway: {}", "x".repeat(200))
+        );
     }
 }
