@@ -26,7 +26,7 @@ ci:
     bash .ci/run
 
 # Benchmarks with figures to report (release builds).
-bench: bench-rsf bench-plan bench-store bench-api
+bench: bench-rsf bench-plan bench-store bench-api bench-sync
 
 # rsf: generate a 1M-entry register, then verify it (target: <= 3 s, <= 500 MB).
 bench-rsf entries="1000000" keys="200000":
@@ -46,3 +46,8 @@ bench-store entries="1000000" keys="200000":
 # >= 5,000 req/s, server RSS flat over 60 s). Needs wrk (apt-get install -y wrk).
 bench-api entries="1000000" keys="200000" duration="20":
     bash scripts/bench-api.sh {{entries}} {{keys}} {{duration}}
+
+# sync: pull a 1M-entry register from a primary on loopback into an empty SQLite mirror
+# (target: <= 90 s).
+bench-sync entries="1000000" keys="200000" chunk="100000":
+    bash scripts/bench-sync.sh {{entries}} {{keys}} {{chunk}}

@@ -197,3 +197,38 @@ fn every_command_has_help() {
         assert!(status.success(), "{args:?}");
     }
 }
+
+#[test]
+fn serve_needs_a_configured_token_secret_on_postgresql_and_a_long_one_anywhere() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let short = dir.path().join("short-secret");
+    std::fs::write(&short, "too short\n").expect("write the secret file");
+    let out = bin()
+        .args(["serve", "--bind", "127.0.0.1:0", "--token-secret-file"])
+        .arg(&short)
+        .arg("--database-url")
+        .arg(dir.path().join("s.sqlite"))
+        .env_remove("TOKEN_SECRET")
+        .output()
+        .expect("run serve");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("at least 32 bytes"), "{stderr}");
+
+    // A fresh PostgreSQL database (None, said loudly, when TEST_DATABASE_URL is unset).
+    let Some(db) = store_diesel::testing::postgres() else {
+        return;
+    };
+    let url = db.url.clone();
+    let out = bin()
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &url])
+        .env_remove("TOKEN_SECRET")
+        .output()
+        .expect("run serve");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("a token secret is required with PostgreSQL"),
+        "{stderr}"
+    );
+}

@@ -309,24 +309,15 @@ fn remote_refusals_are_shown_and_exit_1() {
 
 /// Logs in to `server` as `user` and invokes a plan with a Primary-only document.
 fn invoke_as_primary(server: &Server, user: &str, password: &str, document: &Plan) -> PlanId {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut login = agent
-        .post(format!("{}/v1/login", server.url))
-        .send_json(serde_json::json!({"username": user, "password": password, "plan": null}))
-        .expect("login");
-    let token: serde_json::Value = login.body_mut().read_json().expect("JSON");
-    let token = token["token"].as_str().expect("a token").to_string();
+    let mut remote = api_actix::sync::Remote::new(&server.url, user, password);
+    remote.login(None).expect("login");
     let encoded = base64::engine::general_purpose::STANDARD.encode(document.to_xml());
-    let mut invoked = agent
-        .post(format!("{}/v1/plans/invoke", server.url))
-        .header("Authorization", format!("Bearer {token}"))
-        .send_json(serde_json::json!({ "document": encoded }))
+    let body = remote
+        .post_json(
+            "/v1/plans/invoke",
+            &serde_json::json!({ "document": encoded }),
+        )
         .expect("invoke");
-    assert_eq!(invoked.status().as_u16(), 201);
-    let body: serde_json::Value = invoked.body_mut().read_json().expect("JSON");
     assert_eq!(body["status"], "Invoked");
     plan_id(&body["plan_uuid"])
 }

@@ -101,12 +101,36 @@ impl Store {
     /// Loads RSF into the register `name`, creating it when new, in one transaction: the
     /// register-core loader validates every line against the state inside the transaction,
     /// and any error rolls everything back. Loads into one register are serialised (an
-    /// advisory lock on PostgreSQL, the database write lock on SQLite).
+    /// advisory lock on PostgreSQL, the database write lock on SQLite). A mirror refuses
+    /// local loads ([`StoreError::Mirror`]), and the RSF's `name` must be `name`.
     pub fn load_rsf<R: BufRead + Send>(
         &self,
         name: &str,
         reader: R,
         mode: Mode,
+    ) -> Result<LoadReport, StoreError> {
+        self.load_into(name, reader, mode, None)
+    }
+
+    /// Applies a partner's RSF to the mirror `name` of `mirror` (sync.md), creating it when
+    /// new: the same one-transaction load as [`Store::load_rsf`], in relaxed mode, without
+    /// the name rule (a mirror keeps the primary's metadata under its local name). `Conflict`
+    /// when `name` is a local register or mirrors another slice.
+    pub fn load_mirror_rsf<R: BufRead + Send>(
+        &self,
+        name: &str,
+        reader: R,
+        mirror: &MirrorOf,
+    ) -> Result<LoadReport, StoreError> {
+        self.load_into(name, reader, Mode::Relaxed, Some(mirror))
+    }
+
+    fn load_into<R: BufRead + Send>(
+        &self,
+        name: &str,
+        reader: R,
+        mode: Mode,
+        mirror: Option<&MirrorOf>,
     ) -> Result<LoadReport, StoreError> {
         register_core::entry::check_user_key(name).map_err(StoreError::Register)?;
         let mut pooled = self.pool.get()?;
@@ -115,8 +139,29 @@ impl Store {
             lock_register(conn, name)?;
             let existing = find_register(conn, name)?;
             if let Some(row) = &existing {
-                if row.mirror_plan.is_some() {
-                    return Err(StoreError::Mirror(name.to_string()));
+                let columns = mirror.map(MirrorOf::columns);
+                let stored = row.mirror_plan.as_ref().map(|plan| {
+                    (
+                        row.mirror_partner.clone().unwrap_or_default(),
+                        plan.clone(),
+                        row.mirror_slice.clone().unwrap_or_default(),
+                    )
+                });
+                match (&stored, &columns) {
+                    (None, None) => {}
+                    (Some(_), None) => return Err(StoreError::Mirror(name.to_string())),
+                    (None, Some(_)) => {
+                        return Err(StoreError::Conflict(format!(
+                            "register '{name}' is a local register, not a mirror"
+                        )))
+                    }
+                    (Some((_, plan, slice)), Some((_, want_plan, want_slice))) => {
+                        if (plan, slice) != (want_plan, want_slice) {
+                            return Err(StoreError::Conflict(format!(
+                                "register '{name}' mirrors slice {slice} of plan {plan}"
+                            )));
+                        }
+                    }
                 }
             }
             let (changes, had_indexes) = {
@@ -125,7 +170,7 @@ impl Store {
                 let had_indexes = state.index_names();
                 (register_core::load(reader, &state, mode)?, had_indexes)
             };
-            if let Some(found) = changes.metadata.name.as_deref() {
+            if let (Some(found), None) = (changes.metadata.name.as_deref(), mirror) {
                 if found != name {
                     return Err(StoreError::NameMismatch {
                         expected: name.to_string(),
@@ -136,7 +181,20 @@ impl Store {
             let created = existing.is_none();
             let register_id = match existing {
                 Some(row) => row.id,
-                None => create_register(conn, name)?,
+                None => {
+                    let id = create_register(conn, name)?;
+                    if let Some(mirror) = mirror {
+                        let (partner, plan, slice) = mirror.columns();
+                        diesel::update(registers::table.find(id))
+                            .set((
+                                registers::mirror_partner.eq(partner),
+                                registers::mirror_plan.eq(plan),
+                                registers::mirror_slice.eq(slice),
+                            ))
+                            .execute(conn)?;
+                    }
+                    id
+                }
             };
             let summary = changes.summary;
             // Index entries need the records as they were before this load.
@@ -150,6 +208,28 @@ impl Store {
                 root,
             })
         })
+    }
+}
+
+/// What a mirror mirrors: a slice of a plan, held by a partner's server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorOf {
+    /// The partner's server (its base URL).
+    pub partner: String,
+    /// The Approved plan that grants the mirror.
+    pub plan: plan_core::PlanId,
+    /// The primary's slice.
+    pub slice: uuid::Uuid,
+}
+
+impl MirrorOf {
+    /// The `registers.mirror_*` column values.
+    fn columns(&self) -> (String, String, String) {
+        (
+            self.partner.clone(),
+            self.plan.to_string(),
+            self.slice.hyphenated().to_string(),
+        )
     }
 }
 

@@ -564,3 +564,136 @@ fn subscriptions_keep_sync_bookkeeping() {
             .is_err());
     }
 }
+
+#[test]
+fn the_node_identity_is_created_once_and_shared() {
+    for db in backends() {
+        let first = db.store.node().expect("node");
+        let again = db.store.node().expect("node again");
+        assert_eq!(first, again, "{}: one identity", db.label);
+        // Another connection pool on the same database sees the same identity.
+        let other = Store::open(&db.url).expect("reopen");
+        assert_eq!(other.node().expect("node"), first, "{}", db.label);
+        let uuids = [
+            first.node_uuid,
+            first.instance_uuid,
+            first.controller_uuid,
+            first.pool_uuid,
+        ];
+        let distinct: std::collections::BTreeSet<_> = uuids.iter().collect();
+        assert_eq!(distinct.len(), 4, "{}: {uuids:?}", db.label);
+
+        let changed = db
+            .store
+            .set_node_details(
+                Some("Registers of Acme"),
+                Some("Ops"),
+                Some("ops@acme.example"),
+            )
+            .expect("set details");
+        assert_eq!(changed.description, "Registers of Acme");
+        assert_eq!(changed.admin_email.as_deref(), Some("ops@acme.example"));
+        assert_eq!(changed.node_uuid, first.node_uuid, "the UUIDs never change");
+        let cleared = db
+            .store
+            .set_node_details(None, Some(""), None)
+            .expect("clear the contact");
+        assert_eq!(cleared.admin_contact, None);
+        assert_eq!(cleared.admin_email.as_deref(), Some("ops@acme.example"));
+        assert!(matches!(
+            db.store.set_node_details(Some("  "), None, None),
+            Err(StoreError::Invalid(_))
+        ));
+
+        let secret = db.store.generated_token_secret().expect("secret");
+        assert_eq!(secret.len(), 32);
+        assert_eq!(other.generated_token_secret().expect("secret"), secret);
+    }
+}
+
+#[test]
+fn offers_name_existing_registers_with_stable_slices() {
+    for db in backends() {
+        assert!(matches!(
+            db.store.offer_register("country", None),
+            Err(StoreError::RegisterNotFound(_))
+        ));
+        db.store
+            .load_rsf(
+                "colour",
+                &std::fs::read(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../register-core/tests/data/colour.rsf"
+                ))
+                .expect("colour.rsf")[..],
+                register_core::Mode::Strict,
+            )
+            .expect("load colour");
+        let offer = db.store.offer_register("colour", None).expect("offer");
+        assert_eq!(
+            (offer.register.as_str(), offer.description.as_str()),
+            ("colour", "colour")
+        );
+        let again = db
+            .store
+            .offer_register("colour", Some("Colours"))
+            .expect("offer again");
+        assert_eq!(
+            again.slice_uuid, offer.slice_uuid,
+            "{}: same slice",
+            db.label
+        );
+        assert_eq!(again.description, "Colours");
+        assert_eq!(db.store.offers().expect("offers"), vec![again]);
+        db.store.unoffer_register("colour").expect("unoffer");
+        assert!(db.store.offers().expect("offers").is_empty());
+        assert!(matches!(
+            db.store.unoffer_register("colour"),
+            Err(StoreError::NotFound(_))
+        ));
+    }
+}
+
+#[test]
+fn repeated_failed_logins_lock_the_account_for_a_while() {
+    use store_diesel::accounts::{FIRST_LOCK_SECONDS, LOCK_AFTER_FAILURES};
+    for db in backends() {
+        db.store
+            .add_user("acme", "s3cret", Role::Partner)
+            .expect("add partner");
+        let now = 1_800_000_000;
+        // Failures below the threshold do not lock; a success clears the count.
+        for _ in 1..LOCK_AFTER_FAILURES {
+            assert_eq!(db.store.login("acme", "wrong", now).expect("login"), None);
+        }
+        assert!(db
+            .store
+            .login("acme", "s3cret", now)
+            .expect("login")
+            .is_some());
+        for _ in 0..LOCK_AFTER_FAILURES {
+            assert_eq!(db.store.login("acme", "wrong", now).expect("login"), None);
+        }
+        assert_eq!(
+            db.store.login("acme", "s3cret", now + 1).expect("login"),
+            None,
+            "{}: locked",
+            db.label
+        );
+        let after = now + FIRST_LOCK_SECONDS;
+        let user = db.store.login("acme", "s3cret", after).expect("login");
+        assert_eq!(
+            user.map(|u| u.name).as_deref(),
+            Some("acme"),
+            "{}: unlocked",
+            db.label
+        );
+        // Unknown accounts keep no state and are never "locked".
+        for _ in 0..=LOCK_AFTER_FAILURES {
+            assert_eq!(db.store.login("ghost", "x", now).expect("login"), None);
+        }
+        // Removing an account removes its failures too.
+        db.store.login("acme", "wrong", after).expect("login");
+        db.store.remove_user("acme").expect("remove");
+    }
+}

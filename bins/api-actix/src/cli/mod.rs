@@ -4,6 +4,7 @@ mod partners;
 mod plan;
 mod registers;
 mod remote;
+mod sync;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,9 @@ enum Command {
     /// Plan documents, and the plans partners invoked here (this node responds)
     #[command(subcommand)]
     Plan(plan::PlanCommand),
+    /// Mirrors of partners' register slices: pull, push, status
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
     /// Partner accounts
     #[command(subcommand)]
     Partner(PartnerCommand),
@@ -72,6 +76,7 @@ impl Cli {
             Command::User(UserCommand::Add(command)) => command.run(),
             Command::Migrate(command) => command.run(),
             Command::Plan(command) => command.run(),
+            Command::Sync(command) => command.run(),
             Command::Partner(PartnerCommand::Add(command)) => command.run(),
             Command::Register(command) => command.run(),
             Command::Node(command) => command.run(),

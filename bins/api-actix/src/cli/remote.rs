@@ -4,16 +4,16 @@
 //! `request` logs in to the partner's server, invokes a plan, fills the stub's Secondary
 //! part from this node's identity ([`api_actix::node::secondary`]) and its Communal part with
 //! one subscription per requested slice, proposes it, and records each subscription in the
-//! local store so that a later sync knows where to mirror it from. The HTTP client is ureq,
-//! blocking: a command makes a handful of requests in sequence.
+//! local store so that a later sync knows where to mirror it from. The HTTP client is sync's
+//! [`Remote`]: a command makes a handful of blocking requests in sequence.
 //!
 //! A remote's refusal is shown as it was given: the HTTP status, the envelope's
 //! `message_text`, and every entry of `schema_errors`.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
+use api_actix::sync::Remote;
 use base64::Engine as _;
 use clap::{Args, Subcommand};
 use plan_core::{Plan, Subscription};
@@ -21,9 +21,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::registers::{password_from_stdin, Database};
-
-/// How long one remote command may take, all requests included.
-const TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Subcommand)]
 pub enum RemoteCommand {
@@ -95,13 +92,6 @@ pub struct Show {
     login: Login,
 }
 
-/// A logged-in conversation with a partner's server.
-struct Session {
-    agent: ureq::Agent,
-    remote: String,
-    token: String,
-}
-
 /// Every plan response of the remote (`GET /v1/plans/{uuid}`).
 #[derive(Debug, Deserialize)]
 struct PlanReply {
@@ -133,121 +123,20 @@ impl PlanReply {
     }
 }
 
-/// The JSON body of a remote's answer, or the remote's refusal as an error.
-fn answer(
-    remote: &str,
-    what: &str,
-    sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-) -> anyhow::Result<serde_json::Value> {
-    let mut response = sent.with_context(|| format!("{what} {remote}: no answer"))?;
-    let status = response.status();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .with_context(|| format!("{what} {remote}: cannot read the answer"))?;
-    let body: Option<serde_json::Value> = serde_json::from_str(&text).ok();
-    if status.is_success() {
-        return body.ok_or_else(|| anyhow::anyhow!("{what} {remote}: the answer is not JSON"));
-    }
-    Err(anyhow::anyhow!(refusal(
-        &format!("{what} {remote}"),
-        status,
-        body.as_ref(),
-        &text
-    )))
-}
-
-/// A remote's refusal for people: `WHAT: STATUS: message_text`, then each schema error on a
-/// line of its own (`  LINE:COL: PATH: message`). A body that is not the error envelope is
-/// shown as a short excerpt.
-fn refusal(
-    what: &str,
-    status: ureq::http::StatusCode,
-    body: Option<&serde_json::Value>,
-    text: &str,
-) -> String {
-    let message = body
-        .and_then(|b| b["message_text"].as_str())
-        .map_or_else(|| text.chars().take(200).collect(), str::to_string);
-    let mut refusal = format!("{what}: {status}: {message}");
-    let schema_errors = body.and_then(|b| b["schema_errors"].as_array());
-    for problem in schema_errors.into_iter().flatten() {
-        refusal.push_str(&format!(
-            "\n  {}:{}: {}: {}",
-            problem["line"],
-            problem["column"],
-            problem["path"].as_str().unwrap_or("/"),
-            problem["message"].as_str().unwrap_or_default()
-        ));
-    }
-    refusal
-}
-
 impl Login {
-    /// Logs in with the password on standard input; a limited (plans only) token.
-    fn session(&self) -> anyhow::Result<Session> {
+    /// Logs in with the password on standard input: a limited (plans only) token.
+    fn session(&self) -> anyhow::Result<Remote> {
         let password = password_from_stdin()?;
-        let remote = self.remote.trim_end_matches('/').to_string();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(TIMEOUT))
-            .build()
-            .into();
-        let body = serde_json::json!({
-            "username": self.username,
-            "password": password,
-            "plan": null,
-        });
-        let url = format!("{remote}/v1/login");
-        let reply = answer(&remote, "login at", agent.post(&url).send_json(&body))?;
-        let token = reply["token"]
-            .as_str()
-            .ok_or_else(|| anyhow::anyhow!("login at {remote}: the answer has no token"))?
-            .to_string();
-        Ok(Session {
-            agent,
-            remote,
-            token,
-        })
+        let mut remote = Remote::new(&self.remote, &self.username, &password);
+        remote.login(None)?;
+        Ok(remote)
     }
 }
 
-impl Session {
-    fn bearer(&self) -> String {
-        format!("Bearer {}", self.token)
-    }
-
-    fn plan_reply(&self, what: &str, value: serde_json::Value) -> anyhow::Result<PlanReply> {
-        serde_json::from_value(value)
-            .with_context(|| format!("{what} {}: not a plan answer", self.remote))
-    }
-
-    /// `GET {remote}{path}` → a plan.
-    fn get_plan(&self, what: &str, path: &str) -> anyhow::Result<PlanReply> {
-        let sent = self
-            .agent
-            .get(format!("{}{path}", self.remote))
-            .header("Authorization", self.bearer())
-            .call();
-        let value = answer(&self.remote, what, sent)?;
-        self.plan_reply(what, value)
-    }
-
-    /// `POST {remote}{path}` with a JSON body → a plan.
-    fn post_plan(
-        &self,
-        what: &str,
-        path: &str,
-        body: &serde_json::Value,
-    ) -> anyhow::Result<PlanReply> {
-        let sent = self
-            .agent
-            .post(format!("{}{path}", self.remote))
-            .header("Authorization", self.bearer())
-            .send_json(body);
-        let value = answer(&self.remote, what, sent)?;
-        self.plan_reply(what, value)
-    }
+/// A plan answer of `remote`.
+fn plan_reply(remote: &Remote, value: serde_json::Value) -> anyhow::Result<PlanReply> {
+    serde_json::from_value(value)
+        .with_context(|| format!("{} did not answer with a plan", remote.base()))
 }
 
 /// A slice subscribed to, and the local register that will mirror it.
@@ -318,8 +207,8 @@ impl Request {
         let store = self.database.open()?;
         let node = store.node().context("reading this node's identity")?;
         let session = self.login.session()?;
-        let remote = session.remote.clone();
-        let invoked = session.get_plan("invoking a plan at", "/v1/plans/invoke")?;
+        let remote = session.base().to_string();
+        let invoked = plan_reply(&session, session.get_json("/v1/plans/invoke")?)?;
         let stub = invoked.plan(&remote)?;
         let plan_id = stub
             .uuid
@@ -336,10 +225,12 @@ impl Request {
             .collect();
         let plan = stub.complete(api_actix::node::secondary(&node), subscriptions.clone())?;
         let document = base64::engine::general_purpose::STANDARD.encode(plan.to_xml());
-        let proposed = session.post_plan(
-            "proposing the plan at",
-            "/v1/proposals/new",
-            &serde_json::json!({ "document": document }),
+        let proposed = plan_reply(
+            &session,
+            session.post_json(
+                "/v1/proposals/new",
+                &serde_json::json!({ "document": document }),
+            )?,
         )?;
         for w in &wanted {
             store
@@ -379,7 +270,8 @@ impl Request {
 impl Show {
     fn run(self) -> anyhow::Result<ExitCode> {
         let session = self.login.session()?;
-        let plan = session.get_plan("reading the plan at", &format!("/v1/plans/{}", self.uuid))?;
+        let reply = session.get_json(&format!("/v1/plans/{}", self.uuid))?;
+        let plan = plan_reply(&session, reply)?;
         println!(
             "{}",
             serde_json::json!({
@@ -392,44 +284,5 @@ impl Show {
             })
         );
         Ok(ExitCode::SUCCESS)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::refusal;
-    use ureq::http::StatusCode;
-
-    #[test]
-    fn a_refusal_shows_the_message_and_every_schema_error() {
-        let body = serde_json::json!({
-            "message_code": 1422,
-            "message_text": "the plan document is not valid (2 problem(s))",
-            "schema_errors": [
-                {"line": 3, "column": 5, "path": "/Plan/Primary/@uuid", "message": "too short"},
-                {"line": 9, "column": 1, "path": "/Plan", "message": "missing Primary"},
-            ],
-        });
-        assert_eq!(
-            refusal(
-                "proposing the plan at http://x",
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(&body),
-                ""
-            ),
-            "proposing the plan at http://x: 422 Unprocessable Entity: the plan document is not \
-             valid (2 problem(s))\n  3:5: /Plan/Primary/@uuid: too short\n  9:1: /Plan: missing \
-             Primary"
-        );
-    }
-
-    #[test]
-    fn a_body_that_is_not_the_envelope_is_shown_short() {
-        let text = "x".repeat(500);
-        let shown = refusal("login at http://x", StatusCode::BAD_GATEWAY, None, &text);
-        assert_eq!(
-            shown,
-            format!("login at http://x: 502 Bad Gateway: {}", "x".repeat(200))
-        );
     }
 }

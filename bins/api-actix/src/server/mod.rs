@@ -194,7 +194,17 @@ fn configure_v1(cfg: &mut web::ServiceConfig) {
             "/v1/plans/{uuid}/{action:approve|reject|hold}",
             web::post().to(plans::review),
         ))
-        .service(get("/v1/slices/{uuid}", plans::slice));
+        .service(get("/v1/slices/{uuid}", plans::slice))
+        .service(
+            web::resource("/v1/slices/{uuid}/rsf")
+                .route(read(plans::slice_rsf))
+                .route(web::post().to(plans::slice_push))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(get(
+            "/v1/slices/{uuid}/proof/consistency/{m}/{n}",
+            plans::slice_consistency,
+        ));
 }
 
 /// actix's JSON body errors in the envelope: 413 over the limit, 415 without a JSON content

@@ -491,35 +491,23 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
         .json(body))
 }
 
-/// `GET /v1/slices/{uuid}`: size and root of a register slice subscribed by the Approved
-/// plan the token is scoped to.
-pub async fn slice(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let (_, slice) = scoped_slice(&state, &caller, &path).await?;
-    let register = slice.register.clone();
-    let summary = blocking(&state, move |store| store.register(&register)).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({
-            "slice_uuid": slice.slice_uuid.to_string(),
-            "slice_type": "register",
-            "register": slice.register,
-            "description": slice.description,
-            "total-entries": summary.total_entries,
-            "root-hash": summary.root.to_string(),
-        })))
+/// Which side of a plan this server is on for one of its slices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The primary: the slice is one of this server's registers.
+    Primary,
+    /// The secondary: the slice is mirrored here (a primary initiator pushes to it).
+    Secondary,
 }
 
-/// The register slice `uuid` of the plan a sync token is scoped to: 403 for a limited token
-/// or a plan that is not Approved, 404 for a slice the plan does not subscribe to.
+/// The register slice `uuid` of the plan a sync token is scoped to, and this server's side
+/// of it: 403 for a limited token or a plan that is not Approved, 404 for a slice the plan
+/// does not subscribe to.
 pub async fn scoped_slice(
     state: &web::Data<AppState>,
     caller: &Caller,
     uuid: &str,
-) -> Result<(StoredPlan, plan_core::RegisterSlice), ApiError> {
+) -> Result<(StoredPlan, plan_core::RegisterSlice, Side), ApiError> {
     let no_slice = || ApiError::NotFound(format!("no slice {uuid}"));
     let (Scope::Sync, Some(id)) = (caller.scope, caller.plan) else {
         return Err(ApiError::Forbidden(
@@ -530,10 +518,11 @@ pub async fn scoped_slice(
     let slice_uuid = Uuid::parse_str(uuid).map_err(|_| no_slice())?;
     let (plan, _) = partner_plan(state, caller, id).await?;
     usable_for_sync(&plan)?;
-    // This server holds the slices only when it is the plan's primary.
-    if plan.record.initiator_role() != DataRole::Secondary {
-        return Err(no_slice());
-    }
+    // The initiator is the caller; this server is the other partner.
+    let side = match plan.record.initiator_role() {
+        DataRole::Secondary => Side::Primary,
+        DataRole::Primary => Side::Secondary,
+    };
     let document = plan.record.document().ok_or_else(no_slice)?;
     let subscribed = document.communal.as_ref().is_some_and(|c| {
         c.subscriptions
@@ -548,5 +537,149 @@ pub async fn scoped_slice(
         .and_then(plan_core::Slice::register)
         .filter(|s| s.index.is_none())
         .ok_or_else(no_slice)?;
-    Ok((plan, slice))
+    Ok((plan, slice, side))
+}
+
+/// The local register that holds `slice` on this side: the register itself on the primary;
+/// on the secondary the mirror named by its subscription (the primary's name by default).
+async fn local_register(
+    state: &web::Data<AppState>,
+    plan: &StoredPlan,
+    slice: &plan_core::RegisterSlice,
+    side: Side,
+) -> Result<String, ApiError> {
+    if side == Side::Primary {
+        return Ok(slice.register.clone());
+    }
+    let (id, slice_uuid, default) = (plan.record.id(), slice.slice_uuid, slice.register.clone());
+    blocking(state, move |store| {
+        Ok(store
+            .subscription(id, slice_uuid)?
+            .map_or(default, |s| s.register_name))
+    })
+    .await
+}
+
+/// `GET /v1/slices/{uuid}`: size and root of a register slice subscribed by the Approved
+/// plan the token is scoped to — of the register on the primary, of its mirror on the
+/// secondary (0 entries before the first push).
+pub async fn slice(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (plan, slice, side) = scoped_slice(&state, &caller, &path).await?;
+    let register = local_register(&state, &plan, &slice, side).await?;
+    let (size, root) = blocking(&state, move |store| match store.register(&register) {
+        Ok(summary) => Ok((summary.total_entries, summary.root)),
+        Err(store_diesel::error::StoreError::RegisterNotFound(_)) if side == Side::Secondary => {
+            Ok((0, register_core::merkle::empty_root()))
+        }
+        Err(e) => Err(e),
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({
+            "slice_uuid": slice.slice_uuid.to_string(),
+            "slice_type": "register",
+            "register": slice.register,
+            "description": slice.description,
+            "total-entries": size,
+            "root-hash": root.to_string(),
+        })))
+}
+
+/// The slice of a plan this server is the primary of (404 on the secondary's side).
+async fn primary_slice(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    uuid: &str,
+) -> Result<plan_core::RegisterSlice, ApiError> {
+    match scoped_slice(state, caller, uuid).await? {
+        (_, slice, Side::Primary) => Ok(slice),
+        _ => Err(ApiError::NotFound(format!(
+            "no slice {uuid} on this server: it is the plan's secondary"
+        ))),
+    }
+}
+
+/// `?since=M[&until=N]` of the slice dump.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeQuery {
+    since: u64,
+    #[serde(default)]
+    until: Option<u64>,
+}
+
+/// `GET /v1/slices/{uuid}/rsf?since=M[&until=N]`: the ranged dump M..N of the slice's
+/// register, streamed (its first line asserts root(M), its last root(N)).
+pub async fn slice_rsf(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: actix_web::HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<RangeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let slice = primary_slice(&state, &caller, &path).await?;
+    let range = (
+        slice.register,
+        Some(query.since.to_string()),
+        query.until.map(|n| n.to_string()),
+    );
+    super::registers::download(state, request, web::Path::from(range)).await
+}
+
+/// `GET /v1/slices/{uuid}/proof/consistency/{m}/{n}`: as in the register API.
+pub async fn slice_consistency(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: actix_web::HttpRequest,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (uuid, m, n) = path.into_inner();
+    let slice = primary_slice(&state, &caller, &uuid).await?;
+    super::registers::consistency_proof(state, request, web::Path::from((slice.register, m, n)))
+        .await
+}
+
+/// `POST /v1/slices/{uuid}/rsf`: a primary initiator pushes a ranged dump to this server's
+/// mirror of the slice. It is applied exactly as a pull would: its first line must assert the
+/// mirror's root (409 otherwise: the primary's history diverges and nothing changes), then
+/// it loads in one transaction (400 with the line on any error).
+pub async fn slice_push(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (plan, slice, side) = scoped_slice(&state, &caller, &path).await?;
+    if side != Side::Secondary {
+        return Err(ApiError::Conflict(format!(
+            "this server is the primary of slice {}: pull from it instead",
+            slice.slice_uuid
+        )));
+    }
+    let register = local_register(&state, &plan, &slice, side).await?;
+    let mirror = store_diesel::store::MirrorOf {
+        partner: caller.name.clone(),
+        plan: plan.record.id(),
+        slice: slice.slice_uuid,
+    };
+    let store = state.store.clone();
+    let outcome =
+        web::block(move || crate::sync::apply_delta(&store, &register, &mirror, &body)).await?;
+    match outcome {
+        Ok(report) => Ok(HttpResponse::Ok().json(serde_json::json!({
+            "success": true,
+            "total-entries": report.total_entries,
+            "root-hash": report.root.to_string(),
+        }))),
+        Err(crate::sync::ApplyError::Diverged(message)) => Err(ApiError::Conflict(message)),
+        Err(crate::sync::ApplyError::Store(e @ store_diesel::error::StoreError::Register(_))) => {
+            Err(ApiError::BadRequest(format!("the delta was refused: {e}")))
+        }
+        Err(crate::sync::ApplyError::Store(e)) => Err(e.into()),
+    }
 }

@@ -1,0 +1,154 @@
+//! `api-actix sync pull|push|status`: keep mirrors of a partner's register slices (sync.md).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use api_actix::sync::{self, Remote, SyncError, DEFAULT_CHUNK_ENTRIES};
+use clap::{Args, Subcommand};
+use plan_core::PlanId;
+use store_diesel::store::Store;
+
+use super::registers::{password_from_stdin, Database};
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Pull every subscribed slice of an Approved plan into its local mirror.
+    ///
+    /// Prints one JSON line per slice. Exit codes: 0 in sync, 1 error, 2 divergence (the
+    /// primary's history differs from what was received earlier; the mirror is unchanged).
+    Pull(Transfer),
+    /// Push every subscribed slice of an Approved plan (this node is its primary) to the
+    /// secondary's mirrors. Same output and exit codes as `pull`.
+    Push(Transfer),
+    /// Show each subscription: mirror, size, root, last success and last error (JSON lines).
+    Status {
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+/// What `pull` and `push` need.
+#[derive(Debug, Args)]
+pub struct Transfer {
+    /// The partner's server, e.g. `https://registers.partner.example`.
+    #[arg(long)]
+    remote: String,
+    /// The account on the partner's server.
+    #[arg(long)]
+    username: String,
+    /// Read the password from standard input (first line).
+    #[arg(long, required = true)]
+    password_stdin: bool,
+    /// The Approved plan.
+    #[arg(long)]
+    plan: uuid::Uuid,
+    /// Run again after this long, forever (`30s`, `5m`, `1h`); errors are reported and the
+    /// next run retries.
+    #[arg(long, value_parser = parse_every)]
+    every: Option<Duration>,
+    /// Entries per request and per transaction.
+    #[arg(long, default_value_t = DEFAULT_CHUNK_ENTRIES)]
+    chunk_entries: u64,
+    #[command(flatten)]
+    database: Database,
+}
+
+/// `30s`, `5m`, `1h`, or whole seconds.
+fn parse_every(text: &str) -> Result<Duration, String> {
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, ""), |at| text.split_at(at));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration such as 30s, 5m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("'{text}': the unit must be s, m or h")),
+    };
+    if seconds == 0 {
+        return Err("the interval must be at least one second".into());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+impl SyncCommand {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            SyncCommand::Pull(transfer) => transfer.run(sync::pull),
+            SyncCommand::Push(transfer) => transfer.run(sync::push),
+            SyncCommand::Status { database } => status(&database.open()?),
+        }
+    }
+}
+
+type Run = fn(&Store, &mut Remote, PlanId, u64) -> Result<Vec<sync::SliceReport>, SyncError>;
+
+impl Transfer {
+    fn run(self, run: Run) -> anyhow::Result<ExitCode> {
+        let password = password_from_stdin()?;
+        let store = self.database.open()?;
+        let mut remote = Remote::new(&self.remote, &self.username, &password);
+        let plan = PlanId(self.plan);
+        loop {
+            let code = match run(&store, &mut remote, plan, self.chunk_entries) {
+                Ok(reports) => {
+                    let stdout = std::io::stdout();
+                    let mut out = stdout.lock();
+                    for report in reports {
+                        writeln!(out, "{}", report.to_json())?;
+                    }
+                    out.flush()?;
+                    0
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    e.exit_code()
+                }
+            };
+            match self.every {
+                Some(every) => std::thread::sleep(every),
+                None => return Ok(ExitCode::from(code)),
+            }
+        }
+    }
+}
+
+fn status(store: &Store) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for s in store.subscriptions()? {
+        let line = serde_json::json!({
+            "plan_uuid": s.plan_uuid.to_string(),
+            "slice_uuid": s.slice_uuid.to_string(),
+            "remote": s.remote,
+            "register": s.register_name,
+            "total-entries": s.last_size,
+            "root-hash": s.last_root.map(|r| r.to_string()),
+            "last_success": s.last_success.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            "last_error": s.last_error,
+        });
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_every;
+    use std::time::Duration;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_every("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_every("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_every("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_every("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_every("0s").is_err());
+        assert!(parse_every("5 minutes").is_err());
+        assert!(parse_every("m").is_err());
+    }
+}

@@ -1,0 +1,609 @@
+//! Sync end to end (sync.md): two real servers on loopback, each with its own database; a plan
+//! negotiated over HTTP; `api-actix sync pull|push|status` run as the operator would. Covers
+//! full copy, incremental sync, push, divergence (a rewritten primary at the same address),
+//! an interrupted multi-chunk sync, and a plan put On Hold.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+
+use actix_web::dev::ServerHandle;
+use api_actix::server::{app, AppState};
+use api_actix::sync::Remote;
+use base64::Engine as _;
+use common::{data, tokens, TestDb};
+use plan_core::{Plan, PlanId, Subscription};
+use register_core::{Digest, Item, Mode};
+use serde_json::{json, Value};
+use store_diesel::accounts::Role;
+use store_diesel::node::NodeIdentity;
+use store_diesel::store::Store;
+use uuid::Uuid;
+
+const PASSWORD: &str = "partner password";
+
+/// A server on an ephemeral (or given) loopback port, stopped on drop.
+struct Server {
+    port: u16,
+    handle: ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(store: Store) -> Server {
+        Server::start_on(store, 0)
+    }
+
+    fn start_on(store: Store, port: u16) -> Server {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let (sender, receiver) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let state = AppState::new(store, "test.example", tokens());
+                let server = actix_web::HttpServer::new(move || app(state.clone()))
+                    .workers(1)
+                    .listen(listener)
+                    .expect("listen")
+                    .run();
+                sender.send(server.handle()).expect("send the handle");
+                let _ = server.await;
+            });
+        });
+        let handle = receiver.recv().expect("the server started");
+        Server {
+            port,
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(true));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            self.shutdown();
+        }
+    }
+}
+
+/// A user entry for `country` appended after what is there.
+fn country_entry(key: &str, name: &str) -> String {
+    let item = Item::parse(&format!(r#"{{"country":"{key}","name":"{name}"}}"#)).expect("item");
+    format!(
+        "add-item\t{}\nappend-entry\tuser\t{key}\t2026-11-21T00:00:00Z\t{}\n",
+        item.canonical_json(),
+        item.hash()
+    )
+}
+
+fn append_countries(store: &Store, prefix: &str, count: usize) {
+    let rsf: String = (0..count)
+        .map(|i| country_entry(&format!("{prefix}{i}"), &format!("Land {prefix}{i}")))
+        .collect();
+    store
+        .load_rsf("country", rsf.as_bytes(), Mode::Relaxed)
+        .expect("append countries");
+}
+
+/// Runs `api-actix args… --database-url db` with `stdin`; (exit code, stdout, stderr).
+fn cli(args: &[&str], db: &Path, stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_api-actix"))
+        .args(args)
+        .arg("--database-url")
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn api-actix");
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn sync(verb: &str, remote: &str, plan: PlanId, db: &Path, chunk: u64) -> (i32, String, String) {
+    let plan = plan.to_string();
+    let chunk = chunk.to_string();
+    cli(
+        &[
+            "sync",
+            verb,
+            "--remote",
+            remote,
+            "--username",
+            "acme",
+            "--password-stdin",
+            "--plan",
+            &plan,
+            "--chunk-entries",
+            &chunk,
+        ],
+        db,
+        &format!("{PASSWORD}\n"),
+    )
+}
+
+fn summary(store: &Store, name: &str) -> (u64, Digest) {
+    let s = store.register(name).expect("summary");
+    (s.total_entries, s.root)
+}
+
+/// The partner's side of plans: its node.
+fn node(description: &str) -> NodeIdentity {
+    NodeIdentity {
+        node_uuid: Uuid::new_v4(),
+        description: description.into(),
+        instance_uuid: Uuid::new_v4(),
+        controller_uuid: Uuid::new_v4(),
+        controller_description: "Operators".into(),
+        admin_contact: None,
+        admin_email: None,
+        pool_uuid: Uuid::new_v4(),
+    }
+}
+
+fn decode(reply: &Value) -> Plan {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(reply["document"].as_str().expect("document"))
+        .expect("base64");
+    Plan::from_xml(std::str::from_utf8(&bytes).expect("UTF-8")).expect("plan")
+}
+
+fn b64(plan: &Plan) -> String {
+    base64::engine::general_purpose::STANDARD.encode(plan.to_xml())
+}
+
+/// The secondary-initiator flow over HTTP against `primary`: acme invokes, subscribes to the
+/// offered `country` slice, proposes; the primary's operator approves. Returns the plan and
+/// the slice.
+fn negotiate(primary: &Server) -> (PlanId, Uuid) {
+    let mut acme = Remote::new(&primary.url(), "acme", PASSWORD);
+    acme.login(None).expect("acme logs in");
+    let stub = acme.get_json("/v1/plans/invoke").expect("invoke");
+    let stub = decode(&stub);
+    let slice = stub.register_slices()[0].slice_uuid;
+    let plan = stub
+        .complete(
+            api_actix::node::secondary(&node("Secondary")),
+            vec![Subscription {
+                uuid: Uuid::new_v4(),
+                slice_uuid: Some(slice),
+                delivery_profiles: Vec::new(),
+            }],
+        )
+        .expect("complete");
+    let id = plan.uuid.expect("uuid");
+    acme.post_json("/v1/proposals/new", &json!({"document": b64(&plan)}))
+        .expect("propose");
+    let mut operator = Remote::new(&primary.url(), "operator", PASSWORD);
+    operator.login(None).expect("operator logs in");
+    operator
+        .post_json(&format!("/v1/plans/{id}/approve"), &json!({}))
+        .expect("approve");
+    (id, slice)
+}
+
+/// A primary database: `country` loaded and offered, a partner `acme` and an admin.
+fn primary_store(db: &TestDb) {
+    db.store
+        .load_rsf("country", &data("country-data.rsf")[..], Mode::Strict)
+        .expect("load country");
+    db.store
+        .add_user("acme", PASSWORD, Role::Partner)
+        .expect("acme");
+    db.store
+        .add_user("operator", PASSWORD, Role::Admin)
+        .expect("operator");
+    db.store.offer_register("country", None).expect("offer");
+}
+
+fn secondary_db(dir: &tempfile::TempDir) -> (PathBuf, Store) {
+    let path = dir.path().join("secondary.sqlite");
+    let store = Store::open(path.to_str().expect("UTF-8 path")).expect("open the secondary");
+    (path, store)
+}
+
+#[test]
+fn pull_copies_then_follows_the_primary_and_the_mirror_is_served_read_only() {
+    for db in common::backends() {
+        primary_store(&db);
+        let primary = Server::start(db.store.clone());
+        let (plan, slice) = negotiate(&primary);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (path, secondary) = secondary_db(&dir);
+        let mirror_server = Server::start(secondary.clone());
+
+        // Full copy, in chunks of 50 entries.
+        let (code, out, err) = sync("pull", &primary.url(), plan, &path, 50);
+        assert_eq!(code, 0, "{}: {out}{err}", db.label);
+        let line: Value = serde_json::from_str(out.trim()).expect("one JSON line");
+        let (size, root) = summary(&db.store, "country");
+        assert_eq!(size, 208);
+        assert_eq!(line["total-entries"], 208);
+        assert_eq!(line["entries-added"], 208);
+        assert_eq!(line["root-hash"], root.to_string());
+        assert_eq!(line["slice_uuid"], slice.to_string());
+        assert_eq!(summary(&secondary, "country"), (size, root));
+        // The mirror keeps the primary's metadata and records.
+        let gb = secondary.record("country", "GB").expect("GB");
+        assert_eq!(
+            gb,
+            db.store.record("country", "GB").expect("GB on the primary")
+        );
+
+        // Served by the secondary's read API, and marked as a mirror.
+        let served: Value = ureq::get(&format!(
+            "{}/registers/country/register",
+            mirror_server.url()
+        ))
+        .call()
+        .expect("GET register")
+        .body_mut()
+        .read_json_value();
+        assert_eq!(served["total-entries"], 208, "{served}");
+        let proof: Value = ureq::get(&format!(
+            "{}/registers/country/proof/register/merkle:sha-256",
+            mirror_server.url()
+        ))
+        .call()
+        .expect("GET the register proof")
+        .body_mut()
+        .read_json_value();
+        assert_eq!(proof["root-hash"], root.to_string(), "{proof}");
+        // Local loads are refused (409 over HTTP, exit 1 on the CLI), nothing changes.
+        let (code, _, err) = cli(
+            &["load", "country", &data_path("country-data.rsf")],
+            &path,
+            "",
+        );
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("mirror"), "{err}");
+
+        // In sync: nothing to do.
+        let (code, out, _) = sync("pull", &primary.url(), plan, &path, 50);
+        assert_eq!(code, 0);
+        assert_eq!(
+            serde_json::from_str::<Value>(out.trim()).expect("JSON")["entries-added"],
+            0
+        );
+
+        // The primary grows; the next run applies only the delta.
+        append_countries(&db.store, "Z", 30);
+        let (code, out, err) = sync("pull", &primary.url(), plan, &path, 50);
+        assert_eq!(code, 0, "{err}");
+        let line: Value = serde_json::from_str(out.trim()).expect("JSON");
+        assert_eq!(line["entries-added"], 30);
+        assert_eq!(
+            summary(&secondary, "country"),
+            summary(&db.store, "country")
+        );
+
+        // Status shows the subscription's last success.
+        let (code, out, _) = cli(&["sync", "status"], &path, "");
+        assert_eq!(code, 0);
+        let status: Value = serde_json::from_str(out.trim()).expect("one JSON line");
+        assert_eq!(status["total-entries"], 238);
+        assert_eq!(status["register"], "country");
+        assert_eq!(status["last_error"], Value::Null);
+        assert!(status["last_success"].is_string(), "{status}");
+        mirror_server.stop();
+        primary.stop();
+    }
+}
+
+fn data_path(name: &str) -> String {
+    format!(
+        "{}/../../crates/register-core/tests/data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+trait ReadJson {
+    fn read_json_value(&mut self) -> Value;
+}
+
+impl ReadJson for ureq::Body {
+    fn read_json_value(&mut self) -> Value {
+        serde_json::from_str(&self.read_to_string().expect("body")).expect("JSON")
+    }
+}
+
+#[test]
+fn a_rewritten_primary_is_refused_and_the_mirror_stays() {
+    let db = common::backends().remove(0);
+    primary_store(&db);
+    let primary = Server::start(db.store.clone());
+    let (plan, _) = negotiate(&primary);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (path, secondary) = secondary_db(&dir);
+    assert_eq!(sync("pull", &primary.url(), plan, &path, 1000).0, 0);
+    let before = summary(&secondary, "country");
+
+    // Another primary at the same address: the same accounts and plan, but a history that
+    // differs from entry 101 on (and is longer).
+    let port = primary.port;
+    let url = primary.url();
+    primary.stop();
+    let other = store_diesel::testing::another(&db);
+    let mut prefix = Vec::new();
+    db.store
+        .export_rsf("country", 0, Some(100), &mut prefix)
+        .expect("export 100 entries");
+    other
+        .store
+        .load_rsf("country", &prefix[..], Mode::Strict)
+        .expect("load the prefix");
+    append_countries(&other.store, "Q", 150);
+    other
+        .store
+        .add_user("acme", PASSWORD, Role::Partner)
+        .expect("acme");
+    let stored = db.store.plan(plan).expect("read").expect("plan");
+    other
+        .store
+        .create_plan(&stored.record, "acme", None)
+        .expect("the same plan");
+    let rewritten = Server::start_on(other.store.clone(), port);
+
+    let (code, out, err) = sync("pull", &url, plan, &path, 1000);
+    assert_eq!(code, 2, "divergence exits 2: {out}{err}");
+    assert!(err.contains("divergence"), "{err}");
+    assert_eq!(
+        summary(&secondary, "country"),
+        before,
+        "the mirror is unchanged"
+    );
+    let (_, status, _) = cli(&["sync", "status"], &path, "");
+    assert!(
+        status.contains("divergence"),
+        "the error is recorded: {status}"
+    );
+    rewritten.stop();
+}
+
+/// A TCP relay to `target` that stops relaying (and closes both sides) once it has passed
+/// `budget` bytes from the server to the client.
+fn cutting_relay(target: u16, budget: usize) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the relay");
+    let port = listener.local_addr().expect("address").port();
+    let passed = Arc::new(AtomicUsize::new(0));
+    let counter = passed.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { break };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                break;
+            };
+            let (mut client_read, mut server_write) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut client_read, &mut server_write);
+            });
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let (mut server, mut client) = (server, client);
+                let mut buffer = [0u8; 4096];
+                while let Ok(n @ 1..) = server.read(&mut buffer) {
+                    let allowed = budget.saturating_sub(counter.load(Ordering::SeqCst)).min(n);
+                    if allowed > 0 && client.write_all(&buffer[..allowed]).is_err() {
+                        break;
+                    }
+                    counter.fetch_add(allowed, Ordering::SeqCst);
+                    if allowed < n {
+                        break;
+                    }
+                }
+                let _ = client.shutdown(Shutdown::Both);
+                let _ = server.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    (port, passed)
+}
+
+#[test]
+fn an_interrupted_sync_stops_at_a_verified_chunk_and_the_next_run_completes() {
+    let db = common::backends().remove(0);
+    primary_store(&db);
+    let primary = Server::start(db.store.clone());
+    let (plan, _) = negotiate(&primary);
+
+    // Measure what a whole run through the relay passes, then cut a run halfway.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (whole, _) = secondary_db(&dir);
+    let (port, passed) = cutting_relay(primary.port, usize::MAX);
+    assert_eq!(
+        sync(
+            "pull",
+            &format!("http://127.0.0.1:{port}"),
+            plan,
+            &whole,
+            20
+        )
+        .0,
+        0
+    );
+    let total = passed.load(Ordering::SeqCst);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (path, secondary) = secondary_db(&dir);
+    let (port, _) = cutting_relay(primary.port, total / 2);
+    let (code, out, err) = sync("pull", &format!("http://127.0.0.1:{port}"), plan, &path, 20);
+    assert_eq!(code, 1, "an interrupted run is an error: {out}{err}");
+    let (size, root) = summary(&secondary, "country");
+    assert!(size > 0 && size < 208, "stopped partway: {size}");
+    assert_eq!(size % 20, 0, "at a chunk boundary: {size}");
+    assert_eq!(
+        root,
+        db.store.root_at("country", size).expect("root"),
+        "a verified prefix"
+    );
+
+    let (code, _, err) = sync("pull", &primary.url(), plan, &path, 20);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        summary(&secondary, "country"),
+        summary(&db.store, "country")
+    );
+    primary.stop();
+}
+
+#[test]
+fn a_held_plan_stops_sync_until_both_partners_approve_again() {
+    let db = common::backends().remove(0);
+    primary_store(&db);
+    let primary = Server::start(db.store.clone());
+    let (plan, _) = negotiate(&primary);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (path, secondary) = secondary_db(&dir);
+    assert_eq!(sync("pull", &primary.url(), plan, &path, 1000).0, 0);
+
+    let mut operator = Remote::new(&primary.url(), "operator", PASSWORD);
+    operator.login(None).expect("operator");
+    operator
+        .post_json(
+            &format!("/v1/plans/{plan}/hold"),
+            &json!({"status_message": "Contract renewal"}),
+        )
+        .expect("hold");
+    append_countries(&db.store, "H", 5);
+    let (code, _, err) = sync("pull", &primary.url(), plan, &path, 1000);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("403") && err.contains("On Hold") && err.contains("Contract renewal"),
+        "{err}"
+    );
+    assert_eq!(
+        summary(&secondary, "country").0,
+        208,
+        "nothing pulled while held"
+    );
+
+    let mut acme = Remote::new(&primary.url(), "acme", PASSWORD);
+    acme.login(None).expect("acme");
+    operator
+        .post_json(&format!("/v1/plans/{plan}/approve"), &json!({}))
+        .expect("first approval");
+    acme.post_json(&format!("/v1/plans/{plan}/approve"), &json!({}))
+        .expect("second approval");
+    let (code, _, err) = sync("pull", &primary.url(), plan, &path, 1000);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        summary(&secondary, "country"),
+        summary(&db.store, "country")
+    );
+    primary.stop();
+}
+
+#[test]
+fn a_primary_initiator_pushes_to_the_secondary_mirror() {
+    for db in common::backends() {
+        // The secondary server (respondent) holds the mirror; the primary (initiator) runs
+        // `sync push` against it with its own database.
+        let secondary = &db;
+        secondary
+            .store
+            .add_user("acme", PASSWORD, Role::Partner)
+            .expect("acme");
+        secondary
+            .store
+            .add_user("operator", PASSWORD, Role::Admin)
+            .expect("operator");
+        let server = Server::start(secondary.store.clone());
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let primary_path = dir.path().join("primary.sqlite");
+        let primary = Store::open(primary_path.to_str().expect("UTF-8")).expect("primary");
+        primary
+            .load_rsf("country", &data("country-data.rsf")[..], Mode::Strict)
+            .expect("load");
+        let offer = primary.offer_register("country", None).expect("offer");
+        let primary_node = primary.node().expect("node");
+
+        // acme (the primary) invokes with its Primary-only document; the respondent completes
+        // and proposes it, then approves.
+        let mut acme = Remote::new(&server.url(), "acme", PASSWORD);
+        acme.login(None).expect("login");
+        let document = Plan::fragment(
+            None,
+            "Countries for the secondary",
+            api_actix::node::primary(&primary_node, std::slice::from_ref(&offer)),
+        );
+        let invoked = acme
+            .post_json("/v1/plans/invoke", &json!({"document": b64(&document)}))
+            .expect("invoke");
+        let stub = decode(&invoked);
+        let id = stub.uuid.expect("uuid");
+        let completed = stub
+            .complete(
+                api_actix::node::secondary(&secondary.store.node().expect("node")),
+                vec![Subscription {
+                    uuid: Uuid::new_v4(),
+                    slice_uuid: Some(offer.slice_uuid),
+                    delivery_profiles: Vec::new(),
+                }],
+            )
+            .expect("complete");
+        let mut operator = Remote::new(&server.url(), "operator", PASSWORD);
+        operator.login(None).expect("login");
+        operator
+            .post_json("/v1/proposals/new", &json!({"document": b64(&completed)}))
+            .expect("propose");
+        operator
+            .post_json(&format!("/v1/plans/{id}/approve"), &json!({}))
+            .expect("approve");
+
+        let (code, out, err) = sync("push", &server.url(), id, &primary_path, 64);
+        assert_eq!(code, 0, "{}: {out}{err}", db.label);
+        assert_eq!(
+            summary(&secondary.store, "country"),
+            summary(&primary, "country")
+        );
+        let mirror = secondary.store.register("country").expect("mirror");
+        assert!(
+            mirror.mirror_of.is_some(),
+            "{}: marked as a mirror",
+            db.label
+        );
+
+        append_countries(&primary, "P", 10);
+        let (code, out, err) = sync("push", &server.url(), id, &primary_path, 64);
+        assert_eq!(code, 0, "{out}{err}");
+        let line: Value = serde_json::from_str(out.trim()).expect("JSON");
+        assert_eq!(line["entries-added"], 10);
+        assert_eq!(
+            summary(&secondary.store, "country"),
+            summary(&primary, "country")
+        );
+        server.stop();
+    }
+}
