@@ -120,6 +120,27 @@ impl From<ApplyError> for SyncError {
     }
 }
 
+/// What a remote's refusal says: the envelope's `message_text`, then each of its
+/// `schema_errors` on a line of its own (`  LINE:COL: PATH: message`); the body itself when it
+/// is not the envelope.
+fn refusal_message(text: &str) -> String {
+    let body = serde_json::from_str::<Value>(text).unwrap_or_default();
+    let Some(message) = body["message_text"].as_str() else {
+        return text.to_string();
+    };
+    let mut message = message.to_string();
+    for problem in body["schema_errors"].as_array().into_iter().flatten() {
+        message.push_str(&format!(
+            "\n  {}:{}: {}: {}",
+            problem["line"],
+            problem["column"],
+            problem["path"].as_str().unwrap_or("/"),
+            problem["message"].as_str().unwrap_or_default()
+        ));
+    }
+    message
+}
+
 /// A partner's server, with the credentials to log in to it.
 pub struct Remote {
     base: String,
@@ -202,14 +223,11 @@ impl Remote {
             .limit(64 * 1024)
             .read_to_string()
             .unwrap_or_default();
-        let message = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| v["message_text"].as_str().map(str::to_string))
-            .unwrap_or(text);
         Err(SyncError::Failed(format!(
-            "{} answered {}: {message}",
+            "{} answered {}: {}",
             self.url(path),
-            status.as_u16()
+            status.as_u16(),
+            refusal_message(&text)
         )))
     }
 
@@ -505,4 +523,29 @@ fn push_slice(
         root,
         added: size - start,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refusal_message;
+
+    #[test]
+    fn a_refusal_shows_the_message_and_every_schema_error() {
+        let body = serde_json::json!({
+            "message_code": 1422,
+            "message_text": "the plan document is not valid (2 problem(s))",
+            "schema_errors": [
+                {"line": 3, "column": 5, "path": "/Plan/Primary/@uuid", "message": "too short"},
+                {"line": 9, "column": 1, "path": "/Plan", "message": "missing Primary"},
+            ],
+        });
+        assert_eq!(
+            refusal_message(&body.to_string()),
+            "the plan document is not valid (2 problem(s))\n  3:5: /Plan/Primary/@uuid: too \
+             short\n  9:1: /Plan: missing Primary"
+        );
+        let plain = serde_json::json!({"message_code": 1401, "message_text": "no"});
+        assert_eq!(refusal_message(&plain.to_string()), "no");
+        assert_eq!(refusal_message("Bad Gateway"), "Bad Gateway");
+    }
 }

@@ -1,11 +1,12 @@
 //! `api-actix import` on both backends: only changed records become entries, `--dry-run`
 //! changes nothing, and every refused snapshot leaves the register as it was.
 
+mod cli_support;
 mod common;
 
 use actix_web::test::init_service;
 use api_actix::server::app;
-use common::{get, loaded, run_cli, state, TestDb};
+use common::{get, loaded, state, TestDb};
 
 const TS: &str = "2024-05-01T12:00:00Z";
 
@@ -13,7 +14,13 @@ const TS: &str = "2024-05-01T12:00:00Z";
 fn import(db: &TestDb, args: &[&str], stdin: &str) -> (i32, String, String) {
     let mut all = vec!["import"];
     all.extend(args);
-    run_cli(&all, std::path::Path::new(&db.url), stdin)
+    cli_support::output(
+        cli_support::bin()
+            .args(&all)
+            .arg("--database-url")
+            .arg(&db.url),
+        stdin,
+    )
 }
 
 fn json(line: &str) -> serde_json::Value {

@@ -1,16 +1,14 @@
 //! The operator CLI's contract: outputs, exit codes, and what they leave in the database.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_api-actix"))
-}
+mod cli_support;
+
+use cli_support::bin;
 
 fn data(name: &str) -> String {
     format!(
@@ -19,9 +17,9 @@ fn data(name: &str) -> String {
     )
 }
 
-/// Runs the binary; returns (exit code, stdout, stderr).
+/// Runs the binary on the database `db`; returns (exit code, stdout, stderr).
 fn run(args: &[&str], db: &Path, stdin: &str) -> (i32, String, String) {
-    common::run_cli(args, db, stdin)
+    cli_support::output(bin().args(args).arg("--database-url").arg(db), stdin)
 }
 
 #[test]

@@ -3,12 +3,12 @@
 //! full copy, incremental sync, push, divergence (a rewritten primary at the same address),
 //! an interrupted multi-chunk sync, and a plan put On Hold.
 
+mod cli_support;
 mod common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
@@ -16,6 +16,7 @@ use actix_web::dev::ServerHandle;
 use api_actix::server::{app, AppState};
 use api_actix::sync::Remote;
 use base64::Engine as _;
+use cli_support::bin;
 use common::{data, tokens, TestDb};
 use plan_core::{Plan, PlanId, Subscription};
 use register_core::{Digest, Item, Mode};
@@ -108,24 +109,7 @@ fn append_countries(store: &Store, prefix: &str, count: usize) {
 
 /// Runs `api-actix args… --database-url db` with `stdin`; (exit code, stdout, stderr).
 fn cli(args: &[&str], db: &Path, stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_api-actix"))
-        .args(args)
-        .arg("--database-url")
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn api-actix");
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli_support::output(bin().args(args).arg("--database-url").arg(db), stdin)
 }
 
 fn sync(verb: &str, remote: &str, plan: PlanId, db: &Path, chunk: u64) -> (i32, String, String) {

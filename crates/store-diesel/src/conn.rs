@@ -119,9 +119,12 @@ pub(crate) fn pool(url: &str, size: u32) -> Result<(Pool<Manager>, Backend), Sto
     };
     let pool = Pool::builder()
         .max_size(size)
-        // Open connections as they are needed: opening all at once makes SQLite's first
-        // `journal_mode = WAL` race with the migrations.
-        .min_idle(Some(1))
+        // Open connections as they are needed, on the caller's request only: opening all at
+        // once makes SQLite's first `journal_mode = WAL` race with the migrations, and a spare
+        // kept idle is opened by a pool thread in the background, which a short-lived CLI
+        // process may still be doing when it exits (libpq's TLS then crashes in OpenSSL's
+        // exit handlers).
+        .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(30))
         .connection_customizer(Box::new(SqlitePragmas))
         .build(manager)?;

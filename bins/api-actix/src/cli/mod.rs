@@ -1,8 +1,10 @@
 //! The command tree. Add a command group by adding a variant to [`Command`] and a module.
 
 mod import;
+mod partners;
 mod plan;
 mod registers;
+mod remote;
 mod sync;
 
 use std::process::ExitCode;
@@ -34,12 +36,30 @@ enum Command {
     User(UserCommand),
     /// Create or update the database schema
     Migrate(registers::Migrate),
-    /// Plan documents: validation and, later, the plan lifecycle
+    /// Plan documents, and the plans partners invoked here (this node responds)
     #[command(subcommand)]
     Plan(plan::PlanCommand),
     /// Mirrors of partners' register slices: pull, push, status
     #[command(subcommand)]
     Sync(sync::SyncCommand),
+    /// Partner accounts
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+    /// Registers offered to partners as slices of this node's pool
+    #[command(subcommand)]
+    Register(partners::RegisterCommand),
+    /// This server's node identity in plan documents
+    #[command(subcommand)]
+    Node(partners::NodeCommand),
+    /// A partner's server, as the initiator of a plan
+    #[command(subcommand)]
+    Remote(remote::RemoteCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PartnerCommand {
+    /// Create a partner's account (password read from standard input)
+    Add(partners::PartnerAdd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +81,10 @@ impl Cli {
             Command::Migrate(command) => command.run(),
             Command::Plan(command) => command.run(),
             Command::Sync(command) => command.run(),
+            Command::Partner(PartnerCommand::Add(command)) => command.run(),
+            Command::Register(command) => command.run(),
+            Command::Node(command) => command.run(),
+            Command::Remote(command) => command.run(),
         }
     }
 }

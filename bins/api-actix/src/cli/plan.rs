@@ -1,14 +1,62 @@
-//! `api-actix plan ...`
+//! `api-actix plan ...`: plan documents, and the plans partners invoked on this server, on
+//! which this node is the respondent (plans.md §2–§3).
+//!
+//! The commands act on the local store directly, as the admin API does: the actor is
+//! [`api_actix::node::respondent`], and plan-core's lifecycle decides what is allowed. A
+//! refused action prints plan-core's error, exits 1 and changes nothing.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Subcommand;
+use chrono::{DateTime, SecondsFormat, Utc};
+use clap::{Args, Subcommand};
+use plan_core::{Action, DataRole, Plan, PlanId, PlanRecord};
+use store_diesel::plans::StoredPlan;
+use store_diesel::store::Store;
+
+use super::registers::Database;
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
+    /// List every plan partners invoked here, newest first (one JSON array)
+    List {
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Show a plan: status, message, history and its document
+    Show {
+        /// Plan UUID
+        uuid: String,
+        /// Print only the document's XML (nothing when it has none yet)
+        #[arg(long)]
+        xml: bool,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Propose a plan a primary invoked here, completed by this node as the secondary.
+    ///
+    /// FILE is the complete plan XML: the invoked Primary part unchanged, with this node's
+    /// Secondary part and the Communal subscriptions. It is validated like `plan validate`.
+    Propose {
+        /// Plan UUID
+        uuid: String,
+        /// The complete plan XML
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Status message recorded with the proposal
+        #[arg(long)]
+        message: Option<String>,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Approve a Proposed plan, or re-activate an On Hold one (as the respondent)
+    Approve(Review),
+    /// Reject a Proposed or On Hold plan (as the respondent; final)
+    Reject(Review),
+    /// Put a Proposed or Approved plan On Hold (as the respondent)
+    Hold(Review),
     /// Validate plan documents against the plan XSD and the plan rules.
     ///
     /// Prints one line per problem to stdout, `FILE:LINE:COL: PATH: message`, and exits 1
@@ -20,12 +68,160 @@ pub enum PlanCommand {
     },
 }
 
+/// The respondent's action on one plan.
+#[derive(Debug, Args)]
+pub struct Review {
+    /// Plan UUID
+    #[arg(value_name = "UUID")]
+    uuid: String,
+    /// Status message recorded with the action
+    #[arg(long)]
+    message: Option<String>,
+    #[command(flatten)]
+    database: Database,
+}
+
 impl PlanCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
             PlanCommand::Validate { files } => validate(&files),
+            PlanCommand::List { database } => {
+                let plans = database.open()?.plans()?;
+                let list: Vec<serde_json::Value> = plans.iter().map(summary).collect();
+                println!("{}", serde_json::Value::Array(list));
+                Ok(ExitCode::SUCCESS)
+            }
+            PlanCommand::Show {
+                uuid,
+                xml,
+                database,
+            } => show(&database.open()?, &uuid, xml),
+            PlanCommand::Propose {
+                uuid,
+                file,
+                message,
+                database,
+            } => propose(&database.open()?, &uuid, &file, message),
+            PlanCommand::Approve(review) => review.act(Action::Approve),
+            PlanCommand::Reject(review) => review.act(Action::Reject),
+            PlanCommand::Hold(review) => review.act(Action::Hold),
         }
     }
+}
+
+/// A time as the plan API writes it.
+pub fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The plan `uuid` of the local store.
+fn stored_plan(store: &Store, uuid: &str) -> anyhow::Result<StoredPlan> {
+    let id = uuid::Uuid::parse_str(uuid)
+        .map(PlanId)
+        .map_err(|_| anyhow::anyhow!("'{uuid}' is not a plan UUID"))?;
+    store
+        .plan(id)?
+        .ok_or_else(|| anyhow::anyhow!("no plan {id}"))
+}
+
+/// What `plan list` and the actions print of a plan.
+fn summary(plan: &StoredPlan) -> serde_json::Value {
+    let record = &plan.record;
+    serde_json::json!({
+        "plan_uuid": record.id().to_string(),
+        "owner": plan.owner,
+        "status": record.status().as_str(),
+        "status_on": time(plan.status_on()),
+        "status_message": record.status_message(),
+    })
+}
+
+fn role(role: DataRole) -> &'static str {
+    match role {
+        DataRole::Primary => "primary",
+        DataRole::Secondary => "secondary",
+    }
+}
+
+fn show(store: &Store, uuid: &str, xml: bool) -> anyhow::Result<ExitCode> {
+    let plan = stored_plan(store, uuid)?;
+    let record = &plan.record;
+    let document = record.document().map(Plan::to_xml);
+    if xml {
+        print!("{}", document.unwrap_or_default());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let history: Vec<serde_json::Value> = record
+        .history()
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "action": t.action.to_string(),
+                "from": t.from.as_str(),
+                "to": t.to.as_str(),
+                "by": t.by.to_string(),
+                "at": time(t.at),
+                "status_message": t.status_message,
+            })
+        })
+        .collect();
+    let mut body = summary(&plan);
+    body["initiator_role"] = role(record.initiator_role()).into();
+    body["replaces_plan_uuid"] = plan.replaces.map(|id| id.to_string()).into();
+    body["primary_approved_on"] = plan.approved_on(DataRole::Primary).map(time).into();
+    body["secondary_approved_on"] = plan.approved_on(DataRole::Secondary).map(time).into();
+    body["history"] = history.into();
+    body["document"] = document.into();
+    println!("{body}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Saves the record an action changed and prints the plan as stored.
+fn save(store: &Store, record: &PlanRecord) -> anyhow::Result<ExitCode> {
+    store.save_plan_transition(record)?;
+    let saved = stored_plan(store, &record.id().to_string())?;
+    println!("{}", summary(&saved));
+    Ok(ExitCode::SUCCESS)
+}
+
+impl Review {
+    /// Applies `action` as this node, the respondent.
+    fn act(self, action: Action) -> anyhow::Result<ExitCode> {
+        let store = self.database.open()?;
+        let mut record = stored_plan(&store, &self.uuid)?.record;
+        let actor = api_actix::node::respondent(&record);
+        record.apply(action, actor, api_actix::node::now(), message(self.message))?;
+        save(&store, &record)
+    }
+}
+
+/// A message worth recording: not blank.
+fn message(message: Option<String>) -> Option<String> {
+    message.filter(|m| !m.trim().is_empty())
+}
+
+fn propose(
+    store: &Store,
+    uuid: &str,
+    file: &Path,
+    status_message: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let mut record = stored_plan(store, uuid)?.record;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let plan = match Plan::from_xml(&text) {
+        Ok(plan) => plan,
+        Err(plan_core::Error::Invalid(diagnostics)) => {
+            for diagnostic in diagnostics {
+                eprintln!("{}:{diagnostic}", file.display());
+            }
+            anyhow::bail!("{} is not a valid plan document", file.display());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let actor = api_actix::node::respondent(&record);
+    record.propose(plan, actor, api_actix::node::now(), message(status_message))?;
+    save(store, &record)
 }
 
 fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {

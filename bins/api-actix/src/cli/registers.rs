@@ -290,25 +290,32 @@ pub struct UserAdd {
 impl UserAdd {
     /// Creates the account.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let mut password = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut password)
-            .context("cannot read the password from standard input")?;
-        let password = password.trim_end_matches(['\r', '\n']);
         let role = if self.admin {
             Role::Admin
         } else {
             Role::Partner
         };
-        self.database.open()?.add_user(&self.name, password, role)?;
-        println!(
-            "{{\"user\":\"{}\",\"role\":\"{}\"}}",
-            self.name,
-            role.as_str()
-        );
-        Ok(ExitCode::SUCCESS)
+        add_account(&self.database, &self.name, role)
     }
+}
+
+/// The first line of standard input, without its line ending.
+pub fn password_from_stdin() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("cannot read the password from standard input")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Creates the account `name` with the password on standard input; prints
+/// `{"user":NAME,"role":ROLE}`.
+pub fn add_account(database: &Database, name: &str, role: Role) -> anyhow::Result<ExitCode> {
+    let password = password_from_stdin()?;
+    database.open()?.add_user(name, &password, role)?;
+    println!("{{\"user\":\"{name}\",\"role\":\"{}\"}}", role.as_str());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `api-actix migrate`.

@@ -1,16 +1,15 @@
 //! `api-actix sync pull|push|status`: keep mirrors of a partner's register slices (sync.md).
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
 use api_actix::sync::{self, Remote, SyncError, DEFAULT_CHUNK_ENTRIES};
 use clap::{Args, Subcommand};
 use plan_core::PlanId;
 use store_diesel::store::Store;
 
-use super::registers::Database;
+use super::registers::{password_from_stdin, Database};
 
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
@@ -89,14 +88,9 @@ type Run = fn(&Store, &mut Remote, PlanId, u64) -> Result<Vec<sync::SliceReport>
 
 impl Transfer {
     fn run(self, run: Run) -> anyhow::Result<ExitCode> {
-        let mut password = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut password)
-            .context("cannot read the password from standard input")?;
-        let password = password.trim_end_matches(['\r', '\n']);
+        let password = password_from_stdin()?;
         let store = self.database.open()?;
-        let mut remote = Remote::new(&self.remote, &self.username, password);
+        let mut remote = Remote::new(&self.remote, &self.username, &password);
         let plan = PlanId(self.plan);
         loop {
             let code = match run(&store, &mut remote, plan, self.chunk_entries) {

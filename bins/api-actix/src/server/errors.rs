@@ -79,8 +79,8 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::Unauthorized(_)) {
-            response.append_header(("WWW-Authenticate", "Bearer realm=\"registers\""));
             response.append_header(("WWW-Authenticate", "Basic realm=\"registers\""));
+            response.append_header(("WWW-Authenticate", "Bearer realm=\"registers\""));
         }
         let mut body = envelope_body(self.status_code(), &self.to_string());
         if let ApiError::Unprocessable { schema_errors, .. } = self {

@@ -19,6 +19,7 @@ use super::errors::ApiError;
 use super::registers::blocking;
 use super::tokens::{Caller, Scope};
 use super::AppState;
+use crate::node::now;
 
 /// The largest JSON body the plan API accepts; a document travels base64-encoded inside, so
 /// the document itself may be about three quarters of this.
@@ -26,12 +27,6 @@ pub const MAX_PLAN_JSON_BYTES: usize = 4 * 1024 * 1024;
 
 /// The longest status message accepted with an action, in characters.
 const MAX_STATUS_MESSAGE_CHARS: usize = 1000;
-
-/// Now, in the whole seconds the store keeps.
-fn now() -> DateTime<Utc> {
-    let now = Utc::now();
-    DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
-}
 
 fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -74,13 +69,7 @@ fn actor(caller: &Caller, plan: &StoredPlan) -> Option<Actor> {
             data: initiator,
         })
     } else if caller.is_admin() {
-        Some(Actor {
-            conversation: ConversationRole::Respondent,
-            data: match initiator {
-                DataRole::Primary => DataRole::Secondary,
-                DataRole::Secondary => DataRole::Primary,
-            },
-        })
+        Some(crate::node::respondent(&plan.record))
     } else {
         None
     }

@@ -179,33 +179,3 @@ pub fn object_keys(text: &str) -> Vec<String> {
         .unwrap_or_else(|e| panic!("not a JSON object ({e}): {text}"))
         .0
 }
-
-/// Runs the `api-actix` binary with `args` on the database at `database_url`, feeding `stdin`;
-/// returns (exit code, stdout, stderr).
-pub fn run_cli(
-    args: &[&str],
-    database_url: &std::path::Path,
-    stdin: &str,
-) -> (i32, String, String) {
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_api-actix"))
-        .args(args)
-        .arg("--database-url")
-        .arg(database_url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn api-actix");
-    if let Some(mut input) = child.stdin.take() {
-        // The command may stop reading early on an error; a broken pipe is fine then.
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}

@@ -1,0 +1,151 @@
+//! `api-actix partner add`, `register offer|unoffer`, `node show|set`: what partners see of
+//! this server before a plan exists — their accounts, the registers offered as slices of
+//! this node's Primary domain, and the node identity stubs and completed plans carry.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use store_diesel::accounts::Role;
+use store_diesel::node::{NodeIdentity, Offer};
+
+use super::plan::time;
+use super::registers::{add_account, Database};
+
+/// `api-actix partner add`.
+#[derive(Debug, Args)]
+pub struct PartnerAdd {
+    /// Account name, given to the partner out of band with the password
+    name: String,
+    /// Read the password from standard input (first line)
+    #[arg(long, required = true)]
+    password_stdin: bool,
+    #[command(flatten)]
+    database: Database,
+}
+
+impl PartnerAdd {
+    /// Creates the partner account; prints `{"user":NAME,"role":"partner"}`.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        add_account(&self.database, &self.name, Role::Partner)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegisterCommand {
+    /// Offer a register to partners: it appears as a slice in the stubs of new plans
+    Offer {
+        /// Register name
+        name: String,
+        /// The slice's description (default: the register's name)
+        #[arg(long)]
+        description: Option<String>,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Withdraw an offer: new stubs no longer list the register (plans already made keep it)
+    Unoffer {
+        /// Register name
+        name: String,
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+fn offer_json(offer: &Offer) -> serde_json::Value {
+    serde_json::json!({
+        "register": offer.register,
+        "slice_uuid": offer.slice_uuid.to_string(),
+        "description": offer.description,
+        "offered_at": time(offer.offered_at),
+    })
+}
+
+impl RegisterCommand {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            RegisterCommand::Offer {
+                name,
+                description,
+                database,
+            } => {
+                let offer = database
+                    .open()?
+                    .offer_register(&name, description.as_deref())?;
+                println!("{}", offer_json(&offer));
+            }
+            RegisterCommand::Unoffer { name, database } => {
+                database.open()?.unoffer_register(&name)?;
+                println!(
+                    "{}",
+                    serde_json::json!({"register": name, "offered": false})
+                );
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Show this server's node identity (as plan documents name it) and its offers
+    Show {
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Change the descriptive parts of the node identity (the UUIDs never change)
+    Set {
+        /// The node's description
+        #[arg(long)]
+        description: Option<String>,
+        /// The administrators' contact (an empty value removes it)
+        #[arg(long)]
+        contact: Option<String>,
+        /// The administrators' email (an empty value removes it)
+        #[arg(long)]
+        email: Option<String>,
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+fn node_json(node: &NodeIdentity, offers: &[Offer]) -> serde_json::Value {
+    serde_json::json!({
+        "node_uuid": node.node_uuid.to_string(),
+        "description": node.description,
+        "instance_uuid": node.instance_uuid.to_string(),
+        "controller_uuid": node.controller_uuid.to_string(),
+        "controller_description": node.controller_description,
+        "admin_contact": node.admin_contact,
+        "admin_email": node.admin_email,
+        "pool_uuid": node.pool_uuid.to_string(),
+        "offers": offers.iter().map(offer_json).collect::<Vec<_>>(),
+    })
+}
+
+impl NodeCommand {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let (store, node) = match self {
+            NodeCommand::Show { database } => {
+                let store = database.open()?;
+                let node = store.node()?;
+                (store, node)
+            }
+            NodeCommand::Set {
+                description,
+                contact,
+                email,
+                database,
+            } => {
+                let store = database.open()?;
+                let node = store.set_node_details(
+                    description.as_deref(),
+                    contact.as_deref(),
+                    email.as_deref(),
+                )?;
+                (store, node)
+            }
+        };
+        println!("{}", node_json(&node, &store.offers()?));
+        Ok(ExitCode::SUCCESS)
+    }
+}
