@@ -297,6 +297,22 @@ impl Remote {
         self.json(path, response)
     }
 
+    /// `GET /v1/slices/{uuid}`: the size and root the remote holds for the slice (its
+    /// register on the primary, its mirror on the secondary).
+    pub fn slice_state(&self, uuid: Uuid) -> Result<(u64, Digest), SyncError> {
+        let summary = self.get_json(&format!("/v1/slices/{uuid}"))?;
+        let size = summary["total-entries"].as_u64();
+        let root = summary["root-hash"]
+            .as_str()
+            .and_then(Digest::parse_prefixed);
+        size.zip(root).ok_or_else(|| {
+            SyncError::Failed(format!(
+                "slice {uuid}: {} answered without total-entries and root-hash: {summary}",
+                self.base
+            ))
+        })
+    }
+
     /// Logs in with the plan `id`'s own document, read with a limited token: the token then
     /// reaches the plan's slices. Returns the plan.
     pub fn login_for_plan(&mut self, id: PlanId) -> Result<Plan, SyncError> {
@@ -414,14 +430,7 @@ fn pull_slice(
     chunk: u64,
 ) -> Result<SliceReport, SyncError> {
     let uuid = slice.slice_uuid;
-    let summary = remote.get_json(&format!("/v1/slices/{uuid}"))?;
-    let target = summary["total-entries"]
-        .as_u64()
-        .ok_or_else(|| SyncError::Failed(format!("slice {uuid}: no total-entries in {summary}")))?;
-    let target_root = summary["root-hash"]
-        .as_str()
-        .and_then(Digest::parse_prefixed)
-        .ok_or_else(|| SyncError::Failed(format!("slice {uuid}: no root-hash in {summary}")))?;
+    let (target, target_root) = remote.slice_state(uuid)?;
     let (start, _) = mirror_state(store, name)?;
     let mut size = start;
     loop {
@@ -488,14 +497,7 @@ fn push_slice(
     let uuid = slice.slice_uuid;
     let name = &slice.register;
     let local = store.register(name)?;
-    let mirror = remote.get_json(&format!("/v1/slices/{uuid}"))?;
-    let start = mirror["total-entries"]
-        .as_u64()
-        .ok_or_else(|| SyncError::Failed(format!("slice {uuid}: no total-entries in {mirror}")))?;
-    let mirror_root = mirror["root-hash"]
-        .as_str()
-        .and_then(Digest::parse_prefixed)
-        .ok_or_else(|| SyncError::Failed(format!("slice {uuid}: no root-hash in {mirror}")))?;
+    let (start, mirror_root) = remote.slice_state(uuid)?;
     if start > local.total_entries || store.root_at(name, start)? != mirror_root {
         return Err(SyncError::Diverged(format!(
             "divergence: the mirror of slice {uuid} on {} ({start} entries, root {mirror_root}) \

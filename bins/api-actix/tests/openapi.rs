@@ -291,6 +291,14 @@ fn store(dir: &tempfile::TempDir) -> Store {
     store
 }
 
+/// A test server's state over `store`.
+fn state(store: Store) -> AppState {
+    let tokens =
+        api_actix::server::tokens::Tokens::new(b"a test secret of at least 32 bytes", "urn:test")
+            .expect("tokens");
+    AppState::new(store, "test.example", tokens)
+}
+
 /// Checks a reply against the operation's documented response for its status.
 fn conforms(doc: &Yaml, operation: &Yaml, reply: &Reply, context: &str) {
     let status = reply.status.as_u16().to_string();
@@ -339,13 +347,7 @@ async fn every_documented_operation_is_served_as_documented() {
     let doc = document();
     let dir = tempfile::tempdir().expect("a temp dir");
     let store = store(&dir);
-    let service = test::init_service(app(AppState::new(
-        store,
-        "test.example",
-        api_actix::server::tokens::Tokens::new(b"a test secret of at least 32 bytes", "urn:test")
-            .expect("tokens"),
-    )))
-    .await;
+    let service = test::init_service(app(state(store))).await;
 
     // The discriminator itself: a path outside the table is a "no resource" 404.
     let unknown = send(
@@ -472,13 +474,7 @@ async fn every_documented_operation_is_served_as_documented() {
 async fn documented_error_responses_are_the_envelope() {
     let doc = document();
     let dir = tempfile::tempdir().expect("a temp dir");
-    let service = test::init_service(app(AppState::new(
-        store(&dir),
-        "test.example",
-        api_actix::server::tokens::Tokens::new(b"a test secret of at least 32 bytes", "urn:test")
-            .expect("tokens"),
-    )))
-    .await;
+    let service = test::init_service(app(state(store(&dir)))).await;
     let cases = [
         (
             "/registers/{name}/entries",
@@ -650,13 +646,7 @@ fn every_route_of_the_table_is_documented_and_nothing_else() {
 async fn plan_api_answers_as_documented() {
     let doc = document();
     let dir = tempfile::tempdir().expect("a temp dir");
-    let service = test::init_service(app(AppState::new(
-        store(&dir),
-        "test.example",
-        api_actix::server::tokens::Tokens::new(b"a test secret of at least 32 bytes", "urn:test")
-            .expect("tokens"),
-    )))
-    .await;
+    let service = test::init_service(app(state(store(&dir)))).await;
     let op = |method: &str, path: &str| &doc["paths"][path][method];
 
     let login = send(
