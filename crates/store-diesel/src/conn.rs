@@ -123,6 +123,10 @@ pub(crate) fn pool(url: &str, size: u32) -> Result<(Pool<Manager>, Backend), Sto
         // `journal_mode = WAL` race with the migrations.
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(30))
+        // r2d2 runs `SELECT 1` on every checkout by default: a statement per request for
+        // nothing on SQLite, whose connections are a file handle. PostgreSQL connections can
+        // break under us, so they keep the check.
+        .test_on_check_out(backend == Backend::Postgres)
         .connection_customizer(Box::new(SqlitePragmas))
         .build(manager)?;
     let mut conn = pool.get()?;

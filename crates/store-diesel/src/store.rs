@@ -64,6 +64,7 @@ impl Store {
     /// As [`Store::open`], with a pool of at most `size` connections.
     pub fn open_with_pool_size(url: &str, size: u32) -> Result<Store, StoreError> {
         let (pool, backend) = conn::pool(url, size)?;
+        indexes::backfill(&mut *pool.get()?)?;
         Ok(Store {
             pool,
             backend,
@@ -141,7 +142,12 @@ impl Store {
             let summary = changes.summary;
             // Index entries need the records as they were before this load.
             indexes::write_index_entries(conn, register_id, &had_indexes, &changes)?;
+            let declared: Vec<String> = changes.metadata.indexes.keys().cloned().collect();
             let (total_entries, root) = write_changes(conn, register_id, changes)?;
+            // After the items are written: the index logs' item lists refer to them.
+            for index in &declared {
+                indexes::sync_tree(conn, register_id, index)?;
+            }
             Ok(LoadReport {
                 register: name.to_string(),
                 created,
@@ -153,7 +159,7 @@ impl Store {
     }
 }
 
-fn lock_register(conn: &mut AnyConnection, name: &str) -> Result<(), StoreError> {
+pub(crate) fn lock_register(conn: &mut AnyConnection, name: &str) -> Result<(), StoreError> {
     match conn {
         AnyConnection::Postgresql(c) => {
             diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
