@@ -615,13 +615,22 @@ pub(crate) fn records_page(
     rows.into_iter().map(IndexEntryRow::into_entry).collect()
 }
 
-/// An index log's summary row: (size, root, records, items, updated), `None` for an index
-/// that is not declared.
+/// An index log's summary row.
+#[derive(Debug, Queryable)]
+pub(crate) struct IndexLogRow {
+    pub size: i64,
+    pub root: Vec<u8>,
+    pub record_count: i64,
+    pub item_count: i64,
+    pub updated_at: i64,
+}
+
+/// The summary row of an index log; `None` for an index that is not declared.
 pub(crate) fn summary_row(
     conn: &mut AnyConnection,
     register_id: i64,
     name: &str,
-) -> Result<Option<(i64, Vec<u8>, i64, i64, i64)>, StoreError> {
+) -> Result<Option<IndexLogRow>, StoreError> {
     Ok(index_logs::table
         .find((register_id, name))
         .select((

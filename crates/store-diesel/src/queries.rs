@@ -172,18 +172,18 @@ impl Store {
         let Some(index) = &source.index else {
             return RegisterSummary::from_row(row);
         };
-        let (size, root, records, items, updated) = indexes::summary_row(&mut conn, row.id, index)?
+        let log = indexes::summary_row(&mut conn, row.id, index)?
             .ok_or_else(|| StoreError::NotFound(source.to_string()))?;
         Ok(RegisterSummary {
             name: row.name,
-            total_entries: to_u64(size),
+            total_entries: to_u64(log.size),
             system_entries: 0,
-            total_records: to_u64(records),
-            total_items: to_u64(items),
-            root: digest(&root)?,
+            total_records: to_u64(log.record_count),
+            total_items: to_u64(log.item_count),
+            root: digest(&log.root)?,
             system_root: merkle::empty_root(),
             created_at: row.created_at,
-            updated_at: updated,
+            updated_at: log.updated_at,
             mirror_of: None,
         })
     }
