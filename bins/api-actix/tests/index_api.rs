@@ -70,6 +70,17 @@ fn expected_log() -> Vec<Entry> {
     ]
 }
 
+/// Chester joins CTY: index entry 5, CTY [CHE].
+fn grow(store: &store_diesel::store::Store) {
+    store
+        .load_rsf(
+            "authority",
+            pair("user", "CHE", CHE_CTY).as_bytes(),
+            Mode::Strict,
+        )
+        .expect("grow");
+}
+
 fn digest(text: &str) -> Digest {
     Digest::parse_prefixed(text).unwrap_or_else(|| panic!("not a hash: {text}"))
 }
@@ -81,6 +92,21 @@ fn digests(value: &serde_json::Value) -> Vec<Digest> {
         .iter()
         .map(|h| digest(h.as_str().expect("a string")))
         .collect()
+}
+
+/// `GET {BASE}/proof/{what}/merkle:sha-256`, which must answer 200 with JSON.
+async fn proof_body<S, B>(service: &S, what: &str) -> serde_json::Value
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody + 'static,
+{
+    let reply = get(service, &format!("{BASE}/proof/{what}/merkle:sha-256")).await;
+    assert_eq!(reply.status, 200, "{what}: {}", reply.text());
+    reply.json()
 }
 
 #[actix_web::test]
@@ -292,14 +318,8 @@ async fn index_logs_are_served_like_registers() {
         for size in 1..=4u64 {
             let root_at = merkle::root_at(&memory, size).expect("root");
             for n in 1..=size {
-                let reply = get(
-                    &service,
-                    &format!("{BASE}/proof/entry/{n}/{size}/merkle:sha-256"),
-                )
-                .await;
-                assert_eq!(reply.status, 200, "{label}: {}", reply.text());
-                let body = reply.json();
-                assert_eq!(body["entry-number"], n.to_string());
+                let body = proof_body(&service, &format!("entry/{n}/{size}")).await;
+                assert_eq!(body["entry-number"], n.to_string(), "{label}");
                 let path = digests(&body["merkle-audit-path"]);
                 let leaf = tree[(n - 1) as usize];
                 assert!(
@@ -313,13 +333,8 @@ async fn index_logs_are_served_like_registers() {
                 }
             }
             for m in 1..=size {
-                let reply = get(
-                    &service,
-                    &format!("{BASE}/proof/consistency/{m}/{size}/merkle:sha-256"),
-                )
-                .await;
-                assert_eq!(reply.status, 200, "{label}: {}", reply.text());
-                let nodes = digests(&reply.json()["merkle-consistency-nodes"]);
+                let body = proof_body(&service, &format!("consistency/{m}/{size}")).await;
+                let nodes = digests(&body["merkle-consistency-nodes"]);
                 let root_m = merkle::root_at(&memory, m).expect("root");
                 assert!(
                     verify_consistency(m, size, &root_m, &root_at, &nodes),
@@ -349,13 +364,7 @@ async fn index_logs_are_served_like_registers() {
         }
 
         // Growth changes the index's ETag: the old one no longer gives 304.
-        db.store
-            .load_rsf(
-                "authority",
-                pair("user", "CHE", CHE_CTY).as_bytes(),
-                Mode::Strict,
-            )
-            .expect("grow");
+        grow(&db.store);
         let after = get_with(
             &service,
             &format!("{BASE}/register"),
@@ -396,13 +405,7 @@ async fn an_index_dump_self_hosts_the_index() {
         db.store
             .load_rsf("authority", authorities().as_bytes(), Mode::Strict)
             .expect("load");
-        db.store
-            .load_rsf(
-                "authority",
-                pair("user", "CHE", CHE_CTY).as_bytes(),
-                Mode::Strict,
-            )
-            .expect("grow");
+        grow(&db.store);
         let service = test::init_service(app(state(&db))).await;
 
         let dump = get(&service, &format!("{BASE}/download-rsf")).await;

@@ -18,7 +18,7 @@ use crate::error::StoreError;
 use crate::indexes;
 use crate::rows::{digest, log_code, to_i64, to_u64, EntryRow, RegisterRow};
 use crate::schema::{entries, index_items, index_logs, items, records, register_items, registers};
-use crate::state::{current_entry, leaves, read_metadata, Tree};
+use crate::state::{current_entry, current_records, leaves, read_metadata, Tree};
 use crate::store::{find_register, Store};
 
 /// The log a read serves: a register's user log, or one of its index logs.
@@ -247,15 +247,7 @@ impl Store {
         let mut conn = self.conn()?;
         let entries = match self.tree(&mut conn, source)? {
             Tree::Log(id, log) => {
-                let rows: Vec<EntryRow> = records::table
-                    .inner_join(
-                        entries::table.on(entries::register_id
-                            .eq(records::register_id)
-                            .and(entries::log.eq(records::log))
-                            .and(entries::number.eq(records::entry_number))),
-                    )
-                    .filter(records::register_id.eq(id))
-                    .filter(records::log.eq(log_code(log)))
+                let rows: Vec<EntryRow> = current_records(id, log_code(log))
                     .order(records::entry_number.desc())
                     .offset(to_i64(offset))
                     .limit(to_i64(limit))

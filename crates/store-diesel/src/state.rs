@@ -81,14 +81,10 @@ impl NodeStore for DbNodes<'_, '_> {
     }
 }
 
-/// The newest entry of `key` in a log: the record.
-pub(crate) fn current_entry(
-    conn: &mut AnyConnection,
-    register_id: i64,
-    log: LogKind,
-    key: &str,
-) -> Result<Option<Entry>, StoreError> {
-    let row: Option<EntryRow> = records::table
+/// The current records of a log with their entries (`records` joined to `entries`).
+#[diesel::dsl::auto_type]
+pub(crate) fn current_records(register_id: i64, log: i16) -> _ {
+    records::table
         .inner_join(
             entries::table.on(entries::register_id
                 .eq(records::register_id)
@@ -96,7 +92,17 @@ pub(crate) fn current_entry(
                 .and(entries::number.eq(records::entry_number))),
         )
         .filter(records::register_id.eq(register_id))
-        .filter(records::log.eq(log_code(log)))
+        .filter(records::log.eq(log))
+}
+
+/// The newest entry of `key` in a log: the record.
+pub(crate) fn current_entry(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    log: LogKind,
+    key: &str,
+) -> Result<Option<Entry>, StoreError> {
+    let row: Option<EntryRow> = current_records(register_id, log_code(log))
         .filter(records::key.eq(key))
         .select(EntryRow::as_select())
         .first(conn)
@@ -176,15 +182,7 @@ pub(crate) fn read_metadata(
     conn: &mut AnyConnection,
     register_id: i64,
 ) -> Result<Metadata, StoreError> {
-    let rows: Vec<EntryRow> = records::table
-        .inner_join(
-            entries::table.on(entries::register_id
-                .eq(records::register_id)
-                .and(entries::log.eq(records::log))
-                .and(entries::number.eq(records::entry_number))),
-        )
-        .filter(records::register_id.eq(register_id))
-        .filter(records::log.eq(log_code(LogKind::System)))
+    let rows: Vec<EntryRow> = current_records(register_id, log_code(LogKind::System))
         .order(entries::number.asc())
         .select(EntryRow::as_select())
         .load(conn)?;

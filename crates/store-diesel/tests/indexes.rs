@@ -70,6 +70,26 @@ fn memory(rsf: &str) -> Register {
     register
 }
 
+/// The metadata with both index declarations, before any data.
+fn declare(store: &store_diesel::store::Store) {
+    store
+        .load_rsf(
+            "authority",
+            (metadata() + &declarations()).as_bytes(),
+            Mode::Relaxed,
+        )
+        .expect("metadata");
+}
+
+/// Each batch as a load of its own.
+fn load_batches(store: &store_diesel::store::Store, batches: &[String]) {
+    for batch in batches {
+        store
+            .load_rsf("authority", batch.as_bytes(), Mode::Relaxed)
+            .expect("batch");
+    }
+}
+
 #[test]
 fn index_logs_equal_the_in_memory_derivation() {
     let batches = batches();
@@ -78,18 +98,8 @@ fn index_logs_equal_the_in_memory_derivation() {
     for db in backends() {
         let store = &db.store;
         // Declared first, loaded in pieces.
-        store
-            .load_rsf(
-                "authority",
-                (metadata() + &declarations()).as_bytes(),
-                Mode::Relaxed,
-            )
-            .expect("metadata");
-        for batch in &batches {
-            store
-                .load_rsf("authority", batch.as_bytes(), Mode::Relaxed)
-                .expect("batch");
-        }
+        declare(store);
+        load_batches(store, &batches);
         for index in ["by-kind", "by-tag"] {
             let stored = store
                 .index_entries("authority", index, 1, 10_000)
@@ -169,23 +179,13 @@ fn index_trees_follow_every_load_and_are_rebuilt_when_missing() {
     let expected = memory(&(metadata() + &declarations() + &batches.concat()));
     for db in backends() {
         let store = &db.store;
-        store
-            .load_rsf(
-                "authority",
-                (metadata() + &declarations()).as_bytes(),
-                Mode::Relaxed,
-            )
-            .expect("metadata");
+        declare(store);
         let empty = store
             .summary(&Source::index("authority", "by-kind"))
             .expect("a declared index has a summary before any data");
         assert_eq!(empty.total_entries, 0, "{}", db.label);
         assert_eq!(empty.root, register_core::merkle::empty_root());
-        for batch in &batches {
-            store
-                .load_rsf("authority", batch.as_bytes(), Mode::Relaxed)
-                .expect("batch");
-        }
+        load_batches(store, &batches);
         let check = |store: &store_diesel::store::Store, when: &str| {
             for index in ["by-kind", "by-tag"] {
                 let log = expected.index(index).expect("index");
