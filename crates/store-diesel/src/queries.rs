@@ -13,7 +13,7 @@ use register_core::hash::{ItemMap, ItemSet};
 use register_core::merkle::{self, Frontier, NodeStore};
 use register_core::{rsf, Digest, Entry, ItemHash, LogKind, Metadata};
 
-use crate::conn::AnyConnection;
+use crate::conn::{native, AnyConnection};
 use crate::error::StoreError;
 use crate::indexes;
 use crate::rows::{digest, log_code, to_i64, to_u64, EntryRow, RegisterRow};
@@ -125,6 +125,50 @@ impl NodeStore for Recorder {
     fn node(&self, level: u32, index: u64) -> Result<Digest, register_core::Error> {
         self.wanted.borrow_mut().push((level, index));
         Ok(Digest([0; 32]))
+    }
+}
+
+/// Subtree hashes at this level and above stay in memory once read. A complete subtree's
+/// hash never changes (logs only grow and registers are never deleted), so they need no
+/// invalidation, even with other processes writing; there are at most size / 1024 of them per
+/// tree (about a thousand at 1M entries), and they are half the reads of a proof.
+const CACHED_LEVEL: u32 = 10;
+
+/// The upper Merkle nodes of every tree read so far (see [`CACHED_LEVEL`]).
+#[derive(Debug, Default)]
+pub(crate) struct NodeCache {
+    /// (register id, log code or -1 for an index, index name) → (level, index) → hash.
+    trees: std::sync::RwLock<HashMap<(i64, i16, String), HashMap<(u32, u64), Digest>>>,
+}
+
+/// A tree's nodes through the [`NodeCache`].
+struct Cached<'a, S> {
+    cache: &'a NodeCache,
+    key: (i64, i16, String),
+    inner: S,
+}
+
+impl<S: NodeStore> NodeStore for Cached<'_, S> {
+    fn node(&self, level: u32, index: u64) -> Result<Digest, register_core::Error> {
+        if level < CACHED_LEVEL {
+            return self.inner.node(level, index);
+        }
+        let found = self.cache.trees.read().ok().and_then(|trees| {
+            trees
+                .get(&self.key)
+                .and_then(|nodes| nodes.get(&(level, index)).copied())
+        });
+        if let Some(hash) = found {
+            return Ok(hash);
+        }
+        let hash = self.inner.node(level, index)?;
+        if let Ok(mut trees) = self.cache.trees.write() {
+            trees
+                .entry(self.key.clone())
+                .or_default()
+                .insert((level, index), hash);
+        }
+        Ok(hash)
     }
 }
 
@@ -439,7 +483,15 @@ impl Store {
             // statements it keeps prepared.
             let conn: &mut AnyConnection = &mut conn;
             let cell = RefCell::new(conn);
-            let nodes = crate::state::DbNodes { conn: &cell, tree };
+            let key = match tree {
+                Tree::Log(id, log) => (id, log_code(log), String::new()),
+                Tree::Index(id, index) => (id, -1, index.to_string()),
+            };
+            let nodes = Cached {
+                cache: self.node_cache(),
+                key,
+                inner: crate::state::DbNodes { conn: &cell, tree },
+            };
             return Ok(f(&nodes, size)?);
         }
         let recorder = Recorder::default();
@@ -662,10 +714,10 @@ impl Store {
 /// The size of a log, as its summary holds it.
 fn log_size(conn: &mut AnyConnection, tree: Tree<'_>) -> Result<u64, StoreError> {
     let size: i64 = match tree {
-        Tree::Log(id, LogKind::User) => registers::table
+        Tree::Log(id, LogKind::User) => native!(conn, c => registers::table
             .find(id)
             .select(registers::user_size)
-            .first(conn)?,
+            .first(c)?),
         Tree::Log(id, LogKind::System) => registers::table
             .find(id)
             .select(registers::system_size)
@@ -726,14 +778,14 @@ fn entries_page(
     start: u64,
     limit: u64,
 ) -> Result<Vec<Entry>, StoreError> {
-    let rows: Vec<EntryRow> = entries::table
+    let rows: Vec<EntryRow> = native!(conn, c => entries::table
         .filter(entries::register_id.eq(register_id))
         .filter(entries::log.eq(log_code(log)))
         .filter(entries::number.ge(to_i64(start)))
         .order(entries::number.asc())
         .limit(to_i64(limit))
         .select(EntryRow::as_select())
-        .load(conn)?;
+        .load(c)?);
     rows.into_iter().map(EntryRow::into_entry).collect()
 }
 
@@ -745,11 +797,11 @@ fn item_jsons(
     if hashes.len() <= 4 {
         // The common record has one item: a cached single-key statement beats an `IN` list.
         for hash in hashes {
-            let json: Option<String> = items::table
+            let json: Option<String> = native!(conn, c => items::table
                 .find(hash.0 .0.to_vec())
                 .select(items::canonical)
-                .first(conn)
-                .optional()?;
+                .first(c)
+                .optional()?);
             if let Some(json) = json {
                 found.insert(*hash, json);
             }

@@ -9,7 +9,7 @@ use register_core::{
     Digest, Entry, Error, ItemHash, ItemView, LogKind, Metadata, Mode, RegisterState,
 };
 
-use crate::conn::AnyConnection;
+use crate::conn::{native, AnyConnection};
 use crate::error::StoreError;
 use crate::rows::{digest, log_code, to_i64, to_u64, EntryRow, RegisterRow};
 use crate::schema::{entries, index_merkle_nodes, items, merkle_nodes, records, register_items};
@@ -37,14 +37,14 @@ impl Tree<'_> {
         index: u64,
     ) -> Result<Option<Digest>, StoreError> {
         let hash: Option<Vec<u8>> = match *self {
-            Tree::Log(register_id, log) => merkle_nodes::table
+            Tree::Log(register_id, log) => native!(conn, c => merkle_nodes::table
                 .filter(merkle_nodes::register_id.eq(register_id))
                 .filter(merkle_nodes::log.eq(log_code(log)))
                 .filter(merkle_nodes::level.eq(level as i16))
                 .filter(merkle_nodes::idx.eq(to_i64(index)))
                 .select(merkle_nodes::hash)
-                .first(conn)
-                .optional()?,
+                .first(c)
+                .optional()?),
             Tree::Index(register_id, name) => index_merkle_nodes::table
                 .filter(index_merkle_nodes::register_id.eq(register_id))
                 .filter(index_merkle_nodes::index_name.eq(name))
@@ -102,11 +102,11 @@ pub(crate) fn current_entry(
     log: LogKind,
     key: &str,
 ) -> Result<Option<Entry>, StoreError> {
-    let row: Option<EntryRow> = current_records(register_id, log_code(log))
+    let row: Option<EntryRow> = native!(conn, c => current_records(register_id, log_code(log))
         .filter(records::key.eq(key))
         .select(EntryRow::as_select())
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional()?);
     row.map(EntryRow::into_entry).transpose()
 }
 
@@ -124,14 +124,14 @@ pub(crate) fn leaves(
     let mut scratch = String::new();
     for &index in indexes {
         let entry = match tree {
-            Tree::Log(register_id, log) => entries::table
+            Tree::Log(register_id, log) => native!(conn, c => entries::table
                 .filter(entries::register_id.eq(register_id))
                 .filter(entries::log.eq(log_code(log)))
                 .filter(entries::number.eq(to_i64(index + 1)))
                 .select(EntryRow::as_select())
-                .first(conn)
-                .optional()?
-                .map(EntryRow::into_entry),
+                .first(c)
+                .optional()?)
+            .map(EntryRow::into_entry),
             Tree::Index(register_id, name) => {
                 crate::indexes::index_entry(conn, register_id, name, index + 1)?.map(Ok)
             }

@@ -52,6 +52,8 @@ pub struct Store {
     backend: Backend,
     /// Register ids by name: they never change, so reads skip one lookup per request.
     ids: std::sync::Arc<std::sync::RwLock<HashMap<String, i64>>>,
+    /// Upper Merkle nodes already read (immutable once written).
+    nodes: std::sync::Arc<crate::queries::NodeCache>,
 }
 
 impl Store {
@@ -69,6 +71,7 @@ impl Store {
             pool,
             backend,
             ids: Default::default(),
+            nodes: Default::default(),
         })
     }
 
@@ -92,6 +95,11 @@ impl Store {
             ids.insert(name.to_string(), row.id);
         }
         Ok(row.id)
+    }
+
+    /// The cache of upper Merkle nodes.
+    pub(crate) fn node_cache(&self) -> &crate::queries::NodeCache {
+        &self.nodes
     }
 
     /// A pooled connection (for callers composing their own queries).
@@ -180,11 +188,11 @@ pub(crate) fn find_register(
     conn: &mut AnyConnection,
     name: &str,
 ) -> Result<Option<RegisterRow>, StoreError> {
-    Ok(registers::table
+    Ok(conn::native!(conn, c => registers::table
         .filter(registers::name.eq(name))
         .select(RegisterRow::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional()?))
 }
 
 fn create_register(conn: &mut AnyConnection, name: &str) -> Result<i64, StoreError> {
