@@ -329,12 +329,19 @@ pub(crate) fn sync_tree(
     register_id: i64,
     name: &str,
 ) -> Result<(), StoreError> {
-    let stored: Option<(i64, i64)> = index_logs::table
+    let stored: Option<(i64, i64, i64)> = index_logs::table
         .find((register_id, name))
-        .select((index_logs::size, index_logs::item_count))
+        .select((
+            index_logs::size,
+            index_logs::record_count,
+            index_logs::item_count,
+        ))
         .first(conn)
         .optional()?;
-    let (size, mut item_count) = stored.map_or((0, 0), |(s, i)| (to_u64(s), i));
+    let (size, mut record_count, mut item_count) =
+        stored.map_or((0, 0, 0), |(s, r, i)| (to_u64(s), r, i));
+    // Whether each value the new entries touch has items after them.
+    let mut touched: HashMap<String, bool> = HashMap::new();
     let tree = Tree::Index(register_id, name);
     let mut frontier = {
         let cell = RefCell::new(&mut *conn);
@@ -358,6 +365,7 @@ pub(crate) fn sync_tree(
                 }
             });
             referenced.extend(entry.item_hashes.iter().copied());
+            touched.insert(entry.key.clone(), !entry.item_hashes.is_empty());
         }
         let mut bulk = Bulk::new(
             conn,
@@ -388,22 +396,21 @@ pub(crate) fn sync_tree(
         }
         item_count += bulk.finish()? as i64;
     }
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
+    // Records are values whose latest entry has items: count the changes of the values this
+    // run touched, against their latest entry before it (so the cost follows the load).
+    for (value, has_items) in touched {
+        let had_items = index_entries::table
+            .filter(index_entries::register_id.eq(register_id))
+            .filter(index_entries::index_name.eq(name))
+            .filter(index_entries::key.eq(&value))
+            .filter(index_entries::index_entry_number.le(to_i64(size)))
+            .order(index_entries::index_entry_number.desc())
+            .select(index_entries::item_hashes)
+            .first::<Vec<u8>>(conn)
+            .optional()?
+            .is_some_and(|hashes| !hashes.is_empty());
+        record_count += i64::from(has_items) - i64::from(had_items);
     }
-    let sql = placeholders(
-        conn,
-        &format!("SELECT COUNT(*) AS n FROM index_entries e WHERE {CURRENT_RECORD}"),
-    );
-    let query = diesel::sql_query(sql)
-        .bind::<BigInt, _>(register_id)
-        .bind::<Text, _>(name);
-    let records: Count = match conn {
-        AnyConnection::Postgresql(c) => query.get_result(c)?,
-        AnyConnection::Sqlite(c) => query.get_result(c)?,
-    };
     // Delete and insert: an upsert would be backend-specific SQL for no gain here.
     diesel::delete(index_logs::table.find((register_id, name))).execute(conn)?;
     diesel::insert_into(index_logs::table)
@@ -412,7 +419,7 @@ pub(crate) fn sync_tree(
             index_logs::index_name.eq(name),
             index_logs::size.eq(to_i64(frontier.size())),
             index_logs::root.eq(frontier.root().0.to_vec()),
-            index_logs::record_count.eq(records.n),
+            index_logs::record_count.eq(record_count),
             index_logs::item_count.eq(item_count),
             index_logs::updated_at.eq(now()),
         ))
