@@ -134,17 +134,19 @@ impl NodeStore for Recorder {
 /// tree (about a thousand at 1M entries), and they are half the reads of a proof.
 const CACHED_LEVEL: u32 = 10;
 
+/// A tree in the [`NodeCache`]: register id, log code (-1 for an index), index name.
+type TreeKey = (i64, i16, String);
+
 /// The upper Merkle nodes of every tree read so far (see [`CACHED_LEVEL`]).
 #[derive(Debug, Default)]
 pub(crate) struct NodeCache {
-    /// (register id, log code or -1 for an index, index name) → (level, index) → hash.
-    trees: std::sync::RwLock<HashMap<(i64, i16, String), HashMap<(u32, u64), Digest>>>,
+    trees: std::sync::RwLock<HashMap<TreeKey, HashMap<(u32, u64), Digest>>>,
 }
 
 /// A tree's nodes through the [`NodeCache`].
 struct Cached<'a, S> {
     cache: &'a NodeCache,
-    key: (i64, i16, String),
+    key: TreeKey,
     inner: S,
 }
 
