@@ -137,10 +137,13 @@ const CACHED_LEVEL: u32 = 10;
 /// A tree in the [`NodeCache`]: register id, log code (-1 for an index), index name.
 type TreeKey = (i64, i16, String);
 
+/// One tree's cached nodes: (level, index) → hash.
+type TreeNodes = HashMap<(u32, u64), Digest>;
+
 /// The upper Merkle nodes of every tree read so far (see [`CACHED_LEVEL`]).
 #[derive(Debug, Default)]
 pub(crate) struct NodeCache {
-    trees: std::sync::RwLock<HashMap<TreeKey, HashMap<(u32, u64), Digest>>>,
+    trees: std::sync::RwLock<HashMap<TreeKey, TreeNodes>>,
 }
 
 /// A tree's nodes through the [`NodeCache`].
