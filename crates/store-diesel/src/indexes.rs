@@ -399,10 +399,7 @@ pub(crate) fn sync_tree(
     // Records are values whose latest entry has items: count the changes of the values this
     // run touched, against their latest entry before it (so the cost follows the load).
     for (value, has_items) in touched {
-        let had_items = index_entries::table
-            .filter(index_entries::register_id.eq(register_id))
-            .filter(index_entries::index_name.eq(name))
-            .filter(index_entries::key.eq(&value))
+        let had_items = value_entries(register_id, name, &value)
             .filter(index_entries::index_entry_number.le(to_i64(size)))
             .order(index_entries::index_entry_number.desc())
             .select(index_entries::item_hashes)
@@ -522,6 +519,23 @@ const INDEX_COLUMNS: IndexColumns = (
     index_entries::item_hashes,
 );
 
+/// The entries of one index log.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn of_index<'a>(register_id: i64, name: &'a str) -> _ {
+    index_entries::table
+        .filter(index_entries::register_id.eq(register_id))
+        .filter(index_entries::index_name.eq(name))
+}
+
+/// The entries of one value in an index log.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn value_entries<'a>(register_id: i64, name: &'a str, value: &'a str) -> _ {
+    index_entries::table
+        .filter(index_entries::register_id.eq(register_id))
+        .filter(index_entries::index_name.eq(name))
+        .filter(index_entries::key.eq(value))
+}
+
 /// Index entry `number` (1-based).
 pub(crate) fn index_entry(
     conn: &mut AnyConnection,
@@ -529,9 +543,7 @@ pub(crate) fn index_entry(
     name: &str,
     number: u64,
 ) -> Result<Option<Entry>, StoreError> {
-    let row: Option<IndexEntryRow> = index_entries::table
-        .filter(index_entries::register_id.eq(register_id))
-        .filter(index_entries::index_name.eq(name))
+    let row: Option<IndexEntryRow> = of_index(register_id, name)
         .filter(index_entries::index_entry_number.eq(to_i64(number)))
         .select(INDEX_COLUMNS)
         .first(conn)
@@ -547,9 +559,7 @@ pub(crate) fn entries_page(
     start: u64,
     limit: u64,
 ) -> Result<Vec<Entry>, StoreError> {
-    let rows: Vec<IndexEntryRow> = index_entries::table
-        .filter(index_entries::register_id.eq(register_id))
-        .filter(index_entries::index_name.eq(name))
+    let rows: Vec<IndexEntryRow> = of_index(register_id, name)
         .filter(index_entries::index_entry_number.ge(to_i64(start)))
         .order(index_entries::index_entry_number.asc())
         .limit(to_i64(limit))
@@ -565,10 +575,7 @@ pub(crate) fn latest_entry(
     name: &str,
     value: &str,
 ) -> Result<Option<Entry>, StoreError> {
-    let row: Option<IndexEntryRow> = index_entries::table
-        .filter(index_entries::register_id.eq(register_id))
-        .filter(index_entries::index_name.eq(name))
-        .filter(index_entries::key.eq(value))
+    let row: Option<IndexEntryRow> = value_entries(register_id, name, value)
         .order(index_entries::index_entry_number.desc())
         .select(INDEX_COLUMNS)
         .first(conn)
@@ -583,10 +590,7 @@ pub(crate) fn history(
     name: &str,
     value: &str,
 ) -> Result<Vec<Entry>, StoreError> {
-    let rows: Vec<IndexEntryRow> = index_entries::table
-        .filter(index_entries::register_id.eq(register_id))
-        .filter(index_entries::index_name.eq(name))
-        .filter(index_entries::key.eq(value))
+    let rows: Vec<IndexEntryRow> = value_entries(register_id, name, value)
         .order(index_entries::index_entry_number.asc())
         .select(INDEX_COLUMNS)
         .load(conn)?;
