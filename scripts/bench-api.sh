@@ -20,6 +20,10 @@
 # manages with the load generator competing for the same cores (the summary prints the CPU
 # each used). The server, wrk, and the temporary directory are removed on exit.
 #
+# BENCH_API_PIN=1 pins the server to CPU 0 and wrk to CPU 1 (taskset): on a 2-core machine
+# that keeps the two from migrating onto each other's core and gives steadier figures; the
+# summary says which was used.
+#
 # Environment: BENCH_API_PORT (28089), BENCH_API_CONNECTIONS (64), BENCH_API_THREADS (2),
 # BENCH_API_WORKERS (server --workers; default: the server's, one per core),
 # BENCH_API_RSS_SECONDS (60), RUST_LOG for the server (default warn: an info line per request
@@ -43,6 +47,14 @@ CONNECTIONS=${BENCH_API_CONNECTIONS:-64}
 THREADS=${BENCH_API_THREADS:-2}
 WORKERS=${BENCH_API_WORKERS:-}
 RSS_SECONDS=${BENCH_API_RSS_SECONDS:-60}
+PIN=${BENCH_API_PIN:-0}
+SERVER_PIN=()
+WRK_PIN=()
+if [[ $PIN == 1 ]]; then
+    command -v taskset >/dev/null || { echo "error: BENCH_API_PIN=1 needs taskset (util-linux)" >&2; exit 1; }
+    SERVER_PIN=(taskset -c 0)
+    WRK_PIN=(taskset -c 1)
+fi
 RSS_EVERY=5
 export RUST_LOG=${RUST_LOG:-warn}
 NAME=synthetic
@@ -104,7 +116,7 @@ echo "load: $(elapsed "$t") s, database $(du -cm "$DB"* | tail -n 1 | cut -f1) M
 rm -f "$WORK/register.rsf"
 
 echo "== starting api-actix serve on $HOST:$PORT (RUST_LOG=$RUST_LOG${WORKERS:+, --workers $WORKERS})"
-"$BIN/api-actix" serve --bind "$HOST:$PORT" --database-url "$DB" ${WORKERS:+--workers "$WORKERS"} \
+"${SERVER_PIN[@]}" "$BIN/api-actix" serve --bind "$HOST:$PORT" --database-url "$DB" ${WORKERS:+--workers "$WORKERS"} \
     >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 300); do
@@ -144,7 +156,7 @@ run() {
     echo
     echo "== $label: wrk -t$THREADS -c$CONNECTIONS -d${seconds}s --latency ($mode)"
     cpu0=$(server_cpu)
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s --latency -s "$LUA" "$BASE" \
+    "${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s --latency -s "$LUA" "$BASE" \
         -- "$mode" "$NAME" "$ENTRIES" "$KEYS" >"$out" 2>&1 &
     WRK_PID=$!
     if [[ $label == rss ]]; then
@@ -174,7 +186,7 @@ run() {
 }
 
 # A short warm-up so the first measured run does not pay for cold pages.
-wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$LUA" "$BASE" -- mixed "$NAME" "$ENTRIES" "$KEYS" >/dev/null
+"${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$LUA" "$BASE" -- mixed "$NAME" "$ENTRIES" "$KEYS" >/dev/null
 
 run record record "$DURATION"
 run entries entries "$DURATION"
@@ -199,7 +211,7 @@ rss_ok() {
 echo
 echo "== bench-api report: $ENTRIES entries, $KEYS keys, ${DURATION}s runs, $CONNECTIONS connections," \
     "$THREADS wrk threads, server workers ${WORKERS:-default}, RUST_LOG=$RUST_LOG, $(nproc) cores" \
-    "shared by wrk and the server"
+    "shared by wrk and the server$( ((PIN == 1)) && echo ' (pinned: server CPU 0, wrk CPU 1)')"
 printf '%-8s %10s %9s %9s %7s %11s  %-32s %s\n' run "req/s" "p50 ms" "p99 ms" errors "server CPU" target result
 row() {
     printf '%-8s %10s %9s %9s %7s %11s  %-32s %s\n' "$1" "${RPS[$1]}" "${P50[$1]}" "${P99[$1]}" \

@@ -43,10 +43,6 @@ const ROUTES: &[(&str, &str)] = &[
         "get",
         "/registers/{name}/proof/consistency/{m}/{n}/merkle:sha-256",
     ),
-    ("get", "/registers/{name}/indexes/{index}/entries"),
-    ("get", "/registers/{name}/indexes/{index}/records"),
-    ("get", "/registers/{name}/indexes/{index}/records/{value}"),
-    ("get", "/registers/{name}/indexes/{index}/record/{value}"),
     ("get", "/registers/{name}/download-rsf"),
     ("get", "/registers/{name}/download-rsf/{m}"),
     ("get", "/registers/{name}/download-rsf/{m}/{n}"),
@@ -63,6 +59,38 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/slices/{uuid}/rsf"),
     ("post", "/v1/slices/{uuid}/rsf"),
     ("get", "/v1/slices/{uuid}/proof/consistency/{m}/{n}"),
+    // The same log routes for each index.
+    ("get", "/registers/{name}/indexes/{index}/register"),
+    ("get", "/registers/{name}/indexes/{index}/entries"),
+    ("get", "/registers/{name}/indexes/{index}/entries/{n}"),
+    ("get", "/registers/{name}/indexes/{index}/entry/{n}"),
+    ("get", "/registers/{name}/indexes/{index}/records"),
+    (
+        "get",
+        "/registers/{name}/indexes/{index}/records/{key}/entries",
+    ),
+    ("get", "/registers/{name}/indexes/{index}/records/{key}"),
+    ("get", "/registers/{name}/indexes/{index}/record/{key}"),
+    ("get", "/registers/{name}/indexes/{index}/items/{hash}"),
+    ("get", "/registers/{name}/indexes/{index}/item/{hash}"),
+    (
+        "get",
+        "/registers/{name}/indexes/{index}/proof/register/merkle:sha-256",
+    ),
+    (
+        "get",
+        "/registers/{name}/indexes/{index}/proof/entry/{n}/{size}/merkle:sha-256",
+    ),
+    (
+        "get",
+        "/registers/{name}/indexes/{index}/proof/consistency/{m}/{n}/merkle:sha-256",
+    ),
+    ("get", "/registers/{name}/indexes/{index}/download-rsf"),
+    ("get", "/registers/{name}/indexes/{index}/download-rsf/{m}"),
+    (
+        "get",
+        "/registers/{name}/indexes/{index}/download-rsf/{m}/{n}",
+    ),
 ];
 
 /// Example path parameters over the `colour` register (3 entries: red, blue, red again) and
@@ -197,7 +225,11 @@ fn check(doc: &Yaml, schema: &Yaml, value: &Json, at: &str) -> Result<(), String
 
 /// The documented path with its `{parameters}` replaced by the examples.
 fn concrete(path: &str) -> String {
-    let examples: BTreeMap<&str, &str> = EXAMPLES.iter().copied().collect();
+    let mut examples: BTreeMap<&str, &str> = EXAMPLES.iter().copied().collect();
+    if path.contains("/indexes/{index}/") {
+        // An index's keys are values of its field: `name` for `by-name`.
+        examples.insert("key", "Scarlet");
+    }
     let mut out = String::new();
     let mut rest = path;
     while let Some(open) = rest.find('{') {
@@ -550,44 +582,57 @@ async fn documented_error_responses_are_the_envelope() {
     }
 }
 
-/// The route patterns written in `server::configure()`, normalised like [`ROUTES`].
-fn configured_patterns() -> BTreeSet<String> {
-    let path = format!("{MANIFEST}/src/server/mod.rs");
-    let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+/// The string literals of a function's body in mod.rs that start with one of `starts`, each
+/// with the text before it.
+fn literals<'s>(source: &'s str, function: &str, starts: &[&str]) -> Vec<(&'s str, &'s str)> {
     let start = source
-        .find("pub fn configure")
-        .expect("configure() in mod.rs");
+        .find(function)
+        .unwrap_or_else(|| panic!("{function} in mod.rs"));
     let body = &source[start..];
-    let body = &body[..body.find("\n}\n").expect("the end of configure()")];
-    let start = source
-        .find("fn configure_v1")
-        .expect("configure_v1() in mod.rs");
-    let v1 = &source[start..];
-    let v1 = &v1[..v1.find("\n}\n").expect("the end of configure_v1()")];
-    let body = format!("{body}{v1}");
-    let mut out = BTreeSet::new();
-    let mut rest = body.as_str();
+    let body = &body[..body.find("\n}\n").expect("the end of the function")];
+    let mut out = Vec::new();
+    let mut rest = body;
     loop {
-        let next = ["\"/registers", "\"{base}", "\"/v1/"]
-            .iter()
-            .filter_map(|start| rest.find(start))
-            .min();
+        let next = starts.iter().filter_map(|start| rest.find(start)).min();
         let Some(open) = next else { break };
         let literal = &rest[open + 1..];
         let close = literal.find('"').expect("a closed string literal");
-        // `let base = "/registers/{name}";` defines the prefix; it is not a route.
-        if !rest[..open].trim_end().ends_with("base =") {
-            out.insert(normalise(&literal[..close]));
-        }
+        out.push((&rest[..open], &literal[..close]));
         rest = &literal[close + 1..];
     }
     out
 }
 
+/// The route patterns written in `server::configure()`, normalised like [`ROUTES`]: its own
+/// literals, and `log_routes()`'s `{base}` patterns under each base `configure()` passes it.
+fn configured_patterns() -> BTreeSet<String> {
+    let path = format!("{MANIFEST}/src/server/mod.rs");
+    let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut out = BTreeSet::new();
+    let mut bases = Vec::new();
+    for (before, literal) in literals(&source, "pub fn configure", &["\"/registers"]) {
+        if before.trim_end().ends_with("log_routes(cfg,") {
+            bases.push(literal);
+        } else {
+            out.insert(normalise(literal, ""));
+        }
+    }
+    assert!(!bases.is_empty(), "configure() mounts log_routes()");
+    for (_, literal) in literals(&source, "fn configure_v1", &["\"/v1/"]) {
+        out.insert(normalise(literal, ""));
+    }
+    for (_, literal) in literals(&source, "fn log_routes", &["\"{base}"]) {
+        for base in &bases {
+            out.insert(normalise(literal, base));
+        }
+    }
+    out
+}
+
 /// `{base}/{{segment:entries(\\.json|\\.csv)?}}` → `/registers/{name}/entries`.
-fn normalise(pattern: &str) -> String {
+fn normalise(pattern: &str, base: &str) -> String {
     let pattern = pattern
-        .replace("{base}", "/registers/{name}")
+        .replace("{base}", base)
         .replace("{{", "{")
         .replace("}}", "}");
     let mut out = String::new();

@@ -4,24 +4,32 @@
 //! members of just the values the load touches (read from `record_items`), so the cost
 //! follows the size of the load, not of the register. An index declared after data exists is
 //! built by replaying the whole user log, as in memory.
+//!
+//! Each index log is also a log in its own right: its Merkle tree (RFC 6962 leaves of the index
+//! entries, hashed exactly like user entries) is kept in `index_merkle_nodes` and its size,
+//! root and counts in `index_logs`, both brought up to date in the load's transaction
+//! ([`sync_tree`]), so index reads, ETags and proofs cost what register ones do.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use diesel::prelude::*;
-use register_core::hash::ItemMap;
+use diesel::sql_types::{BigInt, Binary, Text};
+use register_core::hash::{ItemMap, ItemSet};
 use register_core::index::values_of;
 use register_core::load::Changes;
+use register_core::merkle::Frontier;
 use register_core::metadata::IndexDef;
 use register_core::{Entry, IndexLog, ItemHash, ItemView, LogKind};
 
 use crate::bulk::Bulk;
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
-use crate::queries::Record;
+use crate::queries::{Record, Source};
 use crate::rows::{decode_hashes, digest, encode_hashes, log_code, to_i64, to_u64, EntryRow};
-use crate::schema::{entries, index_entries, items};
-use crate::state::current_entry;
-use crate::store::{find_register, Store};
+use crate::schema::{entries, index_entries, index_logs, items, registers};
+use crate::state::{current_entry, read_metadata, DbNodes, Tree};
+use crate::store::{lock_register, now, Store};
 
 /// Item JSON by hash: the load's new items first, then the database.
 struct Items<'a> {
@@ -190,7 +198,6 @@ fn stored_members(
     value: &str,
     items: &mut Items<'_>,
 ) -> Result<Vec<(String, Vec<ItemHash>)>, StoreError> {
-    use diesel::sql_types::{BigInt, Binary, Text};
     #[derive(QueryableByName)]
     struct Member {
         #[diesel(sql_type = Text)]
@@ -303,12 +310,183 @@ fn replay(
     Ok(())
 }
 
-#[derive(Queryable)]
+/// Index entries `e` that are the current record of their value: the latest entry of the
+/// value, with items (bound: register id, index name).
+const CURRENT_RECORD: &str = "e.register_id = ? AND e.index_name = ? \
+    AND length(e.item_hashes) > 0 \
+    AND NOT EXISTS (SELECT 1 FROM index_entries n WHERE n.register_id = e.register_id \
+      AND n.index_name = e.index_name AND n.key = e.key \
+      AND n.index_entry_number > e.index_entry_number)";
+
+/// Entries read per query while extending a tree or exporting.
+const PAGE: u64 = 10_000;
+
+/// Brings an index log's Merkle tree, item list and summary row up to its entries: appends
+/// the entries after the tree's stored size (all of them the first time), so a load pays for
+/// what it added. Runs inside the load's transaction, or under the register's lock.
+pub(crate) fn sync_tree(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    name: &str,
+) -> Result<(), StoreError> {
+    let stored: Option<(i64, i64, i64)> = index_logs::table
+        .find((register_id, name))
+        .select((
+            index_logs::size,
+            index_logs::record_count,
+            index_logs::item_count,
+        ))
+        .first(conn)
+        .optional()?;
+    let (size, mut record_count, mut item_count) =
+        stored.map_or((0, 0, 0), |(s, r, i)| (to_u64(s), r, i));
+    // Whether each value the new entries touch has items after them.
+    let mut touched: HashMap<String, bool> = HashMap::new();
+    let tree = Tree::Index(register_id, name);
+    let mut frontier = {
+        let cell = RefCell::new(&mut *conn);
+        Frontier::from_store(&DbNodes { conn: &cell, tree }, size)?
+    };
+    let mut scratch = String::new();
+    let mut next = size + 1;
+    loop {
+        let page = entries_page(conn, register_id, name, next, PAGE)?;
+        let Some(last) = page.last().map(|e| e.index_entry_number) else {
+            break;
+        };
+        next = last + 1;
+        let mut nodes = Vec::with_capacity(page.len());
+        let mut referenced = ItemSet::default();
+        for entry in &page {
+            // Leaves are not stored: they are recomputed from their entries.
+            frontier.append(entry.leaf_hash(&mut scratch), |level, idx, hash| {
+                if level > 0 {
+                    nodes.push((level, idx, hash));
+                }
+            });
+            referenced.extend(entry.item_hashes.iter().copied());
+            touched.insert(entry.key.clone(), !entry.item_hashes.is_empty());
+        }
+        let mut bulk = Bulk::new(
+            conn,
+            "INSERT INTO index_merkle_nodes (register_id, index_name, level, idx, hash) VALUES",
+            "",
+        );
+        for (level, idx, hash) in nodes {
+            bulk.row()?
+                .int(register_id)
+                .text(name)
+                .int(i64::from(level))
+                .int(to_i64(idx))
+                .blob(&hash.0)
+                .end();
+        }
+        bulk.finish()?;
+        let mut bulk = Bulk::new(
+            conn,
+            "INSERT INTO index_items (register_id, index_name, hash) VALUES",
+            "ON CONFLICT (register_id, index_name, hash) DO NOTHING",
+        );
+        for hash in &referenced {
+            bulk.row()?
+                .int(register_id)
+                .text(name)
+                .blob(&hash.0 .0)
+                .end();
+        }
+        item_count += bulk.finish()? as i64;
+    }
+    // Records are values whose latest entry has items: count the changes of the values this
+    // run touched, against their latest entry before it (so the cost follows the load).
+    for (value, has_items) in touched {
+        let had_items = value_entries(register_id, name, &value)
+            .filter(index_entries::index_entry_number.le(to_i64(size)))
+            .order(index_entries::index_entry_number.desc())
+            .select(index_entries::item_hashes)
+            .first::<Vec<u8>>(conn)
+            .optional()?
+            .is_some_and(|hashes| !hashes.is_empty());
+        record_count += i64::from(has_items) - i64::from(had_items);
+    }
+    // Delete and insert: an upsert would be backend-specific SQL for no gain here.
+    diesel::delete(index_logs::table.find((register_id, name))).execute(conn)?;
+    diesel::insert_into(index_logs::table)
+        .values((
+            index_logs::register_id.eq(register_id),
+            index_logs::index_name.eq(name),
+            index_logs::size.eq(to_i64(frontier.size())),
+            index_logs::root.eq(frontier.root().0.to_vec()),
+            index_logs::record_count.eq(record_count),
+            index_logs::item_count.eq(item_count),
+            index_logs::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Raw SQL written with `?` placeholders, numbered `$n` for PostgreSQL.
+fn placeholders(conn: &AnyConnection, sql: &str) -> String {
+    if let AnyConnection::Sqlite(_) = conn {
+        return sql.to_string();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    for (i, part) in sql.split('?').enumerate() {
+        if i > 0 {
+            out.push_str(&format!("${i}"));
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// Gives every declared index of every register its tree and summary row if it has none
+/// (index logs written before `index_logs` existed). Each under its register's lock, so
+/// processes opening one database at once do it once.
+pub(crate) fn backfill(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    let registers: Vec<(i64, String)> = registers::table
+        .select((registers::id, registers::name))
+        .load(conn)?;
+    for (register_id, register) in registers {
+        let declared: Vec<String> = read_metadata(conn, register_id)?
+            .indexes
+            .into_keys()
+            .collect();
+        for index in declared {
+            if has_log(conn, register_id, &index)? {
+                continue;
+            }
+            conn.transaction::<_, StoreError, _>(|conn| {
+                lock_register(conn, &register)?;
+                if !has_log(conn, register_id, &index)? {
+                    sync_tree(conn, register_id, &index)?;
+                }
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn has_log(conn: &mut AnyConnection, register_id: i64, index: &str) -> Result<bool, StoreError> {
+    let found: Option<i64> = index_logs::table
+        .find((register_id, index))
+        .select(index_logs::size)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+#[derive(Queryable, QueryableByName)]
 struct IndexEntryRow {
+    #[diesel(sql_type = BigInt)]
     index_entry_number: i64,
+    #[diesel(sql_type = BigInt)]
     entry_number: i64,
+    #[diesel(sql_type = BigInt)]
     timestamp: i64,
+    #[diesel(sql_type = Text)]
     key: String,
+    #[diesel(sql_type = Binary)]
     item_hashes: Vec<u8>,
 }
 
@@ -341,24 +519,143 @@ const INDEX_COLUMNS: IndexColumns = (
     index_entries::item_hashes,
 );
 
-impl Store {
-    fn index_register(
-        &self,
-        conn: &mut AnyConnection,
-        name: &str,
-        index: &str,
-    ) -> Result<i64, StoreError> {
-        let row = find_register(conn, name)?
-            .ok_or_else(|| StoreError::RegisterNotFound(name.to_string()))?;
-        let metadata = crate::state::read_metadata(conn, row.id)?;
-        if !metadata.indexes.contains_key(index) {
-            return Err(StoreError::NotFound(format!(
-                "index '{index}' of register '{name}'"
-            )));
-        }
-        Ok(row.id)
-    }
+/// The entries of one index log.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn of_index<'a>(register_id: i64, name: &'a str) -> _ {
+    index_entries::table
+        .filter(index_entries::register_id.eq(register_id))
+        .filter(index_entries::index_name.eq(name))
+}
 
+/// The entries of one value in an index log.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn value_entries<'a>(register_id: i64, name: &'a str, value: &'a str) -> _ {
+    index_entries::table
+        .filter(index_entries::register_id.eq(register_id))
+        .filter(index_entries::index_name.eq(name))
+        .filter(index_entries::key.eq(value))
+}
+
+/// Index entry `number` (1-based).
+pub(crate) fn index_entry(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    name: &str,
+    number: u64,
+) -> Result<Option<Entry>, StoreError> {
+    let row: Option<IndexEntryRow> = of_index(register_id, name)
+        .filter(index_entries::index_entry_number.eq(to_i64(number)))
+        .select(INDEX_COLUMNS)
+        .first(conn)
+        .optional()?;
+    row.map(IndexEntryRow::into_entry).transpose()
+}
+
+/// Up to `limit` index entries from `start` (1-based), in order.
+pub(crate) fn entries_page(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    name: &str,
+    start: u64,
+    limit: u64,
+) -> Result<Vec<Entry>, StoreError> {
+    let rows: Vec<IndexEntryRow> = of_index(register_id, name)
+        .filter(index_entries::index_entry_number.ge(to_i64(start)))
+        .order(index_entries::index_entry_number.asc())
+        .limit(to_i64(limit))
+        .select(INDEX_COLUMNS)
+        .load(conn)?;
+    rows.into_iter().map(IndexEntryRow::into_entry).collect()
+}
+
+/// The latest index entry of a value (its record), also when its item list is empty.
+pub(crate) fn latest_entry(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    name: &str,
+    value: &str,
+) -> Result<Option<Entry>, StoreError> {
+    let row: Option<IndexEntryRow> = value_entries(register_id, name, value)
+        .order(index_entries::index_entry_number.desc())
+        .select(INDEX_COLUMNS)
+        .first(conn)
+        .optional()?;
+    row.map(IndexEntryRow::into_entry).transpose()
+}
+
+/// Every index entry of a value, oldest first.
+pub(crate) fn history(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    name: &str,
+    value: &str,
+) -> Result<Vec<Entry>, StoreError> {
+    let rows: Vec<IndexEntryRow> = value_entries(register_id, name, value)
+        .order(index_entries::index_entry_number.asc())
+        .select(INDEX_COLUMNS)
+        .load(conn)?;
+    rows.into_iter().map(IndexEntryRow::into_entry).collect()
+}
+
+/// A page of the index's records (the latest entry of each value that still has items),
+/// newest first, like register records.
+pub(crate) fn records_page(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    name: &str,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<Entry>, StoreError> {
+    let sql = placeholders(
+        conn,
+        &format!(
+            "SELECT e.index_entry_number, e.entry_number, e.timestamp, e.key, e.item_hashes \
+             FROM index_entries e WHERE {CURRENT_RECORD} \
+             ORDER BY e.index_entry_number DESC LIMIT ? OFFSET ?"
+        ),
+    );
+    let query = diesel::sql_query(sql)
+        .bind::<BigInt, _>(register_id)
+        .bind::<Text, _>(name)
+        .bind::<BigInt, _>(to_i64(limit))
+        .bind::<BigInt, _>(to_i64(offset));
+    let rows: Vec<IndexEntryRow> = match conn {
+        AnyConnection::Postgresql(c) => query.load(c)?,
+        AnyConnection::Sqlite(c) => query.load(c)?,
+    };
+    rows.into_iter().map(IndexEntryRow::into_entry).collect()
+}
+
+/// An index log's summary row.
+#[derive(Debug, Queryable)]
+pub(crate) struct IndexLogRow {
+    pub size: i64,
+    pub root: Vec<u8>,
+    pub record_count: i64,
+    pub item_count: i64,
+    pub updated_at: i64,
+}
+
+/// The summary row of an index log; `None` for an index that is not declared.
+pub(crate) fn summary_row(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    name: &str,
+) -> Result<Option<IndexLogRow>, StoreError> {
+    Ok(index_logs::table
+        .find((register_id, name))
+        .select((
+            index_logs::size,
+            index_logs::root,
+            index_logs::record_count,
+            index_logs::item_count,
+            index_logs::updated_at,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+impl Store {
     /// Up to `limit` entries of an index from index entry `start` (1-based).
     pub fn index_entries(
         &self,
@@ -367,17 +664,7 @@ impl Store {
         start: u64,
         limit: u64,
     ) -> Result<Vec<Entry>, StoreError> {
-        let mut conn = self.conn()?;
-        let id = self.index_register(&mut conn, name, index)?;
-        let rows: Vec<IndexEntryRow> = index_entries::table
-            .filter(index_entries::register_id.eq(id))
-            .filter(index_entries::index_name.eq(index))
-            .filter(index_entries::index_entry_number.ge(to_i64(start)))
-            .order(index_entries::index_entry_number.asc())
-            .limit(to_i64(limit))
-            .select(INDEX_COLUMNS)
-            .load(&mut *conn)?;
-        rows.into_iter().map(IndexEntryRow::into_entry).collect()
+        self.log_entries(&Source::index(name, index), start, limit)
     }
 
     /// The current index record of a value, with its items; `None` when no register record
@@ -388,52 +675,6 @@ impl Store {
         index: &str,
         value: &str,
     ) -> Result<Option<Record>, StoreError> {
-        let mut conn = self.conn()?;
-        let id = self.index_register(&mut conn, name, index)?;
-        let row: Option<IndexEntryRow> = index_entries::table
-            .filter(index_entries::register_id.eq(id))
-            .filter(index_entries::index_name.eq(index))
-            .filter(index_entries::key.eq(value))
-            .order(index_entries::index_entry_number.desc())
-            .select(INDEX_COLUMNS)
-            .first(&mut *conn)
-            .optional()?;
-        let Some(entry) = row.map(IndexEntryRow::into_entry).transpose()? else {
-            return Ok(None);
-        };
-        if entry.item_hashes.is_empty() {
-            return Ok(None);
-        }
-        let mut items = Items {
-            new: ItemMap::default(),
-            cache: HashMap::new(),
-        };
-        let with = entry
-            .item_hashes
-            .iter()
-            .map(|h| Ok((*h, items.json(&mut conn, h)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Some(Record { entry, items: with }))
-    }
-
-    /// The values of an index that currently have records, in value order.
-    pub fn index_values(&self, name: &str, index: &str) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.conn()?;
-        let id = self.index_register(&mut conn, name, index)?;
-        let keys: Vec<String> = index_entries::table
-            .filter(index_entries::register_id.eq(id))
-            .filter(index_entries::index_name.eq(index))
-            .select(index_entries::key)
-            .distinct()
-            .order(index_entries::key.asc())
-            .load(&mut *conn)?;
-        drop(conn);
-        let mut values = Vec::with_capacity(keys.len());
-        for key in keys {
-            if self.index_record(name, index, &key)?.is_some() {
-                values.push(key);
-            }
-        }
-        Ok(values)
+        self.log_record(&Source::index(name, index), value)
     }
 }

@@ -1,4 +1,8 @@
 //! Read queries: what the API serves. Each opens its own pooled connection.
+//!
+//! Every log the API serves is a [`Source`]: a register's user log, or one of its index logs
+//! (registers.md §5). Both are read through the same methods (`summary`, `log_*`), which
+//! dispatch on the tables only where the two are stored differently.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -9,12 +13,49 @@ use register_core::hash::{ItemMap, ItemSet};
 use register_core::merkle::{self, Frontier, NodeStore};
 use register_core::{rsf, Digest, Entry, ItemHash, LogKind, Metadata};
 
-use crate::conn::AnyConnection;
+use crate::conn::{native, AnyConnection};
 use crate::error::StoreError;
+use crate::indexes;
 use crate::rows::{decode_hashes, digest, log_code, to_i64, to_u64, EntryRow, RegisterRow};
-use crate::schema::{entries, items, records, register_items, registers};
-use crate::state::{current_entry, leaves, read_metadata, record_entries};
+use crate::schema::{entries, index_items, index_logs, items, records, register_items, registers};
+use crate::state::{current_entry, current_records, leaves, read_metadata, Tree};
 use crate::store::{find_register, Store};
+
+/// The log a read serves: a register's user log, or one of its index logs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Source {
+    /// The register.
+    pub register: String,
+    /// The index of the register, or `None` for its user log.
+    pub index: Option<String>,
+}
+
+impl Source {
+    /// The user log of a register.
+    pub fn register(name: &str) -> Source {
+        Source {
+            register: name.to_string(),
+            index: None,
+        }
+    }
+
+    /// An index log of a register.
+    pub fn index(name: &str, index: &str) -> Source {
+        Source {
+            register: name.to_string(),
+            index: Some(index.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.index {
+            None => write!(f, "register '{}'", self.register),
+            Some(index) => write!(f, "index '{index}' of register '{}'", self.register),
+        }
+    }
+}
 
 /// A register's summary: counts, roots, timestamps, and whether it mirrors a partner's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +128,55 @@ impl NodeStore for Recorder {
     }
 }
 
+/// Subtree hashes at this level and above stay in memory once read. A complete subtree's
+/// hash never changes (logs only grow and registers are never deleted), so they need no
+/// invalidation, even with other processes writing; there are at most size / 1024 of them per
+/// tree (about a thousand at 1M entries), and they are half the reads of a proof.
+const CACHED_LEVEL: u32 = 10;
+
+/// A tree in the [`NodeCache`]: register id, log code (-1 for an index), index name.
+type TreeKey = (i64, i16, String);
+
+/// One tree's cached nodes: (level, index) → hash.
+type TreeNodes = HashMap<(u32, u64), Digest>;
+
+/// The upper Merkle nodes of every tree read so far (see [`CACHED_LEVEL`]).
+#[derive(Debug, Default)]
+pub(crate) struct NodeCache {
+    trees: std::sync::RwLock<HashMap<TreeKey, TreeNodes>>,
+}
+
+/// A tree's nodes through the [`NodeCache`].
+struct Cached<'a, S> {
+    cache: &'a NodeCache,
+    key: TreeKey,
+    inner: S,
+}
+
+impl<S: NodeStore> NodeStore for Cached<'_, S> {
+    fn node(&self, level: u32, index: u64) -> Result<Digest, register_core::Error> {
+        if level < CACHED_LEVEL {
+            return self.inner.node(level, index);
+        }
+        let found = self.cache.trees.read().ok().and_then(|trees| {
+            trees
+                .get(&self.key)
+                .and_then(|nodes| nodes.get(&(level, index)).copied())
+        });
+        if let Some(hash) = found {
+            return Ok(hash);
+        }
+        let hash = self.inner.node(level, index)?;
+        if let Ok(mut trees) = self.cache.trees.write() {
+            trees
+                .entry(self.key.clone())
+                .or_default()
+                .insert((level, index), hash);
+        }
+        Ok(hash)
+    }
+}
+
 /// Nodes fetched in one query.
 struct Fetched(HashMap<(u32, u64), Digest>);
 
@@ -120,8 +210,147 @@ impl Store {
 
     /// One register's summary.
     pub fn register(&self, name: &str) -> Result<RegisterSummary, StoreError> {
+        self.summary(&Source::register(name))
+    }
+
+    /// The summary of a log: for an index, its own size, root and counts (`system_entries`
+    /// 0, `system_root` the empty tree's), with the register's name and creation time.
+    pub fn summary(&self, source: &Source) -> Result<RegisterSummary, StoreError> {
         let mut conn = self.conn()?;
-        RegisterSummary::from_row(self.register_row(&mut conn, name)?)
+        let row = self.register_row(&mut conn, &source.register)?;
+        let Some(index) = &source.index else {
+            return RegisterSummary::from_row(row);
+        };
+        let log = indexes::summary_row(&mut conn, row.id, index)?
+            .ok_or_else(|| StoreError::NotFound(source.to_string()))?;
+        Ok(RegisterSummary {
+            name: row.name,
+            total_entries: to_u64(log.size),
+            system_entries: 0,
+            total_records: to_u64(log.record_count),
+            total_items: to_u64(log.item_count),
+            root: digest(&log.root)?,
+            system_root: merkle::empty_root(),
+            created_at: row.created_at,
+            updated_at: log.updated_at,
+            mirror_of: None,
+        })
+    }
+
+    /// The tree of a log: the register id from the cache, and for an index a check that it
+    /// is declared (it has a summary row).
+    fn tree<'s>(
+        &self,
+        conn: &mut AnyConnection,
+        source: &'s Source,
+    ) -> Result<Tree<'s>, StoreError> {
+        let id = self.register_id(conn, &source.register)?;
+        let Some(index) = source.index.as_deref() else {
+            return Ok(Tree::Log(id, LogKind::User));
+        };
+        let found: Option<i64> = index_logs::table
+            .find((id, index))
+            .select(index_logs::size)
+            .first(conn)
+            .optional()?;
+        match found {
+            Some(_) => Ok(Tree::Index(id, index)),
+            None => Err(StoreError::NotFound(source.to_string())),
+        }
+    }
+
+    /// Up to `limit` entries of a log from entry `start` (1-based; index entry number for an
+    /// index), in order.
+    pub fn log_entries(
+        &self,
+        source: &Source,
+        start: u64,
+        limit: u64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let mut conn = self.conn()?;
+        let tree = self.tree(&mut conn, source)?;
+        page(&mut conn, tree, start, limit)
+    }
+
+    /// The current record of a key (an index: of a value; `None` once it has no items).
+    pub fn log_record(&self, source: &Source, key: &str) -> Result<Option<Record>, StoreError> {
+        let mut conn = self.conn()?;
+        let entry = match self.tree(&mut conn, source)? {
+            Tree::Log(id, log) => current_entry(&mut conn, id, log, key)?,
+            Tree::Index(id, index) => indexes::latest_entry(&mut conn, id, index, key)?
+                .filter(|e| !e.item_hashes.is_empty()),
+        };
+        match entry {
+            Some(entry) => Ok(with_items(&mut conn, vec![entry])?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    /// A page of current records, newest entry first.
+    pub fn log_records(
+        &self,
+        source: &Source,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut conn = self.conn()?;
+        let entries = match self.tree(&mut conn, source)? {
+            Tree::Log(id, log) => {
+                let rows: Vec<EntryRow> = current_records(id, log_code(log))
+                    .order(records::entry_number.desc())
+                    .offset(to_i64(offset))
+                    .limit(to_i64(limit))
+                    .select(EntryRow::as_select())
+                    .load(&mut *conn)?;
+                rows.into_iter()
+                    .map(EntryRow::into_entry)
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+            Tree::Index(id, index) => indexes::records_page(&mut conn, id, index, offset, limit)?,
+        };
+        with_items(&mut conn, entries)
+    }
+
+    /// Every entry of a key, oldest first (an index: every entry of a value, the empty ones
+    /// included).
+    pub fn log_history(&self, source: &Source, key: &str) -> Result<Vec<Entry>, StoreError> {
+        let mut conn = self.conn()?;
+        match self.tree(&mut conn, source)? {
+            Tree::Log(id, log) => {
+                let rows: Vec<EntryRow> = entries::table
+                    .filter(entries::register_id.eq(id))
+                    .filter(entries::log.eq(log_code(log)))
+                    .filter(entries::key.eq(key))
+                    .order(entries::number.asc())
+                    .select(EntryRow::as_select())
+                    .load(&mut *conn)?;
+                rows.into_iter().map(EntryRow::into_entry).collect()
+            }
+            Tree::Index(id, index) => indexes::history(&mut conn, id, index, key),
+        }
+    }
+
+    /// The canonical JSON of an item the log refers to.
+    pub fn log_item(&self, source: &Source, hash: &ItemHash) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn()?;
+        let key = hash.0 .0.to_vec();
+        Ok(match self.tree(&mut conn, source)? {
+            Tree::Log(id, _) => register_items::table
+                .inner_join(items::table)
+                .filter(register_items::register_id.eq(id))
+                .filter(register_items::hash.eq(key))
+                .select(items::canonical)
+                .first(&mut *conn)
+                .optional()?,
+            Tree::Index(id, index) => index_items::table
+                .inner_join(items::table)
+                .filter(index_items::register_id.eq(id))
+                .filter(index_items::index_name.eq(index))
+                .filter(index_items::hash.eq(key))
+                .select(items::canonical)
+                .first(&mut *conn)
+                .optional()?,
+        })
     }
 
     /// The register's metadata (from its system records).
@@ -141,7 +370,7 @@ impl Store {
     ) -> Result<Vec<Entry>, StoreError> {
         let mut conn = self.conn()?;
         let id = self.register_id(&mut conn, name)?;
-        entries_page(&mut conn, id, log, start, limit)
+        page(&mut conn, Tree::Log(id, log), start, limit)
     }
 
     /// One entry by number.
@@ -156,31 +385,12 @@ impl Store {
 
     /// The current record of a user key.
     pub fn record(&self, name: &str, key: &str) -> Result<Option<Record>, StoreError> {
-        let mut conn = self.conn()?;
-        let id = self.register_id(&mut conn, name)?;
-        match current_entry(&mut conn, id, LogKind::User, key)? {
-            Some(entry) => Ok(with_items(&mut conn, vec![entry])?.pop()),
-            None => Ok(None),
-        }
+        self.log_record(&Source::register(name), key)
     }
 
     /// A page of current user records, newest entry first.
     pub fn records(&self, name: &str, offset: u64, limit: u64) -> Result<Vec<Record>, StoreError> {
-        let mut conn = self.conn()?;
-        let id = self.register_id(&mut conn, name)?;
-        let rows: Vec<EntryRow> = record_entries()
-            .filter(records::register_id.eq(id))
-            .filter(records::log.eq(log_code(LogKind::User)))
-            .order(records::entry_number.desc())
-            .offset(to_i64(offset))
-            .limit(to_i64(limit))
-            .select(EntryRow::as_select())
-            .load(&mut *conn)?;
-        let entries = rows
-            .into_iter()
-            .map(EntryRow::into_entry)
-            .collect::<Result<Vec<_>, _>>()?;
-        with_items(&mut conn, entries)
+        self.log_records(&Source::register(name), offset, limit)
     }
 
     /// Calls `f` with the key and item hashes of every current user record, in entry order,
@@ -200,9 +410,7 @@ impl Store {
             let row = self.register_row(conn, name)?;
             let mut after = 0i64;
             loop {
-                let rows: Vec<EntryRow> = record_entries()
-                    .filter(records::register_id.eq(row.id))
-                    .filter(records::log.eq(log_code(LogKind::User)))
+                let rows: Vec<EntryRow> = current_records(row.id, log_code(LogKind::User))
                     .filter(records::entry_number.gt(after))
                     .order(records::entry_number.asc())
                     .limit(to_i64(EXPORT_PAGE))
@@ -222,16 +430,7 @@ impl Store {
 
     /// Every entry of a user key, oldest first.
     pub fn record_history(&self, name: &str, key: &str) -> Result<Vec<Entry>, StoreError> {
-        let mut conn = self.conn()?;
-        let id = self.register_id(&mut conn, name)?;
-        let rows: Vec<EntryRow> = entries::table
-            .filter(entries::register_id.eq(id))
-            .filter(entries::log.eq(log_code(LogKind::User)))
-            .filter(entries::key.eq(key))
-            .order(entries::number.asc())
-            .select(EntryRow::as_select())
-            .load(&mut *conn)?;
-        rows.into_iter().map(EntryRow::into_entry).collect()
+        self.log_history(&Source::register(name), key)
     }
 
     /// Current user records with an item whose `field` equals `value` (or, for a list field,
@@ -305,37 +504,33 @@ impl Store {
 
     /// The canonical JSON of an item the register refers to.
     pub fn item(&self, name: &str, hash: &ItemHash) -> Result<Option<String>, StoreError> {
-        let mut conn = self.conn()?;
-        let id = self.register_id(&mut conn, name)?;
-        Ok(register_items::table
-            .inner_join(items::table)
-            .filter(register_items::register_id.eq(id))
-            .filter(register_items::hash.eq(hash.0 .0.to_vec()))
-            .select(items::canonical)
-            .first(&mut *conn)
-            .optional()?)
+        self.log_item(&Source::register(name), hash)
     }
 
-    /// Runs a Merkle computation over the register's stored nodes in two round trips: a dry
-    /// run records which nodes the computation reads (its access pattern never depends on the
+    /// Runs a Merkle computation over a log's stored nodes in two round trips: a dry run
+    /// records which nodes the computation reads (its access pattern never depends on the
     /// hash values), one query fetches them all, and the real run reads from that answer.
     fn with_nodes<T>(
         &self,
-        name: &str,
+        source: &Source,
         f: impl Fn(&dyn NodeStore, u64) -> Result<T, register_core::Error>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn()?;
-        let row = self.register_row(&mut conn, name)?;
-        let size = to_u64(row.user_size);
+        let tree = self.tree(&mut conn, source)?;
+        let size = log_size(&mut conn, tree)?;
         if let AnyConnection::Sqlite(_) = &*conn {
             // In-process SQLite has no round trips to save: read node by node through
             // statements it keeps prepared.
             let conn: &mut AnyConnection = &mut conn;
             let cell = RefCell::new(conn);
-            let nodes = crate::state::DbNodes {
-                conn: &cell,
-                register_id: row.id,
-                log: LogKind::User,
+            let key = match tree {
+                Tree::Log(id, log) => (id, log_code(log), String::new()),
+                Tree::Index(id, index) => (id, -1, index.to_string()),
+            };
+            let nodes = Cached {
+                cache: self.node_cache(),
+                key,
+                inner: crate::state::DbNodes { conn: &cell, tree },
             };
             return Ok(f(&nodes, size)?);
         }
@@ -357,11 +552,12 @@ impl Store {
         let (leaf_indexes, inner): (Positions, Positions) =
             wanted.into_iter().partition(|(level, _)| *level == 0);
         let leaf_indexes: Vec<u64> = leaf_indexes.into_iter().map(|(_, i)| i).collect();
-        for (index, leaf) in leaves(&mut conn, row.id, LogKind::User, &leaf_indexes)? {
+        for (index, leaf) in leaves(&mut conn, tree, &leaf_indexes)? {
             fetched.insert((0, index), leaf);
         }
         for chunk in inner.chunks(500) {
-            // Only integers are spliced in; the CTE keeps each lookup on the primary key.
+            // Only integers are spliced in (the index name is bound); the CTE keeps each
+            // lookup on the primary key.
             let mut sql = String::from("WITH w (level, idx) AS (VALUES ");
             for (i, (level, idx)) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -369,16 +565,25 @@ impl Store {
                 }
                 sql.push_str(&format!("({level}, {})", to_i64(*idx)));
             }
+            let (table, filter, id, index) = match tree {
+                Tree::Log(id, log) => {
+                    ("merkle_nodes", format!("m.log = {}", log_code(log)), id, "")
+                }
+                Tree::Index(id, index) => {
+                    ("index_merkle_nodes", "m.index_name = $1".into(), id, index)
+                }
+            };
             sql.push_str(&format!(
-                ") SELECT m.level, m.idx, m.hash FROM merkle_nodes m JOIN w \
+                ") SELECT m.level, m.idx, m.hash FROM {table} m JOIN w \
                  ON m.level = w.level AND m.idx = w.idx \
-                 WHERE m.register_id = {} AND m.log = {}",
-                row.id,
-                log_code(LogKind::User)
+                 WHERE m.register_id = {id} AND {filter}"
             ));
-            let rows: Vec<NodeRow> = match &mut *conn {
-                AnyConnection::Postgresql(c) => diesel::sql_query(&sql).load(c)?,
-                AnyConnection::Sqlite(c) => diesel::sql_query(&sql).load(c)?,
+            let rows: Vec<NodeRow> = match (&mut *conn, tree) {
+                (AnyConnection::Postgresql(c), Tree::Index(..)) => diesel::sql_query(&sql)
+                    .bind::<diesel::sql_types::Text, _>(index)
+                    .load(c)?,
+                (AnyConnection::Postgresql(c), Tree::Log(..)) => diesel::sql_query(&sql).load(c)?,
+                (AnyConnection::Sqlite(_), _) => unreachable!("SQLite reads nodes one by one"),
             };
             for node in rows {
                 fetched.insert((node.level as u32, to_u64(node.idx)), digest(&node.hash)?);
@@ -389,7 +594,12 @@ impl Store {
 
     /// The user-log root when the register held `size` entries (O(log n) reads).
     pub fn root_at(&self, name: &str, size: u64) -> Result<Digest, StoreError> {
-        self.with_nodes(name, |nodes, current| {
+        self.log_root_at(&Source::register(name), size)
+    }
+
+    /// A log's root when it held `size` entries (O(log n) reads).
+    pub fn log_root_at(&self, source: &Source, size: u64) -> Result<Digest, StoreError> {
+        self.with_nodes(source, |nodes, current| {
             if size > current {
                 return Err(register_core::Error::SizeOutOfRange { size, current });
             }
@@ -404,7 +614,18 @@ impl Store {
         entry_number: u64,
         size: u64,
     ) -> Result<Vec<Digest>, StoreError> {
-        self.with_nodes(name, |nodes, current| {
+        self.log_inclusion_proof(&Source::register(name), entry_number, size)
+    }
+
+    /// The audit path of entry `entry_number` (1-based; the index entry number for an index)
+    /// in the log's tree of `size` entries.
+    pub fn log_inclusion_proof(
+        &self,
+        source: &Source,
+        entry_number: u64,
+        size: u64,
+    ) -> Result<Vec<Digest>, StoreError> {
+        self.with_nodes(source, |nodes, current| {
             if size > current {
                 return Err(register_core::Error::SizeOutOfRange { size, current });
             }
@@ -417,7 +638,17 @@ impl Store {
 
     /// The consistency proof between user-log sizes `m` and `n`.
     pub fn consistency_proof(&self, name: &str, m: u64, n: u64) -> Result<Vec<Digest>, StoreError> {
-        self.with_nodes(name, |nodes, current| {
+        self.log_consistency_proof(&Source::register(name), m, n)
+    }
+
+    /// The consistency proof between a log's sizes `m` and `n`.
+    pub fn log_consistency_proof(
+        &self,
+        source: &Source,
+        m: u64,
+        n: u64,
+    ) -> Result<Vec<Digest>, StoreError> {
+        self.with_nodes(source, |nodes, current| {
             if n > current {
                 return Err(register_core::Error::SizeOutOfRange { size: n, current });
             }
@@ -427,7 +658,9 @@ impl Store {
 
     /// The user log's Merkle frontier (for callers that extend a register elsewhere).
     pub fn frontier(&self, name: &str) -> Result<Frontier, StoreError> {
-        self.with_nodes(name, |nodes, current| Frontier::from_store(nodes, current))
+        self.with_nodes(&Source::register(name), |nodes, current| {
+            Frontier::from_store(nodes, current)
+        })
     }
 
     /// Streams the ranged RSF dump `from..to` (registers.md §6) a page of entries at a time;
@@ -439,7 +672,22 @@ impl Store {
         to: Option<u64>,
         out: &mut dyn Write,
     ) -> Result<(), StoreError> {
-        let summary = self.register(name)?;
+        self.log_export_rsf(&Source::register(name), from, to, out)
+    }
+
+    /// [`Store::export_rsf`] of any log. An index's dump is the RSF that self-hosts it (§5):
+    /// its entries in the range as `append-entry user <value> …` with the items they name,
+    /// no system log, and no `assert-root-hash` lines — a copy numbers its entries itself, so
+    /// its leaves (and roots) differ from the index log's. Index entries with no items (a
+    /// value leaving the index) have no RSF form and are left out.
+    pub fn log_export_rsf(
+        &self,
+        source: &Source,
+        from: u64,
+        to: Option<u64>,
+        out: &mut dyn Write,
+    ) -> Result<(), StoreError> {
+        let summary = self.summary(source)?;
         let to = to.unwrap_or(summary.total_entries);
         if from > to {
             return Err(register_core::Error::InvalidRange { from, to }.into());
@@ -452,13 +700,22 @@ impl Store {
             .into());
         }
         let io = |e: std::io::Error| StoreError::Register(register_core::Error::Io(e.to_string()));
-        let start_root = self.root_at(name, from)?;
-        let end_root = self.root_at(name, to)?;
+        let is_index = source.index.is_some();
+        let roots = if is_index {
+            None
+        } else {
+            Some((
+                self.log_root_at(source, from)?,
+                self.log_root_at(source, to)?,
+            ))
+        };
         let mut conn = self.conn()?;
-        let id = self.register_id(&mut conn, name)?;
-        rsf::write_assert_root_hash(out, &start_root).map_err(io)?;
+        let tree = self.tree(&mut conn, source)?;
+        if let Some((start_root, _)) = &roots {
+            rsf::write_assert_root_hash(out, start_root).map_err(io)?;
+        }
 
-        // The system log only in a dump from 0, then the user entries of the range.
+        // The system log only in a register's dump from 0, then the entries of the range.
         let system_size = if from == 0 { summary.system_entries } else { 0 };
         let ranges = [
             (LogKind::System, 1, system_size),
@@ -466,7 +723,7 @@ impl Store {
         ];
         // Pass 1: the items, system ones first, each once. Pass 2: the entries.
         let mut written = ItemSet::default();
-        for_each_page(&mut conn, id, &ranges, |conn, _, page| {
+        for_each_page(&mut conn, tree, &ranges, |conn, _, page| {
             let wanted: Vec<ItemHash> = page
                 .iter()
                 .flat_map(|e| e.item_hashes.iter().copied())
@@ -481,33 +738,73 @@ impl Store {
             }
             Ok(())
         })?;
-        for_each_page(&mut conn, id, &ranges, |_, log, page| {
-            for entry in page {
+        for_each_page(&mut conn, tree, &ranges, |_, log, page| {
+            for entry in page.iter().filter(|e| !e.item_hashes.is_empty()) {
                 rsf::write_append_entry(out, log, entry).map_err(io)?;
             }
             Ok(())
         })?;
-        rsf::write_assert_root_hash(out, &end_root).map_err(io)?;
+        if let Some((_, end_root)) = &roots {
+            rsf::write_assert_root_hash(out, end_root).map_err(io)?;
+        }
         Ok(())
     }
 }
 
-/// Calls `f` with pages of the entries `first..=last` of each `(log, first, last)` range.
+/// The size of a log, as its summary holds it.
+fn log_size(conn: &mut AnyConnection, tree: Tree<'_>) -> Result<u64, StoreError> {
+    let size: i64 = match tree {
+        Tree::Log(id, LogKind::User) => native!(conn, c => registers::table
+            .find(id)
+            .select(registers::user_size)
+            .first(c)?),
+        Tree::Log(id, LogKind::System) => registers::table
+            .find(id)
+            .select(registers::system_size)
+            .first(conn)?,
+        Tree::Index(id, index) => index_logs::table
+            .find((id, index))
+            .select(index_logs::size)
+            .first(conn)?,
+    };
+    Ok(to_u64(size))
+}
+
+/// Up to `limit` entries of a tree's log from `start` (1-based).
+fn page(
+    conn: &mut AnyConnection,
+    tree: Tree<'_>,
+    start: u64,
+    limit: u64,
+) -> Result<Vec<Entry>, StoreError> {
+    match tree {
+        Tree::Log(id, log) => entries_page(conn, id, log, start, limit),
+        Tree::Index(id, index) => indexes::entries_page(conn, id, index, start, limit),
+    }
+}
+
+/// Calls `f` with pages of the entries `first..=last` of each `(log, first, last)` range:
+/// a register's logs, or for an index tree its log as the user range.
 fn for_each_page(
     conn: &mut AnyConnection,
-    register_id: i64,
+    tree: Tree<'_>,
     ranges: &[(LogKind, u64, u64)],
     mut f: impl FnMut(&mut AnyConnection, LogKind, &[Entry]) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     for &(log, first, last) in ranges {
+        let source = match (tree, log) {
+            (Tree::Log(id, _), log) => Tree::Log(id, log),
+            (Tree::Index(..), LogKind::User) => tree,
+            (Tree::Index(..), LogKind::System) => continue,
+        };
         let mut next = first;
         while next <= last {
             let limit = (last - next + 1).min(EXPORT_PAGE);
-            let page = entries_page(conn, register_id, log, next, limit)?;
-            let Some(end) = page.last().map(|e| e.entry_number) else {
+            let entries = page(conn, source, next, limit)?;
+            let Some(end) = entries.last().map(|e| e.index_entry_number) else {
                 break;
             };
-            f(conn, log, &page)?;
+            f(conn, log, &entries)?;
             next = end + 1;
         }
     }
@@ -521,14 +818,14 @@ fn entries_page(
     start: u64,
     limit: u64,
 ) -> Result<Vec<Entry>, StoreError> {
-    let rows: Vec<EntryRow> = entries::table
+    let rows: Vec<EntryRow> = native!(conn, c => entries::table
         .filter(entries::register_id.eq(register_id))
         .filter(entries::log.eq(log_code(log)))
         .filter(entries::number.ge(to_i64(start)))
         .order(entries::number.asc())
         .limit(to_i64(limit))
         .select(EntryRow::as_select())
-        .load(conn)?;
+        .load(c)?);
     rows.into_iter().map(EntryRow::into_entry).collect()
 }
 
@@ -540,11 +837,11 @@ fn item_jsons(
     if hashes.len() <= 4 {
         // The common record has one item: a cached single-key statement beats an `IN` list.
         for hash in hashes {
-            let json: Option<String> = items::table
+            let json: Option<String> = native!(conn, c => items::table
                 .find(hash.0 .0.to_vec())
                 .select(items::canonical)
-                .first(conn)
-                .optional()?;
+                .first(c)
+                .optional()?);
             if let Some(json) = json {
                 found.insert(*hash, json);
             }

@@ -24,6 +24,36 @@ diesel::table! {
 }
 
 diesel::table! {
+    index_items (register_id, index_name, hash) {
+        register_id -> BigInt,
+        index_name -> Text,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    index_logs (register_id, index_name) {
+        register_id -> BigInt,
+        index_name -> Text,
+        size -> BigInt,
+        root -> Binary,
+        record_count -> BigInt,
+        item_count -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    index_merkle_nodes (register_id, index_name, level, idx) {
+        register_id -> BigInt,
+        index_name -> Text,
+        level -> SmallInt,
+        idx -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
     items (hash) {
         hash -> Binary,
         canonical -> Text,
@@ -159,6 +189,10 @@ diesel::table! {
 
 diesel::joinable!(entries -> registers (register_id));
 diesel::joinable!(index_entries -> registers (register_id));
+diesel::joinable!(index_items -> items (hash));
+diesel::joinable!(index_items -> registers (register_id));
+diesel::joinable!(index_logs -> registers (register_id));
+diesel::joinable!(index_merkle_nodes -> registers (register_id));
 diesel::joinable!(login_failures -> users (user_name));
 diesel::joinable!(merkle_nodes -> registers (register_id));
 diesel::joinable!(plan_transitions -> plans (plan_uuid));
@@ -171,6 +205,9 @@ diesel::joinable!(register_items -> registers (register_id));
 diesel::allow_tables_to_appear_in_same_query!(
     entries,
     index_entries,
+    index_items,
+    index_logs,
+    index_merkle_nodes,
     items,
     login_failures,
     merkle_nodes,

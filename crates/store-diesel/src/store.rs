@@ -52,6 +52,8 @@ pub struct Store {
     backend: Backend,
     /// Register ids by name: they never change, so reads skip one lookup per request.
     ids: std::sync::Arc<std::sync::RwLock<HashMap<String, i64>>>,
+    /// Upper Merkle nodes already read (immutable once written).
+    nodes: std::sync::Arc<crate::queries::NodeCache>,
 }
 
 impl Store {
@@ -64,10 +66,12 @@ impl Store {
     /// As [`Store::open`], with a pool of at most `size` connections.
     pub fn open_with_pool_size(url: &str, size: u32) -> Result<Store, StoreError> {
         let (pool, backend) = conn::pool(url, size)?;
+        indexes::backfill(&mut *pool.get()?)?;
         Ok(Store {
             pool,
             backend,
             ids: Default::default(),
+            nodes: Default::default(),
         })
     }
 
@@ -91,6 +95,11 @@ impl Store {
             ids.insert(name.to_string(), row.id);
         }
         Ok(row.id)
+    }
+
+    /// The cache of upper Merkle nodes.
+    pub(crate) fn node_cache(&self) -> &crate::queries::NodeCache {
+        &self.nodes
     }
 
     /// A pooled connection (for callers composing their own queries).
@@ -199,7 +208,12 @@ impl Store {
             let summary = changes.summary;
             // Index entries need the records as they were before this load.
             indexes::write_index_entries(conn, register_id, &had_indexes, &changes)?;
+            let declared: Vec<String> = changes.metadata.indexes.keys().cloned().collect();
             let (total_entries, root) = write_changes(conn, register_id, changes)?;
+            // After the items are written: the index logs' item lists refer to them.
+            for index in &declared {
+                indexes::sync_tree(conn, register_id, index)?;
+            }
             Ok(LoadReport {
                 register: name.to_string(),
                 created,
@@ -233,7 +247,7 @@ impl MirrorOf {
     }
 }
 
-fn lock_register(conn: &mut AnyConnection, name: &str) -> Result<(), StoreError> {
+pub(crate) fn lock_register(conn: &mut AnyConnection, name: &str) -> Result<(), StoreError> {
     match conn {
         AnyConnection::Postgresql(c) => {
             diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
@@ -254,11 +268,11 @@ pub(crate) fn find_register(
     conn: &mut AnyConnection,
     name: &str,
 ) -> Result<Option<RegisterRow>, StoreError> {
-    Ok(registers::table
+    Ok(conn::native!(conn, c => registers::table
         .filter(registers::name.eq(name))
         .select(RegisterRow::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional()?))
 }
 
 fn create_register(conn: &mut AnyConnection, name: &str) -> Result<i64, StoreError> {

@@ -70,6 +70,26 @@ fn memory(rsf: &str) -> Register {
     register
 }
 
+/// The metadata with both index declarations, before any data.
+fn declare(store: &store_diesel::store::Store) {
+    store
+        .load_rsf(
+            "authority",
+            (metadata() + &declarations()).as_bytes(),
+            Mode::Relaxed,
+        )
+        .expect("metadata");
+}
+
+/// Each batch as a load of its own.
+fn load_batches(store: &store_diesel::store::Store, batches: &[String]) {
+    for batch in batches {
+        store
+            .load_rsf("authority", batch.as_bytes(), Mode::Relaxed)
+            .expect("batch");
+    }
+}
+
 #[test]
 fn index_logs_equal_the_in_memory_derivation() {
     let batches = batches();
@@ -78,18 +98,8 @@ fn index_logs_equal_the_in_memory_derivation() {
     for db in backends() {
         let store = &db.store;
         // Declared first, loaded in pieces.
-        store
-            .load_rsf(
-                "authority",
-                (metadata() + &declarations()).as_bytes(),
-                Mode::Relaxed,
-            )
-            .expect("metadata");
-        for batch in &batches {
-            store
-                .load_rsf("authority", batch.as_bytes(), Mode::Relaxed)
-                .expect("batch");
-        }
+        declare(store);
+        load_batches(store, &batches);
         for index in ["by-kind", "by-tag"] {
             let stored = store
                 .index_entries("authority", index, 1, 10_000)
@@ -147,5 +157,80 @@ fn an_index_declared_after_the_data_is_rebuilt_from_the_log() {
             );
         }
         assert!(store.index_entries("authority", "nope", 1, 10).is_err());
+    }
+}
+
+/// The RFC 6962 root of index entries, computed in memory from their leaves.
+fn root_of(entries: &[register_core::Entry]) -> register_core::Digest {
+    let mut frontier = register_core::merkle::Frontier::new();
+    let mut scratch = String::new();
+    for entry in entries {
+        frontier.append(entry.leaf_hash(&mut scratch), |_, _, _| {});
+    }
+    frontier.root()
+}
+
+#[test]
+fn index_trees_follow_every_load_and_are_rebuilt_when_missing() {
+    use diesel::connection::SimpleConnection;
+    use store_diesel::queries::Source;
+
+    let batches = batches();
+    let expected = memory(&(metadata() + &declarations() + &batches.concat()));
+    for db in backends() {
+        let store = &db.store;
+        declare(store);
+        let empty = store
+            .summary(&Source::index("authority", "by-kind"))
+            .expect("a declared index has a summary before any data");
+        assert_eq!(empty.total_entries, 0, "{}", db.label);
+        assert_eq!(empty.root, register_core::merkle::empty_root());
+        load_batches(store, &batches);
+        let check = |store: &store_diesel::store::Store, when: &str| {
+            for index in ["by-kind", "by-tag"] {
+                let log = expected.index(index).expect("index");
+                let summary = store
+                    .summary(&Source::index("authority", index))
+                    .expect("summary");
+                assert_eq!(summary.total_entries, log.entries().len() as u64);
+                assert_eq!(
+                    summary.root,
+                    root_of(log.entries()),
+                    "{} {index} {when}",
+                    db.label
+                );
+                let records = log
+                    .values()
+                    .filter(|v| log.record(v).is_some_and(|e| !e.item_hashes.is_empty()))
+                    .count();
+                assert_eq!(summary.total_records, records as u64, "{index} {when}");
+                // Roots at every earlier size, from the stored subtrees.
+                for size in 0..=log.entries().len() {
+                    assert_eq!(
+                        store
+                            .log_root_at(&Source::index("authority", index), size as u64)
+                            .expect("root"),
+                        root_of(&log.entries()[..size]),
+                        "{} {index} size {size} {when}",
+                        db.label
+                    );
+                }
+            }
+        };
+        check(store, "after the loads");
+
+        // A database from before the index tables: opening it builds the trees.
+        store
+            .conn()
+            .expect("conn")
+            .batch_execute(
+                "DELETE FROM index_merkle_nodes; DELETE FROM index_items; DELETE FROM index_logs",
+            )
+            .expect("forget the index trees");
+        assert!(store
+            .summary(&Source::index("authority", "by-kind"))
+            .is_err());
+        let reopened = store_diesel::store::Store::open(&db.url).expect("reopen");
+        check(&reopened, "after a reopen");
     }
 }

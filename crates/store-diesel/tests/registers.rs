@@ -325,3 +325,62 @@ fn concurrent_loads_serialise() {
         );
     }
 }
+
+/// Proofs that read cached upper nodes (level 10 and above, so trees of 1024+ entries) equal
+/// the in-memory tree's, the first time and when answered from the cache.
+#[test]
+fn proofs_over_large_trees_match_memory_also_from_the_node_cache() {
+    use register_core::merkle::{self, Frontier, MemoryNodeStore};
+    use register_core::Item;
+
+    let mut rsf = String::new();
+    for i in 0..2100 {
+        let json = format!("{{\"n\":\"{i}\"}}");
+        let hash = Item::parse(&json).expect("item").hash();
+        rsf.push_str(&format!(
+            "add-item\t{json}\nappend-entry\tuser\tK{i}\t2020-01-01T00:00:00Z\t{hash}\n"
+        ));
+    }
+    for db in backends() {
+        let store = &db.store;
+        store
+            .load_rsf("big", rsf.as_bytes(), Mode::Relaxed)
+            .expect("load");
+        let mut memory = MemoryNodeStore::new();
+        let mut frontier = Frontier::new();
+        let mut scratch = String::new();
+        for entry in store
+            .entries("big", LogKind::User, 1, 5000)
+            .expect("entries")
+        {
+            frontier.append(entry.leaf_hash(&mut scratch), |level, index, hash| {
+                memory.push(level, index, hash)
+            });
+        }
+        for round in ["read", "cached"] {
+            for (n, size) in [
+                (1, 2100),
+                (1500, 2100),
+                (2100, 2100),
+                (700, 2048),
+                (3, 1025),
+            ] {
+                assert_eq!(
+                    store.inclusion_proof("big", n, size).expect("proof"),
+                    merkle::inclusion_proof(&memory, n - 1, size).expect("memory"),
+                    "{} {round}: entry {n} at {size}",
+                    db.label
+                );
+            }
+            for (m, n) in [(1024, 2100), (1500, 2048), (1, 2100)] {
+                assert_eq!(
+                    store.consistency_proof("big", m, n).expect("proof"),
+                    merkle::consistency_proof(&memory, m, n).expect("memory"),
+                    "{} {round}: {m}..{n}",
+                    db.label
+                );
+            }
+            assert_eq!(store.root_at("big", 2100).expect("root"), frontier.root());
+        }
+    }
+}

@@ -2,7 +2,6 @@
 
 mod auth;
 pub mod errors;
-mod indexes;
 mod negotiate;
 pub mod plans;
 mod registers;
@@ -80,10 +79,10 @@ where
         .default_service(web::to(method_not_allowed))
 }
 
-/// The route table.
+/// The route table: the register-only routes, then every log route twice, for a register's
+/// user log and for its index logs (the handlers tell them apart by `{index}`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use registers as r;
-    let base = "/registers/{name}";
     cfg.app_data(
         web::PathConfig::default()
             .error_handler(|e, _| ApiError::BadRequest(format!("bad path: {e}")).into()),
@@ -99,7 +98,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .configure(configure_v1)
     .service(get("/registers{suffix:(\\.json)?}", r::list))
-    .service(get(
+    .service(
+        web::resource("/registers/{name}/load-rsf")
+            .route(web::post().to(r::load))
+            .default_service(web::to(method_not_allowed)),
+    );
+    log_routes(cfg, "/registers/{name}");
+    log_routes(cfg, "/registers/{name}/indexes/{index}");
+    // After `records/{key}/entries`, which it would otherwise take.
+    cfg.service(get("/registers/{name}/records/{field}/{value}", r::facet))
+        .default_service(web::to(not_found));
+}
+
+/// The read routes of one log (registers.md §8) under `base`.
+fn log_routes(cfg: &mut web::ServiceConfig, base: &str) {
+    use registers as r;
+    cfg.service(get(
         &format!("{base}/{{segment:register(\\.json|\\.csv)?}}"),
         r::register,
     ))
@@ -117,10 +131,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         &format!("{base}/records/{{key}}/{{segment:entries(\\.json|\\.csv)?}}"),
         r::record_entries,
     ))
-    .service(get(
-        &format!("{base}/records/{{field}}/{{value}}"),
-        r::facet,
-    ))
     .service(get(&format!("{base}/records/{{key}}"), r::record))
     .service(get(&format!("{base}/record/{{key}}"), r::record))
     .service(get(&format!("{base}/items/{{hash}}"), r::item))
@@ -137,34 +147,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         &format!("{base}/proof/consistency/{{m}}/{{n}}/merkle:sha-256"),
         r::consistency_proof,
     ))
-    .service(get(
-        &format!("{base}/indexes/{{index}}/{{segment:entries(\\.json|\\.csv)?}}"),
-        indexes::entries,
-    ))
-    .service(get(
-        &format!("{base}/indexes/{{index}}/{{segment:records(\\.json|\\.csv)?}}"),
-        indexes::records,
-    ))
-    .service(get(
-        &format!("{base}/indexes/{{index}}/records/{{value}}"),
-        indexes::record,
-    ))
-    .service(get(
-        &format!("{base}/indexes/{{index}}/record/{{value}}"),
-        indexes::record,
-    ))
-    .service(get(&format!("{base}/download-rsf"), download_all))
-    .service(get(&format!("{base}/download-rsf/{{m}}"), download_from))
+    .service(get(&format!("{base}/download-rsf"), r::download))
+    .service(get(&format!("{base}/download-rsf/{{m}}"), r::download))
     .service(get(
         &format!("{base}/download-rsf/{{m}}/{{n}}"),
         r::download,
-    ))
-    .service(
-        web::resource(format!("{base}/load-rsf"))
-            .route(web::post().to(r::load))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .default_service(web::to(not_found));
+    ));
 }
 
 /// The plan API's routes (`/v1`). There is no listing for partners: `/v1/plans` and
@@ -221,24 +209,6 @@ fn json_error(e: actix_web::error::JsonPayloadError) -> ApiError {
         ),
         other => ApiError::BadRequest(format!("bad JSON body: {other}")),
     }
-}
-
-async fn download_all(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let name = path.into_inner();
-    registers::download(state, request, web::Path::from((name, None, None))).await
-}
-
-async fn download_from(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let (name, m) = path.into_inner();
-    registers::download(state, request, web::Path::from((name, Some(m), None))).await
 }
 
 /// CORS for reads, the JSON envelope on every error response (including those actix writes

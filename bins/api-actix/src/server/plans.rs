@@ -623,7 +623,7 @@ pub async fn slice_rsf(
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let slice = primary_slice(&state, &caller, &path).await?;
-    let range = (
+    let range = super::registers::SizesAt::register(
         slice.register,
         Some(query.since.to_string()),
         query.until.map(|n| n.to_string()),
@@ -640,8 +640,8 @@ pub async fn slice_consistency(
 ) -> Result<HttpResponse, ApiError> {
     let (uuid, m, n) = path.into_inner();
     let slice = primary_slice(&state, &caller, &uuid).await?;
-    super::registers::consistency_proof(state, request, web::Path::from((slice.register, m, n)))
-        .await
+    let sizes = super::registers::SizesAt::register(slice.register, Some(m), Some(n));
+    super::registers::consistency_proof(state, request, web::Path::from(sizes)).await
 }
 
 /// `POST /v1/slices/{uuid}/rsf`: a primary initiator pushes a ranged dump to this server's

@@ -1,11 +1,15 @@
-//! Handlers of the register read API (registers.md §8) and RSF loading (§9). Each extracts,
-//! calls the store off the worker threads, and renders.
+//! Handlers of the read API (registers.md §8) and RSF loading (§9). Each extracts, calls the
+//! store off the worker threads, and renders.
+//!
+//! The read handlers serve any log: the route table mounts them under `/registers/{name}/`
+//! (the register's user log) and `/registers/{name}/indexes/{index}/` (an index log, §5), and
+//! each reads its [`Source`] from the path (`{index}` present or not).
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use register_core::{ItemHash, LogKind, Mode};
+use register_core::{ItemHash, Mode};
 use serde::Deserialize;
-use store_diesel::queries::RegisterSummary;
+use store_diesel::queries::{RegisterSummary, Source};
 use store_diesel::store::Store;
 
 use super::errors::ApiError;
@@ -16,6 +20,58 @@ use super::{auth, AppState};
 /// Entries per page by default, and the most a page may hold.
 const DEFAULT_LIMIT: u64 = 100;
 const MAX_LIMIT: u64 = 5000;
+
+/// The path of a route whose last segment carries the parameter (and an optional format
+/// suffix): `entries`, `entry/{n}`, `records/{key}`, `items/{hash}`, …
+#[derive(Debug, Deserialize)]
+pub struct At {
+    name: String,
+    index: Option<String>,
+    /// Named for what it holds in the route (`{n}`, `{key}`, `{hash}`), for the docs' sake.
+    #[serde(alias = "n", alias = "key", alias = "hash")]
+    segment: String,
+}
+
+/// `records/{key}/entries`.
+#[derive(Debug, Deserialize)]
+pub struct KeyAt {
+    name: String,
+    index: Option<String>,
+    key: String,
+    segment: String,
+}
+
+/// The proofs and `download-rsf` (whose sizes are all optional).
+#[derive(Debug, Deserialize)]
+pub struct SizesAt {
+    name: String,
+    index: Option<String>,
+    n: Option<String>,
+    size: Option<String>,
+    m: Option<String>,
+}
+
+impl SizesAt {
+    /// The sizes `m` and `n` of a register's user log, for handlers outside the route table
+    /// (the slice resources of the plan API).
+    pub(super) fn register(name: String, m: Option<String>, n: Option<String>) -> SizesAt {
+        SizesAt {
+            name,
+            index: None,
+            n,
+            size: None,
+            m,
+        }
+    }
+}
+
+/// The log a path names.
+fn source(name: &str, index: &Option<String>) -> Source {
+    Source {
+        register: name.to_string(),
+        index: index.clone(),
+    }
+}
 
 /// Runs a store call on the blocking pool.
 pub(super) async fn blocking<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
@@ -29,22 +85,6 @@ where
 
 fn etag(summary: &RegisterSummary) -> String {
     format!("\"{}-{}\"", summary.total_entries, summary.root.to_hex())
-}
-
-/// 304 when the client already holds this state of the register.
-fn not_modified(request: &HttpRequest, tag: &str) -> Option<HttpResponse> {
-    let held = request
-        .headers()
-        .get(header::IF_NONE_MATCH)?
-        .to_str()
-        .ok()?;
-    held.split(',')
-        .any(|t| t.trim() == tag || t.trim() == "*")
-        .then(|| {
-            HttpResponse::NotModified()
-                .insert_header((header::ETAG, tag))
-                .finish()
-        })
 }
 
 /// The `Link` header of a page (`rel="next"`, `rel="previous"`), when there is one.
@@ -118,24 +158,24 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 
 /// What [`read_with_summary`] found.
 enum Read<T> {
-    /// The client already holds this state of the register (the tag): answer 304.
+    /// The client already holds this state of the log (the tag): answer 304.
     NotModified(String),
-    /// The register's summary, its ETag, and what the call read.
+    /// The log's summary, its ETag, and what the call read.
     Fresh(Box<RegisterSummary>, String, T),
 }
 
-/// The register's summary and, unless the client's `If-None-Match` already holds that state,
-/// the store call `f`: one trip to the blocking pool instead of two (the hot read routes).
-/// `conditional` is false for routes that never answer 304.
+/// The log's summary and, unless the client's `If-None-Match` already holds that state, the
+/// store call `f`: one trip to the blocking pool for both. `conditional` is false for routes
+/// that never answer 304.
 async fn read_with_summary<T, F>(
     state: &web::Data<AppState>,
     request: &HttpRequest,
-    name: &str,
+    source: &Source,
     conditional: bool,
     f: F,
 ) -> Result<Read<T>, ApiError>
 where
-    F: FnOnce(&Store) -> Result<T, store_diesel::error::StoreError> + Send + 'static,
+    F: FnOnce(&Store, &RegisterSummary) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
     let held = conditional
@@ -143,19 +183,39 @@ where
         .flatten()
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let name = name.to_string();
-    blocking(state, move |store| {
-        let summary = store.register(&name)?;
+    let source = source.clone();
+    let store = state.store.clone();
+    web::block(move || {
+        let summary = store.summary(&source)?;
         let tag = etag(&summary);
         if let Some(held) = held {
             if held.split(',').any(|t| t.trim() == tag || t.trim() == "*") {
                 return Ok(Read::NotModified(tag));
             }
         }
-        let value = f(store)?;
+        let value = f(&store, &summary)?;
         Ok(Read::Fresh(Box::new(summary), tag, value))
     })
-    .await
+    .await?
+}
+
+/// [`read_with_summary`], answering 304 itself: `Ok(Err(response))` is the 304.
+async fn fresh<T, F>(
+    state: &web::Data<AppState>,
+    request: &HttpRequest,
+    source: &Source,
+    f: F,
+) -> Result<Result<(RegisterSummary, String, T), HttpResponse>, ApiError>
+where
+    F: FnOnce(&Store, &RegisterSummary) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    Ok(
+        match read_with_summary(state, request, source, true, f).await? {
+            Read::NotModified(tag) => Err(not_modified_response(&tag)),
+            Read::Fresh(summary, tag, value) => Ok((*summary, tag, value)),
+        },
+    )
 }
 
 fn not_modified_response(tag: &str) -> HttpResponse {
@@ -164,33 +224,31 @@ fn not_modified_response(tag: &str) -> HttpResponse {
         .finish()
 }
 
-/// The register's state, for ETags and 404s, shared by every register route.
-async fn summary(state: &web::Data<AppState>, name: &str) -> Result<RegisterSummary, ApiError> {
-    let name = name.to_string();
-    blocking(state, move |store| store.register(&name)).await
-}
-
-/// `GET /registers/{name}/register`.
+/// `GET …/register`: the log's summary. For an index, the counts are the index log's and
+/// `index-record` is its declaration.
 pub async fn register(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<(String, String)>,
+    path: web::Path<At>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, segment) = path.into_inner();
-    let (_, suffix) = split_suffix(&segment);
+    let at = path.into_inner();
+    let (_, suffix) = split_suffix(&at.segment);
     let format = choose(&request, suffix)?;
     if format == Format::Csv {
         return Err(ApiError::NotAcceptable(
             "the register summary is JSON only".into(),
         ));
     }
-    let summary = summary(&state, &name).await?;
-    let tag = etag(&summary);
-    if let Some(response) = not_modified(&request, &tag) {
-        return Ok(response);
-    }
-    let meta_name = name.clone();
-    let metadata = blocking(&state, move |store| store.metadata(&meta_name)).await?;
+    let source = source(&at.name, &at.index);
+    let name = at.name;
+    let read = fresh(&state, &request, &source, move |store, _| {
+        Ok(store.metadata(&name)?)
+    })
+    .await?;
+    let (summary, tag, metadata) = match read {
+        Ok(found) => found,
+        Err(not_modified) => return Ok(not_modified),
+    };
     let updated = chrono::DateTime::from_timestamp(summary.updated_at, 0)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default();
@@ -199,7 +257,7 @@ pub async fn register(
         .map(|d| serde_json::from_str::<serde_json::Value>(&d.item.canonical_json()))
         .transpose()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "domain": state.domain,
         "total-records": summary.total_records,
         "total-entries": summary.total_entries,
@@ -208,6 +266,9 @@ pub async fn register(
         "register-record": record,
         "custodian": metadata.custodian,
     });
+    if let Some(def) = at.index.and_then(|i| metadata.indexes.get(&i).cloned()) {
+        body["index-record"] = serde_json::json!({ "index": def.name, "field": def.field });
+    }
     Ok(respond(Format::Json, body.to_string(), &tag))
 }
 
@@ -218,26 +279,27 @@ pub struct EntriesQuery {
     limit: Option<String>,
 }
 
-/// `GET /registers/{name}/entries`.
+/// `GET …/entries`.
 pub async fn entries(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<(String, String)>,
+    path: web::Path<At>,
     query: web::Query<EntriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, segment) = path.into_inner();
-    let (_, suffix) = split_suffix(&segment);
+    let at = path.into_inner();
+    let (_, suffix) = split_suffix(&at.segment);
     let format = choose(&request, suffix)?;
     let start = from_one(query.start.as_deref(), "start")?;
     let limit = limit(query.limit.as_deref(), "limit", DEFAULT_LIMIT)?;
-    let list_name = name.clone();
-    let read = read_with_summary(&state, &request, &name, true, move |store| {
-        store.entries(&list_name, LogKind::User, start, limit)
+    let source = source(&at.name, &at.index);
+    let list = source.clone();
+    let read = fresh(&state, &request, &source, move |store, _| {
+        Ok(store.log_entries(&list, start, limit)?)
     })
     .await?;
     let (summary, tag, entries) = match read {
-        Read::NotModified(tag) => return Ok(not_modified_response(&tag)),
-        Read::Fresh(summary, tag, entries) => (summary, tag, entries),
+        Ok(found) => found,
+        Err(not_modified) => return Ok(not_modified),
     };
     let body = match format {
         Format::Json => render::entries_json(&entries),
@@ -262,33 +324,31 @@ pub async fn entries(
     Ok(response)
 }
 
-/// `GET /registers/{name}/entries/{n}` and `entry/{n}`: a one-element array.
+/// `GET …/entries/{n}` and `entry/{n}`: a one-element array.
 pub async fn entry(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<(String, String)>,
+    path: web::Path<At>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, segment) = path.into_inner();
-    let (n, suffix) = split_suffix(&segment);
+    let at = path.into_inner();
+    let (n, suffix) = split_suffix(&at.segment);
     let format = choose(&request, suffix)?;
     let n = number(n, "entry number")?;
-    let summary = summary(&state, &name).await?;
-    // Entries are numbered from 1; the store would answer 0 with entry 1.
-    if n == 0 {
-        return Err(ApiError::NotFound(format!(
-            "entry 0 not found in register '{name}'"
-        )));
-    }
-    let tag = etag(&summary);
-    if let Some(response) = not_modified(&request, &tag) {
-        return Ok(response);
-    }
-    let entry_name = name.clone();
-    let entry = blocking(&state, move |store| {
-        store.entry(&entry_name, LogKind::User, n)
+    let source = source(&at.name, &at.index);
+    let one = source.clone();
+    let read = fresh(&state, &request, &source, move |store, _| {
+        // Entries are numbered from 1; the store would answer 0 with entry 1.
+        let found = match n {
+            0 => None,
+            n => store.log_entries(&one, n, 1)?.pop(),
+        };
+        found.ok_or_else(|| ApiError::NotFound(format!("entry {n} not found in {one}")))
     })
-    .await?
-    .ok_or_else(|| ApiError::NotFound(format!("entry {n} not found in register '{name}'")))?;
+    .await?;
+    let (_, tag, entry) = match read {
+        Ok(found) => found,
+        Err(not_modified) => return Ok(not_modified),
+    };
     let entries = [entry];
     let body = match format {
         Format::Json => render::entries_json(&entries),
@@ -306,36 +366,47 @@ pub struct RecordsQuery {
     page_size: Option<String>,
 }
 
-/// `GET /registers/{name}/records`: newest entry first.
+/// Records as the format asks; CSV needs the register's fields.
+fn records_body(
+    format: Format,
+    records: &[store_diesel::queries::Record],
+    metadata: Option<&register_core::Metadata>,
+) -> Result<String, ApiError> {
+    match (format, metadata) {
+        (Format::Csv, Some(metadata)) => render::records_csv(records, metadata),
+        _ => Ok(render::records_json(records)),
+    }
+}
+
+/// `GET …/records`: newest entry first.
 pub async fn records(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<(String, String)>,
+    path: web::Path<At>,
     query: web::Query<RecordsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, segment) = path.into_inner();
-    let (_, suffix) = split_suffix(&segment);
+    let at = path.into_inner();
+    let (_, suffix) = split_suffix(&at.segment);
     let format = choose(&request, suffix)?;
     let page_size = limit(query.page_size.as_deref(), "page-size", DEFAULT_LIMIT)?;
     let page_index = from_one(query.page_index.as_deref(), "page-index")?;
-    let summary = summary(&state, &name).await?;
-    let tag = etag(&summary);
-    if let Some(response) = not_modified(&request, &tag) {
-        return Ok(response);
-    }
     let offset = (page_index - 1).saturating_mul(page_size);
-    let list_name = name.clone();
-    let (records, metadata) = blocking(&state, move |store| {
-        Ok((
-            store.records(&list_name, offset, page_size)?,
-            store.metadata(&list_name)?,
-        ))
+    let source = source(&at.name, &at.index);
+    let list = source.clone();
+    let read = fresh(&state, &request, &source, move |store, _| {
+        let records = store.log_records(&list, offset, page_size)?;
+        let metadata = match format {
+            Format::Csv => Some(store.metadata(&list.register)?),
+            Format::Json => None,
+        };
+        Ok((records, metadata))
     })
     .await?;
-    let body = match format {
-        Format::Json => render::records_json(&records),
-        Format::Csv => render::records_csv(&records, &metadata)?,
+    let (summary, tag, (records, metadata)) = match read {
+        Ok(found) => found,
+        Err(not_modified) => return Ok(not_modified),
     };
+    let body = records_body(format, &records, metadata.as_ref())?;
     let mut response = respond(format, body, &tag);
     let base = request.path();
     let mut links = Vec::new();
@@ -355,65 +426,62 @@ pub async fn records(
     Ok(response)
 }
 
-/// `GET /registers/{name}/records/{key}` and `record/{key}`.
+/// `GET …/records/{key}` and `record/{key}` (an index: `{key}` is a value of its field).
 pub async fn record(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<(String, String)>,
+    path: web::Path<At>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, segment) = path.into_inner();
-    let (key, suffix) = split_suffix(&segment);
+    let at = path.into_inner();
+    let (key, suffix) = split_suffix(&at.segment);
     let format = choose(&request, suffix)?;
     let key = key.to_string();
-    let (record_name, record_key) = (name.clone(), key.clone());
-    let read = read_with_summary(&state, &request, &name, true, move |store| {
-        let record = store.record(&record_name, &record_key)?;
-        let metadata = match (&record, format) {
-            (Some(_), Format::Csv) => Some(store.metadata(&record_name)?),
-            _ => None,
+    let source = source(&at.name, &at.index);
+    let one = source.clone();
+    let read = fresh(&state, &request, &source, move |store, _| {
+        let record = store
+            .log_record(&one, &key)?
+            .ok_or_else(|| ApiError::NotFound(format!("record '{key}' not found in {one}")))?;
+        let metadata = match format {
+            Format::Csv => Some(store.metadata(&one.register)?),
+            Format::Json => None,
         };
         Ok((record, metadata))
     })
     .await?;
-    let (tag, (record, metadata)) = match read {
-        Read::NotModified(tag) => return Ok(not_modified_response(&tag)),
-        Read::Fresh(_, tag, found) => (tag, found),
+    let (_, tag, (record, metadata)) = match read {
+        Ok(found) => found,
+        Err(not_modified) => return Ok(not_modified),
     };
-    let record = record.ok_or_else(|| {
-        ApiError::NotFound(format!("record '{key}' not found in register '{name}'"))
-    })?;
-    let records = [record];
-    let body = match (format, metadata) {
-        (Format::Csv, Some(metadata)) => render::records_csv(&records, &metadata)?,
-        _ => render::records_json(&records),
-    };
+    let body = records_body(format, &[record], metadata.as_ref())?;
     Ok(respond(format, body, &tag))
 }
 
-/// `GET /registers/{name}/records/{key}/entries`: every entry of the key, oldest first.
+/// `GET …/records/{key}/entries`: every entry of the key, oldest first.
 pub async fn record_entries(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<KeyAt>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, key, segment) = path.into_inner();
-    let (_, suffix) = split_suffix(&segment);
+    let at = path.into_inner();
+    let (_, suffix) = split_suffix(&at.segment);
     let format = choose(&request, suffix)?;
-    let summary = summary(&state, &name).await?;
-    let tag = etag(&summary);
-    if let Some(response) = not_modified(&request, &tag) {
-        return Ok(response);
-    }
-    let (history_name, history_key) = (name.clone(), key.clone());
-    let entries = blocking(&state, move |store| {
-        store.record_history(&history_name, &history_key)
+    let source = source(&at.name, &at.index);
+    let (history, key) = (source.clone(), at.key);
+    let read = fresh(&state, &request, &source, move |store, _| {
+        let entries = store.log_history(&history, &key)?;
+        if entries.is_empty() {
+            return Err(ApiError::NotFound(format!(
+                "record '{key}' not found in {history}"
+            )));
+        }
+        Ok(entries)
     })
     .await?;
-    if entries.is_empty() {
-        return Err(ApiError::NotFound(format!(
-            "record '{key}' not found in register '{name}'"
-        )));
-    }
+    let (_, tag, entries) = match read {
+        Ok(found) => found,
+        Err(not_modified) => return Ok(not_modified),
+    };
     let body = match format {
         Format::Json => render::entries_json(&entries),
         Format::Csv => render::entries_csv(&entries)?,
@@ -421,72 +489,83 @@ pub async fn record_entries(
     Ok(respond(format, body, &tag))
 }
 
+/// The path of a facet: `records/{field}/{value}` (registers only).
+#[derive(Debug, Deserialize)]
+pub struct FacetAt {
+    name: String,
+    field: String,
+    value: String,
+}
+
 /// `GET /registers/{name}/records/{field}/{value}`: records whose field has the value.
 pub async fn facet(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<FacetAt>,
     query: web::Query<RecordsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, field, segment) = path.into_inner();
-    let (value, suffix) = split_suffix(&segment);
+    let FacetAt { name, field, value } = path.into_inner();
+    let (value, suffix) = split_suffix(&value);
     let format = choose(&request, suffix)?;
     let value = value.to_string();
     let page_size = limit(query.page_size.as_deref(), "page-size", DEFAULT_LIMIT)?;
     let offset =
         (from_one(query.page_index.as_deref(), "page-index")? - 1).saturating_mul(page_size);
-    let summary = summary(&state, &name).await?;
-    let tag = etag(&summary);
-    if let Some(response) = not_modified(&request, &tag) {
-        return Ok(response);
-    }
-    let facet_name = name.clone();
-    let (records, metadata) = blocking(&state, move |store| {
-        let metadata = store.metadata(&facet_name)?;
-        let known = metadata
-            .register_definition()
-            .is_some_and(|d| d.fields.contains(&field));
-        if !known {
-            return Err(store_diesel::error::StoreError::NotFound(format!(
-                "field '{field}' of register '{facet_name}'"
-            )));
-        }
-        Ok((
-            store.facet(&facet_name, &field, &value, offset, page_size)?,
-            metadata,
-        ))
-    })
+    let read = fresh(
+        &state,
+        &request,
+        &Source::register(&name),
+        move |store, _| {
+            let metadata = store.metadata(&name)?;
+            let known = metadata
+                .register_definition()
+                .is_some_and(|d| d.fields.contains(&field));
+            if !known {
+                return Err(ApiError::NotFound(format!(
+                    "field '{field}' of register '{name}' not found"
+                )));
+            }
+            Ok((
+                store.facet(&name, &field, &value, offset, page_size)?,
+                metadata,
+            ))
+        },
+    )
     .await?;
-    let body = match format {
-        Format::Json => render::records_json(&records),
-        Format::Csv => render::records_csv(&records, &metadata)?,
+    let (_, tag, (records, metadata)) = match read {
+        Ok(found) => found,
+        Err(not_modified) => return Ok(not_modified),
     };
+    let body = records_body(format, &records, Some(&metadata))?;
     Ok(respond(format, body, &tag))
 }
 
-/// `GET /registers/{name}/items/{hash}` and `item/{hash}`.
+/// `GET …/items/{hash}` and `item/{hash}`: items the log refers to.
 pub async fn item(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<(String, String)>,
+    path: web::Path<At>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, segment) = path.into_inner();
-    let (text, suffix) = split_suffix(&segment);
+    let at = path.into_inner();
+    let (text, suffix) = split_suffix(&at.segment);
     let format = choose(&request, suffix)?;
     if format == Format::Csv {
         return Err(ApiError::NotAcceptable("items are JSON only".into()));
     }
     let hash = ItemHash::parse(text)
         .ok_or_else(|| ApiError::BadRequest(format!("'{text}' is not a sha-256 item hash")))?;
-    let summary = summary(&state, &name).await?;
-    let tag = etag(&summary);
-    if let Some(response) = not_modified(&request, &tag) {
-        return Ok(response);
-    }
-    let item_name = name.clone();
-    let json = blocking(&state, move |store| store.item(&item_name, &hash))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("item {hash} not found in register '{name}'")))?;
+    let source = source(&at.name, &at.index);
+    let one = source.clone();
+    let read = fresh(&state, &request, &source, move |store, _| {
+        store
+            .log_item(&one, &hash)?
+            .ok_or_else(|| ApiError::NotFound(format!("item {hash} not found in {one}")))
+    })
+    .await?;
+    let (_, tag, json) = match read {
+        Ok(found) => found,
+        Err(not_modified) => return Ok(not_modified),
+    };
     Ok(respond(Format::Json, json, &tag))
 }
 
@@ -499,94 +578,118 @@ fn json_only(request: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-/// `GET /registers/{name}/proof/register/merkle:sha-256`.
+/// A proof's response: always computed (a proof between fixed sizes never changes, but it
+/// is cheap and keeps the answer tied to the log's current state).
+async fn proof<F>(
+    state: &web::Data<AppState>,
+    request: &HttpRequest,
+    source: &Source,
+    f: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&Store, &RegisterSummary) -> Result<String, ApiError> + Send + 'static,
+{
+    json_only(request)?;
+    match read_with_summary(state, request, source, false, f).await? {
+        Read::NotModified(tag) => Ok(not_modified_response(&tag)),
+        Read::Fresh(_, tag, body) => Ok(respond(Format::Json, body, &tag)),
+    }
+}
+
+/// `GET …/proof/register/merkle:sha-256`.
 pub async fn register_proof(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<SizesAt>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = path.into_inner();
-    json_only(&request)?;
-    let summary = summary(&state, &name).await?;
-    let tag = etag(&summary);
-    let body = format!(
-        "{{\"proof-identifier\":\"merkle:sha-256\",\"root-hash\":\"{}\",\"total-entries\":{}}}",
-        summary.root, summary.total_entries
-    );
-    Ok(respond(Format::Json, body, &tag))
+    let at = path.into_inner();
+    proof(
+        &state,
+        &request,
+        &source(&at.name, &at.index),
+        |_, summary| {
+            Ok(format!(
+            "{{\"proof-identifier\":\"merkle:sha-256\",\"root-hash\":\"{}\",\"total-entries\":{}}}",
+            summary.root, summary.total_entries
+        ))
+        },
+    )
+    .await
 }
 
-/// `GET /registers/{name}/proof/entry/{n}/{size}/merkle:sha-256`.
+/// `GET …/proof/entry/{n}/{size}/merkle:sha-256`.
 pub async fn entry_proof(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<SizesAt>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, n, size) = path.into_inner();
-    json_only(&request)?;
-    let (n, size) = (number(&n, "entry number")?, number(&size, "tree size")?);
-    let proof_name = name.clone();
-    let read = read_with_summary(&state, &request, &name, false, move |store| {
-        store.inclusion_proof(&proof_name, n, size)
+    let at = path.into_inner();
+    let n = number(at.n.as_deref().unwrap_or_default(), "entry number")?;
+    let size = number(at.size.as_deref().unwrap_or_default(), "tree size")?;
+    let source = source(&at.name, &at.index);
+    let log = source.clone();
+    proof(&state, &request, &source, move |store, _| {
+        let path = store.log_inclusion_proof(&log, n, size)?;
+        Ok(format!(
+            "{{\"proof-identifier\":\"merkle:sha-256\",\"entry-number\":\"{n}\",\"merkle-audit-path\":{}}}",
+            render::hash_list(&path)
+        ))
     })
-    .await?;
-    let (tag, path_hashes) = match read {
-        Read::NotModified(tag) => return Ok(not_modified_response(&tag)),
-        Read::Fresh(_, tag, path_hashes) => (tag, path_hashes),
-    };
-    let body = format!(
-        "{{\"proof-identifier\":\"merkle:sha-256\",\"entry-number\":\"{n}\",\"merkle-audit-path\":{}}}",
-        render::hash_list(&path_hashes)
-    );
-    Ok(respond(Format::Json, body, &tag))
+    .await
 }
 
-/// `GET /registers/{name}/proof/consistency/{m}/{n}/merkle:sha-256`.
+/// `GET …/proof/consistency/{m}/{n}/merkle:sha-256`.
 pub async fn consistency_proof(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<SizesAt>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, m, n) = path.into_inner();
-    json_only(&request)?;
-    let (m, n) = (number(&m, "tree size")?, number(&n, "tree size")?);
-    let summary = summary(&state, &name).await?;
-    let tag = etag(&summary);
-    let nodes = blocking(&state, move |store| store.consistency_proof(&name, m, n)).await?;
-    let body = format!(
-        "{{\"proof-identifier\":\"merkle:sha-256\",\"merkle-consistency-nodes\":{}}}",
-        render::hash_list(&nodes)
-    );
-    Ok(respond(Format::Json, body, &tag))
+    let at = path.into_inner();
+    let m = number(at.m.as_deref().unwrap_or_default(), "tree size")?;
+    let n = number(at.n.as_deref().unwrap_or_default(), "tree size")?;
+    let source = source(&at.name, &at.index);
+    let log = source.clone();
+    proof(&state, &request, &source, move |store, _| {
+        let nodes = store.log_consistency_proof(&log, m, n)?;
+        Ok(format!(
+            "{{\"proof-identifier\":\"merkle:sha-256\",\"merkle-consistency-nodes\":{}}}",
+            render::hash_list(&nodes)
+        ))
+    })
+    .await
 }
 
-/// `GET /registers/{name}/download-rsf[/{m}[/{n}]]`: streamed as it is read.
+/// `GET …/download-rsf[/{m}[/{n}]]`: streamed as it is read.
 pub async fn download(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<(String, Option<String>, Option<String>)>,
+    path: web::Path<SizesAt>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, from, to) = path.into_inner();
-    let from = from
-        .as_deref()
-        .map(|m| number(m, "start size"))
-        .transpose()?
-        .unwrap_or(0);
-    let to = to.as_deref().map(|n| number(n, "end size")).transpose()?;
-    let summary = summary(&state, &name).await?;
-    let to_checked = to.unwrap_or(summary.total_entries);
-    if from > to_checked || to_checked > summary.total_entries {
-        return Err(ApiError::NotFound(format!(
-            "range {from}..{to_checked} is outside register '{name}' of {} entries",
-            summary.total_entries
-        )));
-    }
-    let tag = etag(&summary);
-    if let Some(response) = not_modified(&request, &tag) {
-        return Ok(response);
-    }
+    let at = path.into_inner();
+    let from =
+        at.m.as_deref()
+            .map(|m| number(m, "start size"))
+            .transpose()?
+            .unwrap_or(0);
+    let to = at.n.as_deref().map(|n| number(n, "end size")).transpose()?;
+    let source = source(&at.name, &at.index);
+    let read = fresh(&state, &request, &source, move |_, summary| {
+        let to_checked = to.unwrap_or(summary.total_entries);
+        if from > to_checked || to_checked > summary.total_entries {
+            return Err(ApiError::NotFound(format!(
+                "range {from}..{to_checked} is outside the {} entries",
+                summary.total_entries
+            )));
+        }
+        Ok(())
+    })
+    .await?;
+    let tag = match read {
+        Ok((_, tag, ())) => tag,
+        Err(not_modified) => return Ok(not_modified),
+    };
     let stream = super::stream::spawn_writer(state.store.clone(), move |store, out| {
-        store.export_rsf(&name, from, to, out)
+        store.log_export_rsf(&source, from, to, out)
     });
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, register_core::rsf::MEDIA_TYPE))
