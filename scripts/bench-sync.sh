@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
-# Benchmark sync (sync.md): a full pull of an ENTRIES-entry register from a primary server on
-# loopback into an empty SQLite mirror, through the real commands.
+# Benchmark sync (sync.md) through the real commands, on loopback:
+#   1. a full pull of an ENTRIES-entry register into an empty SQLite mirror
+#      (targets at 1,000,000 entries: <= 90 s, receiver peak RSS <= 500 MB);
+#   2. an incremental pull of INCREMENT new entries (target at 1,000: <= 1 s).
 #
-# Usage: scripts/bench-sync.sh [ENTRIES] [KEYS] [CHUNK]   (defaults 1000000 200000 100000)
+# Usage: scripts/bench-sync.sh [ENTRIES] [KEYS] [INCREMENT] [CHUNK]
+#        (defaults 1000000 200000 1000 100000)
 #
-# Builds the release binaries, generates `rsf generate --entries ENTRIES --keys KEYS --seed 1`,
-# loads it into a primary SQLite database as `synthetic` (not timed), creates the partner
-# `acme`, offers the register, serves the primary, negotiates a plan with
-# `remote plan request` from the secondary's database, approves it with `plan approve`, then
-# times `sync pull` (CHUNK entries per transaction) with /usr/bin/time when available.
-# Checks that both sides end with the same size and root. Target (ENTRIES=1000000): <= 90 s.
+# Builds the release binaries; generates `rsf generate --entries ENTRIES+INCREMENT --keys KEYS
+# --seed 1` and splits it with `rsf emit` into the register (0..ENTRIES) and the increment (a
+# ranged dump ENTRIES..ENTRIES+INCREMENT); loads the register into a primary SQLite database
+# as `synthetic` (not timed), creates the partner `acme`, offers the register, serves the
+# primary, asks for a plan with `remote plan request` from the secondary's database and
+# approves it with `plan approve`; then times `sync pull` (CHUNK entries per transaction),
+# loads the increment into the primary, and times `sync pull` again. Both sides must end
+# with the same size and root. The receiver's peak RSS is read with getrusage.
 set -euo pipefail
 
 ENTRIES=${1:-1000000}
 KEYS=${2:-200000}
-CHUNK=${3:-100000}
-[[ $ENTRIES =~ ^[0-9]+$ && $KEYS =~ ^[0-9]+$ && $CHUNK =~ ^[0-9]+$ ]] || {
-    echo "usage: $0 [ENTRIES] [KEYS] [CHUNK]" >&2
-    exit 2
-}
+INCREMENT=${3:-1000}
+CHUNK=${4:-100000}
+for n in "$ENTRIES" "$KEYS" "$INCREMENT" "$CHUNK"; do
+    [[ $n =~ ^[0-9]+$ ]] || { echo "usage: $0 [ENTRIES] [KEYS] [INCREMENT] [CHUNK]" >&2; exit 2; }
+done
 PORT=${BENCH_SYNC_PORT:-28090}
-TARGET_SECONDS=90
 export RUST_LOG=${RUST_LOG:-warn}
 export TOKEN_SECRET=bench-sync-secret-of-at-least-32-bytes
 
@@ -33,7 +37,10 @@ BIN="${CARGO_TARGET_DIR:-target}/release"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-sync.XXXXXX")
 SERVER_PID=""
 cleanup() {
-    [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    if [[ -n $SERVER_PID ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -41,9 +48,12 @@ PRIMARY="$WORK/primary.sqlite"
 SECONDARY="$WORK/secondary.sqlite"
 api() { "$BIN/api-actix" "$@"; }
 
-echo "== generating and loading $ENTRIES entries into the primary (not timed)"
-"$BIN/rsf" generate --entries "$ENTRIES" --keys "$KEYS" --seed 1 >"$WORK/synthetic.rsf"
-api load synthetic "$WORK/synthetic.rsf" --database-url "$PRIMARY" >/dev/null
+echo "== generating $ENTRIES + $INCREMENT entries and loading $ENTRIES into the primary (not timed)"
+"$BIN/rsf" generate --entries $((ENTRIES + INCREMENT)) --keys "$KEYS" --seed 1 >"$WORK/all.rsf"
+"$BIN/rsf" emit "$WORK/all.rsf" --to "$ENTRIES" >"$WORK/register.rsf"
+"$BIN/rsf" emit "$WORK/all.rsf" --from "$ENTRIES" >"$WORK/increment.rsf"
+rm "$WORK/all.rsf"
+api load synthetic "$WORK/register.rsf" --database-url "$PRIMARY" >/dev/null
 printf 'acme-password\n' | api partner add acme --password-stdin --database-url "$PRIMARY" >/dev/null
 api register offer synthetic --database-url "$PRIMARY" >/dev/null
 
@@ -59,33 +69,46 @@ PLAN=$(printf 'acme-password\n' | api remote plan request --remote "http://127.0
     python3 -c 'import json,sys; print(json.load(sys.stdin)["plan_uuid"])')
 api plan approve "$PLAN" --database-url "$PRIMARY" >/dev/null
 
-echo "== sync pull: $ENTRIES entries, $CHUNK per chunk"
-PULL=(api sync pull --remote "http://127.0.0.1:$PORT" --username acme --password-stdin
-    --plan "$PLAN" --chunk-entries "$CHUNK" --database-url "$SECONDARY")
-START=$(date +%s.%N)
-if [[ -x /usr/bin/time ]]; then
-    printf 'acme-password\n' | /usr/bin/time -f '%M' -o "$WORK/rss" "${PULL[@]}" >"$WORK/pull.json"
-else
-    printf 'acme-password\n' | "${PULL[@]}" >"$WORK/pull.json"
-fi
-END=$(date +%s.%N)
+# Runs `sync pull` once; prints "seconds peak_rss_kb" (getrusage of the child).
+pull() {
+    python3 - "$BIN/api-actix" "$PORT" "$PLAN" "$CHUNK" "$SECONDARY" <<'PY'
+import resource, subprocess, sys, time
+api, port, plan, chunk, db = sys.argv[1:]
+started = time.monotonic()
+done = subprocess.run(
+    [api, "sync", "pull", "--remote", f"http://127.0.0.1:{port}", "--username", "acme",
+     "--password-stdin", "--plan", plan, "--chunk-entries", chunk, "--database-url", db],
+    input=b"acme-password\n", capture_output=True)
+seconds = time.monotonic() - started
+if done.returncode != 0:
+    sys.exit(f"sync pull failed ({done.returncode}): {done.stderr.decode()}")
+print(f"{seconds:.2f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+PY
+}
+
+echo "== full pull: $ENTRIES entries, $CHUNK per chunk"
+read -r FULL_S FULL_KB < <(pull)
+api load synthetic "$WORK/increment.rsf" --database-url "$PRIMARY" >/dev/null
+echo "== incremental pull: $INCREMENT entries"
+read -r INC_S INC_KB < <(pull)
 
 primary_root=$(api root synthetic --database-url "$PRIMARY")
 mirror_root=$(api root synthetic --database-url "$SECONDARY")
-[[ $primary_root == "$mirror_root" ]] || {
+if [[ $primary_root != "$mirror_root" ]]; then
     echo "FAIL: the mirror ($mirror_root) differs from the primary ($primary_root)" >&2
     exit 1
-}
-python3 - "$START" "$END" "$ENTRIES" "$TARGET_SECONDS" "$WORK/rss" "$primary_root" <<'PY'
-import os, sys
-start, end, entries, target, rss_file, root = sys.argv[1:]
-seconds = float(end) - float(start)
-rss = open(rss_file).read().strip() if os.path.exists(rss_file) else ""
-peak = f", peak RSS of sync pull {int(rss) / 1024:.0f} MB" if rss else ""
-verdict = "PASS" if seconds <= float(target) else "FAIL"
-if int(entries) != 1_000_000:
-    verdict = "(judged at 1,000,000 entries only)"
-print(f"sync pull: {int(entries):,} entries in {seconds:.1f} s "
-      f"({int(entries) / seconds:,.0f} entries/s){peak}; target <= {target} s: {verdict}")
+fi
+python3 - "$ENTRIES" "$INCREMENT" "$FULL_S" "$FULL_KB" "$INC_S" "$primary_root" <<'PY'
+import sys
+entries, increment, full_s, full_kb, inc_s, root = sys.argv[1:]
+entries, increment = int(entries), int(increment)
+full_s, full_mb, inc_s = float(full_s), int(full_kb) / 1024, float(inc_s)
+judged = entries == 1_000_000 and increment == 1_000
+def verdict(ok):
+    return ("PASS" if ok else "FAIL") if judged else "(judged at 1,000,000 + 1,000 only)"
+print(f"full pull: {entries:,} entries in {full_s:.1f} s ({entries / full_s:,.0f} entries/s); "
+      f"target <= 90 s: {verdict(full_s <= 90)}")
+print(f"receiver peak RSS: {full_mb:.0f} MB; target <= 500 MB: {verdict(full_mb <= 500)}")
+print(f"incremental pull: {increment:,} entries in {inc_s:.2f} s; target <= 1 s: {verdict(inc_s <= 1)}")
 print(f"both sides: {root}")
 PY
