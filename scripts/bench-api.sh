@@ -20,9 +20,11 @@
 # manages with the load generator competing for the same cores (the summary prints the CPU
 # each used). The server, wrk, and the temporary directory are removed on exit.
 #
-# BENCH_API_PIN=1 pins the server to CPU 0 and wrk to CPU 1 (taskset): on a 2-core machine
-# that keeps the two from migrating onto each other's core and gives steadier figures; the
-# summary says which was used.
+# BENCH_API_PIN=1 pins the server to CPU 0 and wrk to CPU 1 (taskset), so the two never
+# compete for one core; the summary says which was used. Measured on a 2-core machine shared
+# with other builds: pinned, the server gets one core (records ~15,000 req/s instead of
+# ~25,000-28,000) and its p99 moves less with outside load, but it is no steadier overall,
+# so the default stays unpinned, as the targets were set. Judge p99 when `uptime` is low.
 #
 # Environment: BENCH_API_PORT (28089), BENCH_API_CONNECTIONS (64), BENCH_API_THREADS (2),
 # BENCH_API_WORKERS (server --workers; default: the server's, one per core),

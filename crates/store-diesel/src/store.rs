@@ -209,10 +209,14 @@ impl Store {
             // Index entries need the records as they were before this load.
             indexes::write_index_entries(conn, register_id, &had_indexes, &changes)?;
             let declared: Vec<String> = changes.metadata.indexes.keys().cloned().collect();
+            let grew = changes.user.entries.len() + changes.system.entries.len();
             let (total_entries, root) = write_changes(conn, register_id, changes)?;
             // After the items are written: the index logs' item lists refer to them.
             for index in &declared {
                 indexes::sync_tree(conn, register_id, index)?;
+            }
+            if grew >= ANALYZE_AFTER {
+                analyze(conn)?;
             }
             Ok(LoadReport {
                 register: name.to_string(),
@@ -295,6 +299,18 @@ fn create_register(conn: &mut AnyConnection, name: &str) -> Result<i64, StoreErr
     Ok(id)
 }
 
+/// Refreshes PostgreSQL's statistics after a large load: the planner otherwise keeps guessing
+/// from an empty table and picks bitmap scans over whole registers for the proof lookups.
+fn analyze(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    if let AnyConnection::Postgresql(c) = conn {
+        c.batch_execute(
+            "ANALYZE items, register_items, entries, records, record_items, merkle_nodes, \
+             index_entries, index_logs, index_merkle_nodes, index_items",
+        )?;
+    }
+    Ok(())
+}
+
 /// Writes accepted changes with multi-row inserts; returns the new user size and root.
 fn write_changes(
     conn: &mut AnyConnection,
@@ -349,20 +365,10 @@ fn write_changes(
     let user_size = user.base_size + user.entries.len() as u64;
     let system_size = system.base_size + system.entries.len() as u64;
     let (user_root, system_root) = (user.root, system.root);
-    let grew = user.entries.len() + system.entries.len();
     write_log(conn, register_id, LogKind::System, system)?;
     let touched = write_log(conn, register_id, LogKind::User, user)?;
     write_record_items(conn, register_id, &touched)?;
 
-    if let AnyConnection::Postgresql(c) = conn {
-        if grew >= ANALYZE_AFTER {
-            // Fresh statistics, or the planner keeps guessing from an empty table and picks
-            // bitmap scans over whole registers for the proof lookups.
-            c.batch_execute(
-                "ANALYZE items, register_items, entries, records, record_items, merkle_nodes",
-            )?;
-        }
-    }
     let record_count: i64 = records::table
         .filter(records::register_id.eq(register_id))
         .filter(records::log.eq(log_code(LogKind::User)))

@@ -578,8 +578,8 @@ fn json_only(request: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-/// A proof's response: always computed (a proof between fixed sizes never changes, but it
-/// is cheap and keeps the answer tied to the log's current state).
+/// A proof's response, JSON only: it carries the log's ETag but is always computed (the
+/// documented behaviour: no 304), and a size beyond the log is a 404.
 async fn proof<F>(
     state: &web::Data<AppState>,
     request: &HttpRequest,
