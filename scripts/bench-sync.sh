@@ -25,6 +25,10 @@ for n in "$ENTRIES" "$KEYS" "$INCREMENT" "$CHUNK"; do
     [[ $n =~ ^[0-9]+$ ]] || { echo "usage: $0 [ENTRIES] [KEYS] [INCREMENT] [CHUNK]" >&2; exit 2; }
 done
 PORT=${BENCH_SYNC_PORT:-28090}
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    echo "error: something already listens on 127.0.0.1:$PORT (set BENCH_SYNC_PORT)" >&2
+    exit 1
+fi
 export RUST_LOG=${RUST_LOG:-warn}
 export TOKEN_SECRET=bench-sync-secret-of-at-least-32-bytes
 
@@ -57,7 +61,8 @@ api load synthetic "$WORK/register.rsf" --database-url "$PRIMARY" >/dev/null
 printf 'acme-password\n' | api partner add acme --password-stdin --database-url "$PRIMARY" >/dev/null
 api register offer synthetic --database-url "$PRIMARY" >/dev/null
 
-api serve --bind "127.0.0.1:$PORT" --database-url "$PRIMARY" &
+# Not through `api`: $! must be the server itself, so that cleanup stops it.
+"$BIN/api-actix" serve --bind "127.0.0.1:$PORT" --database-url "$PRIMARY" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
