@@ -148,6 +148,22 @@ fn status_of(reply: &Reply) -> String {
         .to_string()
 }
 
+/// `POST /v1/plans/{uuid}/{action}` without a body.
+async fn act<S, B>(app: &S, uuid: &str, action: &str, token: &str) -> Reply
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
+    call(
+        app,
+        "POST",
+        &format!("/v1/plans/{uuid}/{action}"),
+        Some(token),
+        None,
+    )
+    .await
+}
+
 /// Asserts a refused transition: 409 in the envelope, and the plan's status unchanged.
 async fn refused<S, B>(app: &S, uuid: &str, action: &str, token: &str, status: &str, admin: &str)
 where
@@ -331,24 +347,10 @@ async fn secondary_initiator_flow_ends_in_an_approved_plan_with_readable_slices(
         .await;
         relogin.assert_error(403, "login with a held plan");
 
-        let first = call(
-            &app,
-            "POST",
-            &format!("/v1/plans/{uuid}/approve"),
-            Some(&operator),
-            None,
-        )
-        .await;
+        let first = act(&app, &uuid, "approve", &operator).await;
         assert_eq!(status_of(&first), "On Hold", "one approval is not enough");
         refused(&app, &uuid, "approve", &operator, "On Hold", &operator).await;
-        let second = call(
-            &app,
-            "POST",
-            &format!("/v1/plans/{uuid}/approve"),
-            Some(&alice),
-            None,
-        )
-        .await;
+        let second = act(&app, &uuid, "approve", &alice).await;
         assert_eq!(status_of(&second), "Approved", "{}", second.text());
         let body = second.json();
         assert!(
@@ -522,57 +524,22 @@ async fn every_status_refuses_what_the_transition_table_does_not_allow() {
 
         // Proposed: only the respondent reviews; hold moves to On Hold.
         refused(&app, &uuid, "hold", &alice, "Proposed", &operator).await;
-        let held = call(
-            &app,
-            "POST",
-            &format!("/v1/plans/{uuid}/hold"),
-            Some(&operator),
-            None,
-        )
-        .await;
+        let held = act(&app, &uuid, "hold", &operator).await;
         assert_eq!(status_of(&held), "On Hold");
         // On Hold: reject by either partner is allowed; hold again is not.
         refused(&app, &uuid, "hold", &alice, "On Hold", &operator).await;
-        let approve = call(
-            &app,
-            "POST",
-            &format!("/v1/plans/{uuid}/approve"),
-            Some(&alice),
-            None,
-        )
-        .await;
+        let approve = act(&app, &uuid, "approve", &alice).await;
         assert_eq!(status_of(&approve), "On Hold");
-        let approve = call(
-            &app,
-            "POST",
-            &format!("/v1/plans/{uuid}/approve"),
-            Some(&operator),
-            None,
-        )
-        .await;
+        let approve = act(&app, &uuid, "approve", &operator).await;
         assert_eq!(status_of(&approve), "Approved");
         // Approved: neither approve nor reject; hold by either partner.
         for token in [&alice, &operator] {
             refused(&app, &uuid, "approve", token, "Approved", &operator).await;
             refused(&app, &uuid, "reject", token, "Approved", &operator).await;
         }
-        let held = call(
-            &app,
-            "POST",
-            &format!("/v1/plans/{uuid}/hold"),
-            Some(&alice),
-            None,
-        )
-        .await;
+        let held = act(&app, &uuid, "hold", &alice).await;
         assert_eq!(status_of(&held), "On Hold");
-        let rejected = call(
-            &app,
-            "POST",
-            &format!("/v1/plans/{uuid}/reject"),
-            Some(&alice),
-            None,
-        )
-        .await;
+        let rejected = act(&app, &uuid, "reject", &alice).await;
         assert_eq!(status_of(&rejected), "Rejected");
 
         // Unknown actions and bad bodies.
@@ -616,14 +583,7 @@ async fn partners_see_only_their_own_plans() {
             Some(json!({"document": b64(&proposed.to_xml())})),
         )
         .await;
-        call(
-            &app,
-            "POST",
-            &format!("/v1/plans/{uuid}/approve"),
-            Some(&operator),
-            None,
-        )
-        .await;
+        act(&app, &uuid, "approve", &operator).await;
 
         let unknown = Uuid::new_v4().to_string();
         for (what, target) in [("alice's plan", &uuid), ("an unknown plan", &unknown)] {
