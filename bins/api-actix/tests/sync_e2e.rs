@@ -588,6 +588,37 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
             summary(&secondary.store, "country"),
             summary(&primary, "country")
         );
+
+        // Bad pushes change nothing: a delta from another history (409), one that is cut
+        // short (400), one with a broken line (400, naming it).
+        let before = summary(&secondary.store, "country");
+        let mut pusher = Remote::new(&server.url(), "acme", PASSWORD);
+        pusher.login_for_plan(id).expect("sync token");
+        let path = format!("/v1/slices/{}/rsf", offer.slice_uuid);
+        let root = before.1;
+        let next = country_entry("XX", "Nowhere");
+        let cases = [
+            (
+                format!(
+                    "assert-root-hash\t{}\n{next}",
+                    Digest::from_hex(&"0".repeat(64)).expect("hex")
+                ),
+                "409",
+            ),
+            (format!("assert-root-hash\t{root}\n{next}"), "400"),
+            (
+                format!(
+                    "assert-root-hash\t{root}\nadd-item\t{{not json}}\nassert-root-hash\t{root}\n"
+                ),
+                "line 2",
+            ),
+        ];
+        for (delta, expected) in cases {
+            let refused = pusher.post_rsf(&path, delta.into_bytes());
+            let message = refused.expect_err("refused").to_string();
+            assert!(message.contains(expected), "{}: {message}", db.label);
+            assert_eq!(summary(&secondary.store, "country"), before, "{message}");
+        }
         server.stop();
     }
 }
