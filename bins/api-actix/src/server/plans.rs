@@ -366,11 +366,14 @@ async fn check_registers(state: &web::Data<AppState>, plan: &Plan) -> Result<(),
     let missing = blocking(state, move |store| {
         let mut missing = Vec::new();
         for slice in wanted {
-            if store.register(&slice.register).is_err() {
-                missing.push(format!(
+            // Only a missing register is the document's fault; other errors are the store's.
+            match store.register(&slice.register) {
+                Ok(_) => {}
+                Err(store_diesel::error::StoreError::RegisterNotFound(_)) => missing.push(format!(
                     "slice {} names register '{}', which this server does not have",
                     slice.slice_uuid, slice.register
-                ));
+                )),
+                Err(e) => return Err(e),
             }
         }
         Ok(missing)
