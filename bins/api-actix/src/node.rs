@@ -102,3 +102,20 @@ pub fn now() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
 }
+
+/// Checks that this node's Primary domain with `offers` makes a valid plan document (the
+/// schema bounds descriptions to 255 characters and wants an email to look like one), so that
+/// an operator's change never leaves the server handing out stubs that fail the schema.
+/// Returns each problem as `PATH: message`.
+pub fn check_domain(node: &NodeIdentity, offers: &[Offer]) -> Result<(), Vec<String>> {
+    let stub = plan_core::Plan::fragment(None, "check", primary(node, offers));
+    let problems: Vec<String> = plan_core::validate_plan(&stub.to_xml())
+        .into_iter()
+        .map(|d| format!("{}: {}", d.path, d.message))
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}

@@ -476,6 +476,25 @@ fn offers_and_node_details() {
     let err = refused(&db, &["node", "set", "--description", " "], "");
     assert!(err.contains("must not be empty"), "{err}");
 
+    // Values the plan schema would refuse are refused before anything is stored, so stubs
+    // stay valid.
+    let err = refused(&db, &["node", "set", "--email", "not an email"], "");
+    assert!(err.contains("/@email"), "{err}");
+    let long = "x".repeat(256);
+    let err = refused(&db, &["node", "set", "--description", &long], "");
+    assert!(err.contains("nothing changed"), "{err}");
+    let err = refused(
+        &db,
+        &["register", "offer", "country", "--description", &long],
+        "",
+    );
+    assert!(err.contains("/Slice"), "{err}");
+    assert_eq!(
+        ok_json(&db, &["node", "show"], ""),
+        cleared,
+        "nothing changed"
+    );
+
     let err = refused(&db, &["partner", "add", "carol", "--password-stdin"], "\n");
     assert!(err.contains("password"), "{err}");
 }
