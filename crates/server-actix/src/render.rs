@@ -2,7 +2,7 @@
 //! formatting are part of the contract, and this is the hot path of every read).
 
 use register_core::item::write_json_string;
-use register_core::{Digest, Entry, ItemView, Metadata};
+use register_core::{Entry, ItemView, Metadata};
 use store_diesel::queries::Record;
 
 use super::errors::ApiError;
@@ -141,8 +141,19 @@ pub fn records_csv(records: &[Record], metadata: &Metadata) -> Result<String, Ap
     finish(w)
 }
 
-/// `["sha-256:…", …]`.
-pub fn hash_list(hashes: &[Digest]) -> String {
-    let quoted: Vec<String> = hashes.iter().map(|h| format!("\"{h}\"")).collect();
-    format!("[{}]", quoted.join(","))
+/// What a load did, as `load-rsf` answers and `api-actix load` prints it (without the
+/// HTTP answer's `success` and `message`).
+pub fn load_report(report: &store_diesel::store::LoadReport) -> api_types::LoadReport {
+    api_types::LoadReport {
+        asserts: report.summary.asserts,
+        created: report.created,
+        items_added: report.summary.new_items,
+        message: None,
+        register: report.register.clone(),
+        root_hash: report.root.to_string(),
+        success: None,
+        system_entries_added: report.summary.system_entries,
+        total_entries: report.total_entries,
+        user_entries_added: report.summary.user_entries,
+    }
 }

@@ -99,10 +99,15 @@ pub struct Issued {
     pub claims: Claims,
 }
 
+/// A token secret shorter than [`MIN_SECRET_BYTES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the token secret must be at least {MIN_SECRET_BYTES} bytes long")]
+pub struct WeakSecret;
+
 impl Tokens {
     /// Tokens signed with `secret` (at least [`MIN_SECRET_BYTES`]) and issued by `issuer`,
     /// living [`MAX_TOKEN_LIFETIME`].
-    pub fn new(secret: &[u8], issuer: impl Into<String>) -> anyhow::Result<Tokens> {
+    pub fn new(secret: &[u8], issuer: impl Into<String>) -> Result<Tokens, WeakSecret> {
         Tokens::with_lifetime(secret, issuer, MAX_TOKEN_LIFETIME)
     }
 
@@ -111,11 +116,10 @@ impl Tokens {
         secret: &[u8],
         issuer: impl Into<String>,
         lifetime: Duration,
-    ) -> anyhow::Result<Tokens> {
-        anyhow::ensure!(
-            secret.len() >= MIN_SECRET_BYTES,
-            "the token secret must be at least {MIN_SECRET_BYTES} bytes long"
-        );
+    ) -> Result<Tokens, WeakSecret> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(WeakSecret);
+        }
         let issuer = issuer.into();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;

@@ -1,4 +1,17 @@
-//! The HTTP server: one route table, one error envelope, shared state.
+//! The register and plan HTTP API on actix-web, as a library: the binary wires it up, tests
+//! drive it through `actix_web::test::init_service`.
+//!
+//! # Design
+//!
+//! - **One route table** ([`configure`]): the register-only routes, every log route mounted
+//!   twice (a register's user log and its index logs), and the plan API under `/v1`.
+//! - **Thin handlers**: each extracts, runs one store or node-service call on the blocking
+//!   pool (diesel never runs on an actix worker), and writes an `api-types` body (or, for
+//!   entries and records on the hot path, the renderer's bytes of the same shape).
+//! - **One error mapping** ([`errors`]): every error of the crates below becomes a status
+//!   and the JSON envelope there; [`observe`] puts the envelope on errors actix writes itself.
+//! - **Auth fails closed**: HTTP Basic or an admin bearer token for loads ([`auth`]), the
+//!   plan API's JWTs through the `Caller` extractor ([`tokens`]).
 
 mod auth;
 pub mod errors;
@@ -238,7 +251,7 @@ pub async fn observe(
             tracing::error!(%status, %path, "error response without a body");
         }
         let (request, _) = response.into_parts();
-        let replaced = HttpResponse::build(status).json(errors::envelope_body(status, &message));
+        let replaced = HttpResponse::build(status).json(errors::envelope(status, &message));
         ServiceResponse::new(request, replaced)
     } else {
         response

@@ -1,17 +1,19 @@
 //! The plan API under `/v1` (plans.md §3–§4): login, invoke, read, propose, review, and the
 //! slice summaries of Approved plans (sync.md).
 //!
-//! Who acts on a plan is decided here, once, by [`actor`]: the account that invoked it is the
-//! initiator; an admin of this server is the respondent; anyone else is not a partner and
-//! gets exactly the answer an unknown UUID gets (404). plan-core's lifecycle then decides
-//! whether the action is allowed, and the store's optimistic save decides between two
-//! partners acting at once.
+//! Who acts on a plan is node-service's rule ([`node_service::plans::actor`]): the account
+//! that invoked it is the initiator; an admin of this server is the respondent; anyone else
+//! is not a partner and gets exactly the answer an unknown UUID gets (404). plan-core's
+//! lifecycle then decides whether the action is allowed, and the store's optimistic save
+//! decides between two partners acting at once.
 
 use actix_web::{web, HttpResponse};
-use base64::Engine as _;
+use api_types::{DocumentRequest, LoginRequest, LoginResponse, PlanBody, ReviewRequest};
 use chrono::{DateTime, SecondsFormat, Utc};
+use node_service::now;
 use plan_core::{Action, Actor, ConversationRole, DataRole, Plan, PlanId, PlanRecord};
 use serde::Deserialize;
+use store_diesel::error::StoreError;
 use store_diesel::plans::StoredPlan;
 use uuid::Uuid;
 
@@ -19,14 +21,10 @@ use super::errors::ApiError;
 use super::registers::blocking;
 use super::tokens::{Caller, Scope};
 use super::AppState;
-use crate::node::now;
 
 /// The largest JSON body the plan API accepts; a document travels base64-encoded inside, so
 /// the document itself may be about three quarters of this.
 pub const MAX_PLAN_JSON_BYTES: usize = 4 * 1024 * 1024;
-
-/// The longest status message accepted with an action, in characters.
-const MAX_STATUS_MESSAGE_CHARS: usize = 1000;
 
 fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -36,23 +34,12 @@ fn no_plan(id: impl std::fmt::Display) -> ApiError {
     ApiError::NotFound(format!("no plan {id}"))
 }
 
-/// The text of a base64 document.
-fn document_text(encoded: &str) -> Result<String, ApiError> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .map_err(|e| ApiError::BadRequest(format!("document: not valid base64 ({e})")))?;
-    String::from_utf8(bytes).map_err(|e| {
-        ApiError::BadRequest(format!(
-            "document: not UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
-    })
-}
-
-/// A base64 plan document that passes the schema and the plan rules (422 with every problem
-/// otherwise).
+/// A base64 plan document that passes the schema and the plan rules (400 when it does not
+/// decode, 422 with every problem otherwise).
 fn parse_document(encoded: &str) -> Result<Plan, ApiError> {
-    Ok(Plan::from_xml(&document_text(encoded)?)?)
+    let text =
+        api_types::decode_document(encoded).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok(Plan::from_xml(&text)?)
 }
 
 /// The plan's UUID, unless it is absent or the all-zero one.
@@ -62,17 +49,7 @@ fn real_uuid(plan: &Plan) -> Option<PlanId> {
 
 /// How `caller` acts on `plan`, or `None` when it is not a partner of it.
 fn actor(caller: &Caller, plan: &StoredPlan) -> Option<Actor> {
-    let initiator = plan.record.initiator_role();
-    if caller.name == plan.owner {
-        Some(Actor {
-            conversation: ConversationRole::Initiator,
-            data: initiator,
-        })
-    } else if caller.is_admin() {
-        Some(crate::node::respondent(&plan.record))
-    } else {
-        None
-    }
+    node_service::plans::actor(&caller.name, caller.is_admin(), plan)
 }
 
 /// The plan `id` with how `caller` acts on it; 404 alike for unknown plans and for plans of
@@ -82,11 +59,11 @@ async fn partner_plan(
     caller: &Caller,
     id: PlanId,
 ) -> Result<(StoredPlan, Actor), ApiError> {
-    let plan = blocking(state, move |store| store.plan(id))
-        .await?
-        .ok_or_else(|| no_plan(id))?;
-    let actor = actor(caller, &plan).ok_or_else(|| no_plan(id))?;
-    Ok((plan, actor))
+    let caller = caller.clone();
+    blocking(state, move |store| {
+        node_service::plans::partner_plan(store, id, |plan| actor(&caller, plan))
+    })
+    .await
 }
 
 fn plan_id(text: &str) -> Result<PlanId, ApiError> {
@@ -94,36 +71,27 @@ fn plan_id(text: &str) -> Result<PlanId, ApiError> {
 }
 
 /// The body of every plan response: `GET /v1/plans/{uuid}`.
-fn plan_body(plan: &StoredPlan) -> serde_json::Value {
+fn plan_body(plan: &StoredPlan) -> PlanBody {
     let record = &plan.record;
-    serde_json::json!({
-        "plan_uuid": record.id().to_string(),
-        "status": record.status().as_str(),
-        "status_message": record.status_message(),
-        "status_on": time(plan.status_on()),
-        "replaces_plan_uuid": plan.replaces.map(|id| id.to_string()),
-        "primary_approved_on": plan.approved_on(DataRole::Primary).map(time),
-        "secondary_approved_on": plan.approved_on(DataRole::Secondary).map(time),
-        "document": record
+    PlanBody {
+        document: record
             .document()
-            .map(|d| base64::engine::general_purpose::STANDARD.encode(d.to_xml())),
-    })
+            .map(|d| api_types::encode_document(&d.to_xml())),
+        owner: None,
+        plan_uuid: record.id().to_string(),
+        primary_approved_on: plan.approved_on(DataRole::Primary).map(time),
+        replaces_plan_uuid: plan.replaces.map(|id| id.to_string()),
+        secondary_approved_on: plan.approved_on(DataRole::Secondary).map(time),
+        status: record.status().as_str().to_string(),
+        status_message: record.status_message().map(str::to_string),
+        status_on: time(plan.status_on()),
+    }
 }
 
 fn plan_response(status: actix_web::http::StatusCode, plan: &StoredPlan) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header(("Cache-Control", "no-store"))
         .json(plan_body(plan))
-}
-
-/// `POST /v1/login`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    username: String,
-    password: String,
-    #[serde(default)]
-    plan: Option<String>,
 }
 
 /// `POST /v1/login`: a limited token, or with an Approved plan of the caller, a token that
@@ -171,15 +139,15 @@ pub async fn login(
     let expires = DateTime::from_timestamp(issued.claims.exp, 0).unwrap_or(at);
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({
-            "token": issued.token,
-            "token_type": "Bearer",
-            "expires": time(expires),
-            "expires_in": issued.claims.exp - issued.claims.iat,
-            "scope": scope.as_str(),
-            "plan_uuid": plan_id.map(|id| id.to_string()),
-            "role": user.role.as_str(),
-        })))
+        .json(LoginResponse {
+            expires: time(expires),
+            expires_in: issued.claims.exp - issued.claims.iat,
+            plan_uuid: plan_id.map(|id| id.to_string()),
+            role: user.role.as_str().to_string(),
+            scope: scope.as_str().to_string(),
+            token: issued.token,
+            token_type: "Bearer".to_string(),
+        }))
 }
 
 /// 403 unless the plan allows synchronisation, with its status and message.
@@ -253,7 +221,10 @@ pub async fn invoke(
     query: web::Query<InvokeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let replaces = replaced(&state, &caller, query.replaces.as_deref()).await?;
-    let (node, offers) = blocking(&state, |store| Ok((store.node()?, store.offers()?))).await?;
+    let (node, offers) = blocking(&state, |store| {
+        Ok::<_, StoreError>((store.node()?, store.offers()?))
+    })
+    .await?;
     let id = PlanId(Uuid::new_v4());
     let at = now();
     let record = if offers.is_empty() {
@@ -263,21 +234,12 @@ pub async fn invoke(
         let stub = Plan::fragment(
             Some(id),
             format!("Plan with {}", node.description),
-            crate::node::primary(&node, &offers),
+            node_service::identity::primary(&node, &offers),
         );
         record.set_document(stub)?;
         record
     };
     create(&state, &caller, record, replaces).await
-}
-
-/// A request that carries a plan document.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DocumentRequest {
-    document: String,
-    #[serde(default)]
-    replaces_plan_uuid: Option<String>,
 }
 
 /// A Primary-only document, with the plan's UUID set to `id` when it had none.
@@ -360,35 +322,6 @@ pub async fn replace_document(
     Ok(plan_response(actix_web::http::StatusCode::OK, &stored))
 }
 
-/// Register slices of a plan this server is the primary of must name registers it has.
-async fn check_registers(state: &web::Data<AppState>, plan: &Plan) -> Result<(), ApiError> {
-    let wanted = plan.register_slices();
-    let missing = blocking(state, move |store| {
-        let mut missing = Vec::new();
-        for slice in wanted {
-            // Only a missing register is the document's fault; other errors are the store's.
-            match store.register(&slice.register) {
-                Ok(_) => {}
-                Err(store_diesel::error::StoreError::RegisterNotFound(_)) => missing.push(format!(
-                    "slice {} names register '{}', which this server does not have",
-                    slice.slice_uuid, slice.register
-                )),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(missing)
-    })
-    .await?;
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Unprocessable {
-            message: missing.join("; "),
-            schema_errors: Vec::new(),
-        })
-    }
-}
-
 /// `POST /v1/proposals/new`: the secondary proposes the completed plan (Invoked → Proposed).
 /// The Primary part must be the stub's; from here the UUID and the document are frozen.
 pub async fn propose(
@@ -408,32 +341,11 @@ pub async fn propose(
             "plan {id} is {status}: its uuid and document are frozen; a change needs a new plan"
         )));
     }
-    // This server is the primary when the secondary initiated the plan.
-    if plan.record.initiator_role() == DataRole::Secondary {
-        check_registers(&state, &sent).await?;
-    }
-    let mut record = plan.record;
-    record.propose(sent, actor, now(), None)?;
-    save(&state, record).await
-}
-
-async fn save(state: &web::Data<AppState>, record: PlanRecord) -> Result<HttpResponse, ApiError> {
-    let id = record.id();
-    let stored = blocking(state, move |store| {
-        store.save_plan_transition(&record)?;
-        store.plan(id)
+    let stored = blocking(&state, move |store| {
+        node_service::plans::propose(store, plan, actor, sent, None, now())
     })
-    .await?
-    .ok_or_else(|| no_plan(id))?;
+    .await?;
     Ok(plan_response(actix_web::http::StatusCode::OK, &stored))
-}
-
-/// The optional body of a review action.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReviewRequest {
-    #[serde(default)]
-    status_message: Option<String>,
 }
 
 /// `POST /v1/plans/{uuid}/{approve|reject|hold}` with an optional
@@ -457,20 +369,14 @@ pub async fn review(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::BadRequest(format!("bad JSON body: {e}")))?
     };
-    let message = request.status_message.filter(|m| !m.trim().is_empty());
-    if message
-        .as_ref()
-        .is_some_and(|m| m.chars().count() > MAX_STATUS_MESSAGE_CHARS)
-    {
-        return Err(ApiError::BadRequest(format!(
-            "status_message: longer than {MAX_STATUS_MESSAGE_CHARS} characters"
-        )));
-    }
+    // A bad message is refused before the plan is even looked up.
+    let message = node_service::plans::status_message(request.status_message)?;
     let id = plan_id(&uuid)?;
-    let (plan, actor) = partner_plan(&state, &caller, id).await?;
-    let mut record = plan.record;
-    record.apply(action, actor, now(), message)?;
-    save(&state, record).await
+    let stored = blocking(&state, move |store| {
+        node_service::plans::review(store, id, action, |plan| actor(&caller, plan), message, now())
+    })
+    .await?;
+    Ok(plan_response(actix_web::http::StatusCode::OK, &stored))
 }
 
 /// `GET /v1/admin/plans`: every plan, newest first, for operators.
@@ -481,12 +387,11 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
         ));
     }
     let plans = blocking(&state, |store| store.plans()).await?;
-    let body: Vec<serde_json::Value> = plans
+    let body: Vec<PlanBody> = plans
         .iter()
-        .map(|plan| {
-            let mut body = plan_body(plan);
-            body["owner"] = plan.owner.clone().into();
-            body
+        .map(|plan| PlanBody {
+            owner: Some(plan.owner.clone()),
+            ..plan_body(plan)
         })
         .collect();
     Ok(HttpResponse::Ok()
@@ -544,7 +449,7 @@ pub async fn scoped_slice(
 }
 
 /// The local register that holds `slice` on this side: the register itself on the primary;
-/// on the secondary the mirror named by its subscription (the primary's name by default).
+/// on the secondary its mirror.
 async fn local_register(
     state: &web::Data<AppState>,
     plan: &StoredPlan,
@@ -554,11 +459,9 @@ async fn local_register(
     if side == Side::Primary {
         return Ok(slice.register.clone());
     }
-    let (id, slice_uuid, default) = (plan.record.id(), slice.slice_uuid, slice.register.clone());
+    let (id, slice) = (plan.record.id(), slice.clone());
     blocking(state, move |store| {
-        Ok(store
-            .subscription(id, slice_uuid)?
-            .map_or(default, |s| s.register_name))
+        node_service::mirrors::mirror_name(store, id, &slice)
     })
     .await
 }
@@ -573,24 +476,27 @@ pub async fn slice(
 ) -> Result<HttpResponse, ApiError> {
     let (plan, slice, side) = scoped_slice(&state, &caller, &path).await?;
     let register = local_register(&state, &plan, &slice, side).await?;
-    let (size, root) = blocking(&state, move |store| match store.register(&register) {
-        Ok(summary) => Ok((summary.total_entries, summary.root)),
-        Err(store_diesel::error::StoreError::RegisterNotFound(_)) if side == Side::Secondary => {
-            Ok((0, register_core::merkle::empty_root()))
-        }
-        Err(e) => Err(e),
+    let (size, root) = blocking(&state, move |store| match side {
+        // A mirror exists only after its first delta: until then it holds nothing.
+        Side::Secondary => register_sync::MirrorStore::state(
+            &node_service::mirrors::Mirrors(store),
+            &register,
+        ),
+        Side::Primary => store
+            .register(&register)
+            .map(|summary| (summary.total_entries, summary.root)),
     })
     .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({
-            "slice_uuid": slice.slice_uuid.to_string(),
-            "slice_type": "register",
-            "register": slice.register,
-            "description": slice.description,
-            "total-entries": size,
-            "root-hash": root.to_string(),
-        })))
+        .json(api_types::SliceState {
+            description: slice.description,
+            register: slice.register,
+            root_hash: root.to_string(),
+            slice_type: "register".to_string(),
+            slice_uuid: slice.slice_uuid.to_string(),
+            total_entries: size,
+        }))
 }
 
 /// The slice of a plan this server is the primary of (404 on the secondary's side).
@@ -665,24 +571,18 @@ pub async fn slice_push(
         )));
     }
     let register = local_register(&state, &plan, &slice, side).await?;
-    let mirror = store_diesel::store::MirrorOf {
+    let origin = register_sync::Origin {
         partner: caller.name.clone(),
         plan: plan.record.id(),
         slice: slice.slice_uuid,
     };
-    let store = state.store.clone();
-    let outcome =
-        web::block(move || crate::sync::apply_delta(&store, &register, &mirror, &body)).await?;
-    match outcome {
-        Ok(report) => Ok(HttpResponse::Ok().json(serde_json::json!({
-            "success": true,
-            "total-entries": report.total_entries,
-            "root-hash": report.root.to_string(),
-        }))),
-        Err(crate::sync::ApplyError::Diverged(message)) => Err(ApiError::Conflict(message)),
-        Err(crate::sync::ApplyError::Store(e @ store_diesel::error::StoreError::Register(_))) => {
-            Err(ApiError::BadRequest(format!("the delta was refused: {e}")))
-        }
-        Err(crate::sync::ApplyError::Store(e)) => Err(e.into()),
-    }
+    let (size, root) = blocking(&state, move |store| {
+        node_service::mirrors::receive_push(store, &origin, &register, &body, now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(api_types::PushResponse {
+        root_hash: root.to_string(),
+        success: true,
+        total_entries: size,
+    }))
 }

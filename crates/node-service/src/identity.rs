@@ -2,14 +2,10 @@
 //! the slices of one pool) when it is the data owner, and its Secondary side when it is the
 //! receiver. The server builds stubs from it; the `remote plan request` command fills the
 //! Secondary part of a remote primary's stub from it.
-//!
-//! On a plan a partner invoked here, this node is the respondent ([`respondent`]): its
-//! operators act as such, through the admin API and through the `plan` commands alike.
 
-use chrono::{DateTime, Utc};
 use plan_core::{
-    Actor, Admin, Capability, Controller, ConversationRole, DataRole, Instance, PlanRecord, Pool,
-    Primary, RegisterSlice, Secondary, Slice, Software,
+    Admin, Capability, Controller, Instance, Pool, Primary, RegisterSlice, Secondary, Slice,
+    Software,
 };
 use store_diesel::node::{NodeIdentity, Offer};
 use uuid::Uuid;
@@ -83,24 +79,6 @@ pub fn secondary(node: &NodeIdentity) -> Secondary {
         controller: controller(node),
         links: None,
     }
-}
-
-/// How this node acts on a plan a partner invoked here: as the respondent, with the data role
-/// the initiator does not have.
-pub fn respondent(record: &PlanRecord) -> Actor {
-    Actor {
-        conversation: ConversationRole::Respondent,
-        data: match record.initiator_role() {
-            DataRole::Primary => DataRole::Secondary,
-            DataRole::Secondary => DataRole::Primary,
-        },
-    }
-}
-
-/// Now, in the whole seconds the store keeps plan times in.
-pub fn now() -> DateTime<Utc> {
-    let now = Utc::now();
-    DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
 }
 
 /// Checks that this node's Primary domain with `offers` makes a valid plan document (the

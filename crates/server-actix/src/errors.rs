@@ -1,8 +1,13 @@
 //! Every error the HTTP API returns, and its one JSON envelope:
-//! `{"message_code": <int>, "message_text": "…"}` (codes in docs/errors.md).
+//! `{"message_code": <int>, "message_text": "…"}` (codes in docs/errors.md). This is the only
+//! place where errors of the crates below (store, plan-core, node-service, register-sync)
+//! become HTTP statuses.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use api_types::{ErrorEnvelope, LoadFailure, SchemaError};
+use node_service::plans::PlanError;
+use register_sync::ApplyError;
 use store_diesel::error::StoreError;
 
 /// An API error: a status, a stable code and a message safe to show.
@@ -44,6 +49,10 @@ pub enum ApiError {
         /// Every schema problem, when the document failed validation.
         schema_errors: Vec<plan_core::Diagnostic>,
     },
+    /// An RSF file `load-rsf` refused (nothing stored): answered with the load's own
+    /// `{"success": false, "message", "details"}` body, as registers.md §9 documents.
+    #[error("{0}")]
+    LoadRefused(String),
     /// Anything else: the cause goes to the log, not to the client.
     #[error("internal error")]
     Internal(String),
@@ -59,7 +68,7 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::LoadRefused(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -82,19 +91,22 @@ impl ResponseError for ApiError {
             response.append_header(("WWW-Authenticate", "Basic realm=\"registers\""));
             response.append_header(("WWW-Authenticate", "Bearer realm=\"registers\""));
         }
-        let mut body = envelope_body(self.status_code(), &self.to_string());
+        if let ApiError::LoadRefused(details) = self {
+            return response.json(LoadFailure::new(details.clone()));
+        }
+        let mut body = envelope(self.status_code(), &self.to_string());
         if let ApiError::Unprocessable { schema_errors, .. } = self {
-            body["schema_errors"] = schema_errors
-                .iter()
-                .map(|d| {
-                    serde_json::json!({
-                        "line": d.line,
-                        "column": d.column,
-                        "path": d.path,
-                        "message": d.message,
+            body.schema_errors = Some(
+                schema_errors
+                    .iter()
+                    .map(|d| SchemaError {
+                        column: d.column,
+                        line: d.line,
+                        message: d.message.clone(),
+                        path: d.path.clone(),
                     })
-                })
-                .collect();
+                    .collect(),
+            );
         }
         response.json(body)
     }
@@ -106,11 +118,8 @@ pub fn code_of(status: StatusCode) -> u32 {
 }
 
 /// The envelope for any error status (also those actix writes itself).
-pub fn envelope_body(status: StatusCode, message: &str) -> serde_json::Value {
-    serde_json::json!({
-        "message_code": code_of(status),
-        "message_text": message,
-    })
+pub fn envelope(status: StatusCode, message: &str) -> ErrorEnvelope {
+    ErrorEnvelope::new(status.as_u16(), message)
 }
 
 impl From<StoreError> for ApiError {
@@ -165,5 +174,49 @@ impl From<plan_core::Error> for ApiError {
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> ApiError {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<PlanError> for ApiError {
+    fn from(e: PlanError) -> ApiError {
+        match e {
+            PlanError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            PlanError::MessageTooLong => ApiError::BadRequest(e.to_string()),
+            PlanError::MissingRegisters(_) => ApiError::Unprocessable {
+                message: e.to_string(),
+                schema_errors: Vec::new(),
+            },
+            PlanError::Plan(e) => e.into(),
+            PlanError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A pushed delta: a divergence is a conflict (409), a delta cut short or an RSF error is the
+/// request's fault (400, naming the line), anything else is the store's.
+impl From<ApplyError<StoreError>> for ApiError {
+    fn from(e: ApplyError<StoreError>) -> ApiError {
+        match e {
+            ApplyError::Diverged(divergence) => ApiError::Conflict(divergence.to_string()),
+            ApplyError::Incomplete => ApiError::BadRequest(e.to_string()),
+            ApplyError::Store(e @ StoreError::Register(_)) => {
+                ApiError::BadRequest(format!("the delta was refused: {e}"))
+            }
+            ApplyError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// `load-rsf`: a mirror refuses local loads (409); a file the load refused gets the load's
+/// own failure body (400); anything else is the store's.
+pub fn load_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Mirror(name) => ApiError::Conflict(format!(
+            "register '{name}' is a mirror and cannot be loaded locally"
+        )),
+        e @ (StoreError::Register(_) | StoreError::NameMismatch { .. }) => {
+            ApiError::LoadRefused(e.to_string())
+        }
+        other => other.into(),
     }
 }

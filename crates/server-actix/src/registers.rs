@@ -12,7 +12,7 @@ use serde::Deserialize;
 use store_diesel::queries::{RegisterSummary, Source};
 use store_diesel::store::Store;
 
-use super::errors::ApiError;
+use super::errors::{self, ApiError};
 use super::negotiate::{accepts_json, choose, split_suffix, Format};
 use super::render;
 use super::{auth, AppState};
@@ -74,13 +74,19 @@ fn source(name: &str, index: &Option<String>) -> Source {
 }
 
 /// Runs a store call on the blocking pool.
-pub(super) async fn blocking<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
+pub(super) async fn blocking<T, E, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&Store) -> Result<T, store_diesel::error::StoreError> + Send + 'static,
+    F: FnOnce(&Store) -> Result<T, E> + Send + 'static,
+    E: Into<ApiError> + Send + 'static,
     T: Send + 'static,
 {
     let store = state.store.clone();
-    Ok(web::block(move || f(&store)).await??)
+    web::block(move || f(&store)).await?.map_err(Into::into)
+}
+
+/// A wire body as JSON text.
+fn to_json(body: &impl serde::Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 fn etag(summary: &RegisterSummary) -> String {
@@ -141,16 +147,14 @@ pub(super) fn limit(value: Option<&str>, name: &str, default: u64) -> Result<u64
 /// `GET /registers`.
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let registers = blocking(&state, |store| store.registers()).await?;
-    let body: Vec<serde_json::Value> = registers
+    let body: Vec<api_types::RegisterListing> = registers
         .iter()
-        .map(|r| {
-            serde_json::json!({
-                "name": r.name,
-                "total-entries": r.total_entries,
-                "total-records": r.total_records,
-                "root-hash": r.root.to_string(),
-                "mirror": r.mirror_of.is_some(),
-            })
+        .map(|r| api_types::RegisterListing {
+            mirror: r.mirror_of.is_some(),
+            name: r.name.clone(),
+            root_hash: r.root.to_string(),
+            total_entries: r.total_entries,
+            total_records: r.total_records,
         })
         .collect();
     Ok(HttpResponse::Ok().json(body))
@@ -257,19 +261,24 @@ pub async fn register(
         .map(|d| serde_json::from_str::<serde_json::Value>(&d.item.canonical_json()))
         .transpose()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut body = serde_json::json!({
-        "domain": state.domain,
-        "total-records": summary.total_records,
-        "total-entries": summary.total_entries,
-        "total-items": summary.total_items,
-        "last-updated": updated,
-        "register-record": record,
-        "custodian": metadata.custodian,
-    });
-    if let Some(def) = at.index.and_then(|i| metadata.indexes.get(&i).cloned()) {
-        body["index-record"] = serde_json::json!({ "index": def.name, "field": def.field });
-    }
-    Ok(respond(Format::Json, body.to_string(), &tag))
+    let index_record = at
+        .index
+        .and_then(|i| metadata.indexes.get(&i).cloned())
+        .map(|def| api_types::IndexRecord {
+            field: def.field,
+            index: def.name,
+        });
+    let body = api_types::RegisterSummary {
+        custodian: metadata.custodian,
+        domain: state.domain.clone(),
+        index_record,
+        last_updated: updated,
+        register_record: record,
+        total_entries: summary.total_entries,
+        total_items: summary.total_items,
+        total_records: summary.total_records,
+    };
+    Ok(respond(Format::Json, to_json(&body)?, &tag))
 }
 
 /// Paging of `entries`.
@@ -608,10 +617,10 @@ pub async fn register_proof(
         &request,
         &source(&at.name, &at.index),
         |_, summary| {
-            Ok(format!(
-            "{{\"proof-identifier\":\"merkle:sha-256\",\"root-hash\":\"{}\",\"total-entries\":{}}}",
-            summary.root, summary.total_entries
-        ))
+            to_json(&api_types::RegisterProof::new(
+                summary.root,
+                summary.total_entries,
+            ))
         },
     )
     .await
@@ -630,10 +639,7 @@ pub async fn entry_proof(
     let log = source.clone();
     proof(&state, &request, &source, move |store, _| {
         let path = store.log_inclusion_proof(&log, n, size)?;
-        Ok(format!(
-            "{{\"proof-identifier\":\"merkle:sha-256\",\"entry-number\":\"{n}\",\"merkle-audit-path\":{}}}",
-            render::hash_list(&path)
-        ))
+        to_json(&api_types::EntryProof::new(n, &path))
     })
     .await
 }
@@ -651,10 +657,7 @@ pub async fn consistency_proof(
     let log = source.clone();
     proof(&state, &request, &source, move |store, _| {
         let nodes = store.log_consistency_proof(&log, m, n)?;
-        Ok(format!(
-            "{{\"proof-identifier\":\"merkle:sha-256\",\"merkle-consistency-nodes\":{}}}",
-            render::hash_list(&nodes)
-        ))
+        to_json(&api_types::ConsistencyProof::new(&nodes))
     })
     .await
 }
@@ -718,32 +721,15 @@ pub async fn load(
     } else {
         Mode::Strict
     };
-    let store = state.store.clone();
-    let result = web::block(move || store.load_rsf(&name, &body[..], mode)).await?;
-    match result {
-        Ok(report) => Ok(HttpResponse::Ok().json(serde_json::json!({
-            "success": true,
-            "message": "success",
-            "register": report.register,
-            "created": report.created,
-            "items-added": report.summary.new_items,
-            "user-entries-added": report.summary.user_entries,
-            "system-entries-added": report.summary.system_entries,
-            "asserts": report.summary.asserts,
-            "total-entries": report.total_entries,
-            "root-hash": report.root.to_string(),
-        }))),
-        Err(store_diesel::error::StoreError::Mirror(name)) => Err(ApiError::Conflict(format!(
-            "register '{name}' is a mirror and cannot be loaded locally"
-        ))),
-        Err(
-            e @ (store_diesel::error::StoreError::Register(_)
-            | store_diesel::error::StoreError::NameMismatch { .. }),
-        ) => Ok(HttpResponse::BadRequest().json(serde_json::json!({
-            "success": false,
-            "message": "Failed to load RSF",
-            "details": e.to_string(),
-        }))),
-        Err(other) => Err(other.into()),
-    }
+    let report = blocking(&state, move |store| {
+        store
+            .load_rsf(&name, &body[..], mode)
+            .map_err(errors::load_error)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(api_types::LoadReport {
+        message: Some("success".into()),
+        success: Some(true),
+        ..render::load_report(&report)
+    }))
 }

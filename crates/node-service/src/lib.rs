@@ -1,0 +1,34 @@
+//! This node's domain rules over the store, shared by the HTTP server and the operator CLI
+//! so that each exists once.
+//!
+//! # Design
+//!
+//! - [`identity`]: this node as plan documents describe it (its Primary domain of offered
+//!   registers, its Secondary side), and the check an operator's change must pass before it
+//!   is stored.
+//! - [`plans`]: who acts on a plan (the initiator, or this node as the respondent) and the
+//!   review of a plan: read, let plan-core's lifecycle decide, save with the store's
+//!   optimistic check, re-read.
+//! - [`import`]: a tabular snapshot becomes an RSF patch (register-core's importer fed from
+//!   the store's records) and is applied as one strict load asserting the root it was
+//!   computed against.
+//! - [`mirrors`]: the store as register-sync's [`register_sync::MirrorStore`], and the
+//!   receiving side of a push.
+//!
+//! Nothing here speaks HTTP or parses arguments; time is passed in or read once through
+//! [`now`], in the whole seconds the store keeps.
+
+#![deny(missing_docs)]
+
+pub mod identity;
+pub mod import;
+pub mod mirrors;
+pub mod plans;
+
+use chrono::{DateTime, Utc};
+
+/// Now, in the whole seconds the store keeps plan and sync times in.
+pub fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
+}

@@ -1,0 +1,154 @@
+//! Who acts on a plan, and the review of a plan: one definition for the admin API and the
+//! `plan` commands alike.
+//!
+//! The account that invoked a plan is its initiator; on a plan a partner invoked here, this
+//! node — its administrators and its operators at the command line — is the respondent, with
+//! the data role the initiator does not have. plan-core's lifecycle decides whether an
+//! action is allowed; the store's optimistic save decides between two partners acting at
+//! once.
+
+use chrono::{DateTime, Utc};
+use plan_core::{Action, Actor, ConversationRole, DataRole, Plan, PlanId, PlanRecord};
+use store_diesel::error::StoreError;
+use store_diesel::plans::StoredPlan;
+use store_diesel::store::Store;
+
+/// The longest status message accepted with an action, in characters.
+pub const MAX_STATUS_MESSAGE_CHARS: usize = 1000;
+
+/// Why a plan action was refused; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// No such plan, or none the caller is a partner of (the two answer alike).
+    #[error("no plan {0}")]
+    NotFound(PlanId),
+    /// The status message is over [`MAX_STATUS_MESSAGE_CHARS`].
+    #[error("status_message: longer than {MAX_STATUS_MESSAGE_CHARS} characters")]
+    MessageTooLong,
+    /// Slices of a plan this node is the primary of name registers it does not have.
+    #[error("{}", .0.join("; "))]
+    MissingRegisters(Vec<String>),
+    /// plan-core refused the action or the document.
+    #[error(transparent)]
+    Plan(#[from] plan_core::Error),
+    /// The store failed, or a concurrent change won.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How this node acts on a plan a partner invoked here: as the respondent, with the data role
+/// the initiator does not have.
+pub fn respondent(record: &PlanRecord) -> Actor {
+    Actor {
+        conversation: ConversationRole::Respondent,
+        data: match record.initiator_role() {
+            DataRole::Primary => DataRole::Secondary,
+            DataRole::Secondary => DataRole::Primary,
+        },
+    }
+}
+
+/// How the account `name` (an administrator of this node when `admin`) acts on `plan`, or
+/// `None` when it is not a partner of it.
+pub fn actor(name: &str, admin: bool, plan: &StoredPlan) -> Option<Actor> {
+    if name == plan.owner {
+        Some(Actor {
+            conversation: ConversationRole::Initiator,
+            data: plan.record.initiator_role(),
+        })
+    } else if admin {
+        Some(respondent(&plan.record))
+    } else {
+        None
+    }
+}
+
+/// A status message worth recording: none when blank; refused when too long.
+pub fn status_message(message: Option<String>) -> Result<Option<String>, PlanError> {
+    let message = message.filter(|m| !m.trim().is_empty());
+    if message
+        .as_ref()
+        .is_some_and(|m| m.chars().count() > MAX_STATUS_MESSAGE_CHARS)
+    {
+        return Err(PlanError::MessageTooLong);
+    }
+    Ok(message)
+}
+
+/// The plan `id` with how `who` acts on it; [`PlanError::NotFound`] alike for an unknown plan
+/// and for one `who` is not a partner of.
+pub fn partner_plan(
+    store: &Store,
+    id: PlanId,
+    who: impl FnOnce(&StoredPlan) -> Option<Actor>,
+) -> Result<(StoredPlan, Actor), PlanError> {
+    let plan = store.plan(id)?.ok_or(PlanError::NotFound(id))?;
+    let actor = who(&plan).ok_or(PlanError::NotFound(id))?;
+    Ok((plan, actor))
+}
+
+/// Saves the transition `record` holds (guarded by the status it was read with) and returns
+/// the plan as stored.
+pub fn save(store: &Store, record: &PlanRecord) -> Result<StoredPlan, PlanError> {
+    store.save_plan_transition(record)?;
+    store
+        .plan(record.id())?
+        .ok_or(PlanError::NotFound(record.id()))
+}
+
+/// Approves, rejects or holds the plan `id` as `who` makes the caller act, at `at`.
+pub fn review(
+    store: &Store,
+    id: PlanId,
+    action: Action,
+    who: impl FnOnce(&StoredPlan) -> Option<Actor>,
+    message: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<StoredPlan, PlanError> {
+    let message = status_message(message)?;
+    let (plan, actor) = partner_plan(store, id, who)?;
+    let mut record = plan.record;
+    record.apply(action, actor, at, message)?;
+    save(store, &record)
+}
+
+/// Proposes the completed `document` for the plan `plan` as `actor` (Invoked → Proposed).
+/// When the secondary initiated the plan, this node is its primary: every register slice must
+/// name a register this node has.
+pub fn propose(
+    store: &Store,
+    plan: StoredPlan,
+    actor: Actor,
+    document: Plan,
+    message: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<StoredPlan, PlanError> {
+    let message = status_message(message)?;
+    if plan.record.initiator_role() == DataRole::Secondary {
+        check_registers(store, &document)?;
+    }
+    let mut record = plan.record;
+    record.propose(document, actor, at, message)?;
+    save(store, &record)
+}
+
+/// Every register slice of `plan` names a register of this node.
+fn check_registers(store: &Store, plan: &Plan) -> Result<(), PlanError> {
+    let mut missing = Vec::new();
+    for slice in plan.register_slices() {
+        // Only a missing register is the document's fault; other errors are the store's.
+        match store.register(&slice.register) {
+            Ok(_) => {}
+            Err(StoreError::RegisterNotFound(_)) => missing.push(format!(
+                "slice {} names register '{}', which this server does not have",
+                slice.slice_uuid, slice.register
+            )),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(PlanError::MissingRegisters(missing))
+    }
+}

@@ -1,0 +1,37 @@
+//! Sync (sync.md): a secondary keeps a verified mirror of every register slice of an
+//! Approved plan.
+//!
+//! # Design
+//!
+//! - **Over two small traits**, so any store and any transport can take part:
+//!   [`MirrorStore`] (the local registers, mirrors and subscription state) and [`Remote`]
+//!   (the partner's server). store-diesel's `Store` and the HTTP client of `api-client` are
+//!   the ones this workspace provides; tests and other programs may bring their own. No
+//!   HTTP, SQL or async runtime here, and no clock: callers pass the time in.
+//! - **One way to apply a delta**, [`apply_delta`], for pulls and pushes alike: the delta's
+//!   first line must assert the mirror's current root — otherwise the primary's history
+//!   diverges from what was received before, and nothing is applied
+//!   ([`ApplyError::Diverged`]) — and its last line must be an assert (a truncated delta is
+//!   never applied); then the store loads it in one transaction, whose last assert proves
+//!   the mirror holds exactly what the primary held at the delta's end. Both lines are read
+//!   with register-core's RSF reader.
+//! - **Bounded chunks.** [`pull`] asks for at most `chunk` entries per request, reads the
+//!   chunk whole and applies it as its own transaction, so memory stays bounded and an
+//!   interruption leaves the mirror at a verified chunk boundary; the next run resumes from
+//!   the mirror's own size. Full copy and incremental sync are the same loop. [`push`] is
+//!   the same loop driven from the primary.
+//! - **Every outcome is recorded** on the slice's subscription (size and root after each
+//!   verified chunk, last success, last error), for pulls and pushes alike;
+//!   [`SyncError::exit_code`] gives the CLI contract (0 in sync, 1 error, 2 divergence).
+
+#![deny(missing_docs)]
+
+mod delta;
+mod error;
+mod run;
+mod traits;
+
+pub use delta::apply_delta;
+pub use error::{ApplyError, BoxError, Divergence, SyncError};
+pub use run::{pull, push, subscribed_slices, SliceReport, DEFAULT_CHUNK_ENTRIES};
+pub use traits::{MirrorStore, Origin, Remote};
