@@ -1,7 +1,8 @@
-//! `api-actix`: the register and plan HTTP API, and the operator CLI.
+//! `api-actix`: the register and plan API server, and the operator CLI.
 //!
-//! This binary is thin glue: the command tree lives in [`cli`], one module per command group,
-//! and every command calls into the library crates.
+//! This binary parses arguments and wires the library crates together: the command tree
+//! lives in [`cli`], one module per command group; the server is `server-actix`, the domain
+//! rules `node-service`, sync `register-sync` over `api-client`.
 
 mod cli;
 

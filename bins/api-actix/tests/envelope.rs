@@ -1,7 +1,7 @@
 //! Errors actix writes itself still arrive in the API's JSON envelope.
 
 use actix_web::test;
-use api_actix::server::{app_with_body_limit, AppState};
+use server_actix::{app_with_body_limit, AppState};
 use store_diesel::store::Store;
 
 #[actix_web::test]
@@ -11,7 +11,7 @@ async fn oversized_bodies_get_413_in_the_envelope() {
     let state = AppState::new(
         store,
         "test.example",
-        api_actix::server::tokens::Tokens::new(b"a test secret of at least 32 bytes", "urn:test")
+        server_actix::tokens::Tokens::new(b"a test secret of at least 32 bytes", "urn:test")
             .expect("tokens"),
     );
     let service = test::init_service(app_with_body_limit(state, 1024)).await;

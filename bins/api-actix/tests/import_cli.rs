@@ -5,8 +5,8 @@ mod cli_support;
 mod common;
 
 use actix_web::test::init_service;
-use api_actix::server::app;
 use common::{get, loaded, state, TestDb};
+use server_actix::app;
 
 const TS: &str = "2024-05-01T12:00:00Z";
 

@@ -5,10 +5,10 @@
 mod common;
 
 use actix_web::test;
-use api_actix::server::app;
 use common::{backends, get, get_with, state};
 use register_core::merkle::{self, verify_consistency, verify_inclusion};
 use register_core::{Digest, Entry, Item, ItemHash, Mode, Timestamp};
+use server_actix::app;
 
 const BASE: &str = "/registers/authority/indexes/by-kind";
 

@@ -8,11 +8,11 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
-use api_actix::server::{app, AppState};
 use base64::Engine as _;
 use register_core::Mode;
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
+use server_actix::{app, AppState};
 use store_diesel::accounts::Role;
 use store_diesel::store::Store;
 
@@ -326,7 +326,7 @@ fn store(dir: &tempfile::TempDir) -> Store {
 /// A test server's state over `store`.
 fn state(store: Store) -> AppState {
     let tokens =
-        api_actix::server::tokens::Tokens::new(b"a test secret of at least 32 bytes", "urn:test")
+        server_actix::tokens::Tokens::new(b"a test secret of at least 32 bytes", "urn:test")
             .expect("tokens");
     AppState::new(store, "test.example", tokens)
 }

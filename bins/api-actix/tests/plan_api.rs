@@ -8,13 +8,13 @@ use actix_http::Request;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::{self, TestRequest};
-use api_actix::server::app;
-use api_actix::server::tokens::{Claims, Scope};
 use base64::Engine as _;
 use common::*;
 use plan_core::{Plan, Subscription};
 use register_core::Mode;
 use serde_json::{json, Value};
+use server_actix::app;
+use server_actix::tokens::{Claims, Scope};
 use store_diesel::accounts::Role;
 use store_diesel::node::{NodeIdentity, Offer};
 use uuid::Uuid;
@@ -61,8 +61,11 @@ fn complete(stub: Plan, slices: &[Uuid]) -> Plan {
             delivery_profiles: Vec::new(),
         })
         .collect();
-    stub.complete(api_actix::node::secondary(&partner_node()), subscriptions)
-        .expect("complete the stub")
+    stub.complete(
+        node_service::identity::secondary(&partner_node()),
+        subscriptions,
+    )
+    .expect("complete the stub")
 }
 
 /// A primary's Primary-only document offering one register slice.
@@ -74,7 +77,7 @@ fn primary_document(uuid: Option<plan_core::PlanId>) -> (Plan, Uuid) {
         description: "Fruit".into(),
         offered_at: chrono::Utc::now(),
     };
-    let primary = api_actix::node::primary(&partner_node(), &[offer]);
+    let primary = node_service::identity::primary(&partner_node(), &[offer]);
     (Plan::fragment(uuid, "Fruit for the server", primary), slice)
 }
 
@@ -894,7 +897,7 @@ async fn bad_documents_are_refused_with_their_problems() {
         )
         .await;
         reply.assert_error(415, "not a JSON content type");
-        let huge = "A".repeat(api_actix::server::plans::MAX_PLAN_JSON_BYTES + 1);
+        let huge = "A".repeat(server_actix::plans::MAX_PLAN_JSON_BYTES + 1);
         let reply = call(
             &app,
             "POST",

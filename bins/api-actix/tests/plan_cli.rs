@@ -6,11 +6,10 @@ mod cli_support;
 mod common;
 
 use actix_web::dev::ServerHandle;
-use api_actix::server::AppState;
-use base64::Engine as _;
 use cli_support::bin;
 use plan_core::{Plan, PlanId, PlanStatus, Subscription};
 use register_core::Mode;
+use server_actix::AppState;
 use store_diesel::store::Store;
 use store_diesel::testing::{sqlite, TestDb};
 use uuid::Uuid;
@@ -60,7 +59,7 @@ fn serve(store: Store) -> Server {
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let state = AppState::new(store, common::DOMAIN, common::tokens());
-            let server = actix_web::HttpServer::new(move || api_actix::server::app(state.clone()))
+            let server = actix_web::HttpServer::new(move || server_actix::app(state.clone()))
                 .workers(1)
                 .bind(("127.0.0.1", 0))
                 .expect("bind a loopback port");
@@ -309,17 +308,11 @@ fn remote_refusals_are_shown_and_exit_1() {
 
 /// Logs in to `server` as `user` and invokes a plan with a Primary-only document.
 fn invoke_as_primary(server: &Server, user: &str, password: &str, document: &Plan) -> PlanId {
-    let mut remote = api_actix::sync::Remote::new(&server.url, user, password);
+    let mut remote = api_client::Client::new(&server.url, user, password);
     remote.login(None).expect("login");
-    let encoded = base64::engine::general_purpose::STANDARD.encode(document.to_xml());
-    let body = remote
-        .post_json(
-            "/v1/plans/invoke",
-            &serde_json::json!({ "document": encoded }),
-        )
-        .expect("invoke");
-    assert_eq!(body["status"], "Invoked");
-    plan_id(&body["plan_uuid"])
+    let body = remote.invoke_as_primary(document).expect("invoke");
+    assert_eq!(body.status, "Invoked");
+    plan_id(&serde_json::Value::from(body.plan_uuid))
 }
 
 #[test]
@@ -341,7 +334,7 @@ fn primary_initiator_invokes_and_the_respondent_proposes_and_approves() {
         .load_rsf("colour", &common::data("colour.rsf")[..], Mode::Strict)
         .expect("load colour");
     let offer = owner.store.offer_register("colour", None).expect("offer");
-    let primary = api_actix::node::primary(
+    let primary = node_service::identity::primary(
         &owner.store.node().expect("node"),
         &owner.store.offers().expect("offers"),
     );
@@ -359,7 +352,7 @@ fn primary_initiator_invokes_and_the_respondent_proposes_and_approves() {
     let stub = Plan::from_xml(&xml).expect("the invoked document");
     let complete = stub
         .complete(
-            api_actix::node::secondary(&respondent.store.node().expect("node")),
+            node_service::identity::secondary(&respondent.store.node().expect("node")),
             vec![Subscription {
                 uuid: Uuid::new_v4(),
                 slice_uuid: Some(offer.slice_uuid),

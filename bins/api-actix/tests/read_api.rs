@@ -4,11 +4,11 @@
 mod common;
 
 use actix_web::test::{self, TestRequest};
-use api_actix::server::app;
 use base64::Engine as _;
 use common::{backends, data, get, get_with, loaded, object_keys, send, state, Reply};
 use register_core::Mode;
 use serde_json::json;
+use server_actix::app;
 use store_diesel::accounts::Role;
 
 const COUNTRY_ROOT: &str =

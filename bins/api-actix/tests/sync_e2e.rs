@@ -13,14 +13,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
 use actix_web::dev::ServerHandle;
-use api_actix::server::{app, AppState};
-use api_actix::sync::Remote;
+use api_client::Client;
 use base64::Engine as _;
 use cli_support::bin;
 use common::{data, tokens, TestDb};
 use plan_core::{Plan, PlanId, Subscription};
 use register_core::{Digest, Item, Mode};
+use register_sync::Remote as _;
 use serde_json::{json, Value};
+use server_actix::{app, AppState};
 use store_diesel::accounts::Role;
 use store_diesel::node::NodeIdentity;
 use store_diesel::store::Store;
@@ -168,14 +169,14 @@ fn b64(plan: &Plan) -> String {
 /// offered `country` slice, proposes; the primary's operator approves. Returns the plan and
 /// the slice.
 fn negotiate(primary: &Server) -> (PlanId, Uuid) {
-    let mut acme = Remote::new(&primary.url(), "acme", PASSWORD);
+    let mut acme = Client::new(&primary.url(), "acme", PASSWORD);
     acme.login(None).expect("acme logs in");
     let stub = acme.get_json("/v1/plans/invoke").expect("invoke");
     let stub = decode(&stub);
     let slice = stub.register_slices()[0].slice_uuid;
     let plan = stub
         .complete(
-            api_actix::node::secondary(&node("Secondary")),
+            node_service::identity::secondary(&node("Secondary")),
             vec![Subscription {
                 uuid: Uuid::new_v4(),
                 slice_uuid: Some(slice),
@@ -184,12 +185,12 @@ fn negotiate(primary: &Server) -> (PlanId, Uuid) {
         )
         .expect("complete");
     let id = plan.uuid.expect("uuid");
-    acme.post_json("/v1/proposals/new", &json!({"document": b64(&plan)}))
+    acme.post_json::<Value>("/v1/proposals/new", &json!({"document": b64(&plan)}))
         .expect("propose");
-    let mut operator = Remote::new(&primary.url(), "operator", PASSWORD);
+    let mut operator = Client::new(&primary.url(), "operator", PASSWORD);
     operator.login(None).expect("operator logs in");
     operator
-        .post_json(&format!("/v1/plans/{id}/approve"), &json!({}))
+        .post_json::<Value>(&format!("/v1/plans/{id}/approve"), &json!({}))
         .expect("approve");
     (id, slice)
 }
@@ -471,10 +472,10 @@ fn a_held_plan_stops_sync_until_both_partners_approve_again() {
     let (path, secondary) = secondary_db(&dir);
     assert_eq!(sync("pull", &primary.url(), plan, &path, 1000).0, 0);
 
-    let mut operator = Remote::new(&primary.url(), "operator", PASSWORD);
+    let mut operator = Client::new(&primary.url(), "operator", PASSWORD);
     operator.login(None).expect("operator");
     operator
-        .post_json(
+        .post_json::<Value>(
             &format!("/v1/plans/{plan}/hold"),
             &json!({"status_message": "Contract renewal"}),
         )
@@ -492,12 +493,12 @@ fn a_held_plan_stops_sync_until_both_partners_approve_again() {
         "nothing pulled while held"
     );
 
-    let mut acme = Remote::new(&primary.url(), "acme", PASSWORD);
+    let mut acme = Client::new(&primary.url(), "acme", PASSWORD);
     acme.login(None).expect("acme");
     operator
-        .post_json(&format!("/v1/plans/{plan}/approve"), &json!({}))
+        .post_json::<Value>(&format!("/v1/plans/{plan}/approve"), &json!({}))
         .expect("first approval");
-    acme.post_json(&format!("/v1/plans/{plan}/approve"), &json!({}))
+    acme.post_json::<Value>(&format!("/v1/plans/{plan}/approve"), &json!({}))
         .expect("second approval");
     let (code, _, err) = sync("pull", &primary.url(), plan, &path, 1000);
     assert_eq!(code, 0, "{err}");
@@ -535,21 +536,21 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
 
         // acme (the primary) invokes with its Primary-only document; the respondent completes
         // and proposes it, then approves.
-        let mut acme = Remote::new(&server.url(), "acme", PASSWORD);
+        let mut acme = Client::new(&server.url(), "acme", PASSWORD);
         acme.login(None).expect("login");
         let document = Plan::fragment(
             None,
             "Countries for the secondary",
-            api_actix::node::primary(&primary_node, std::slice::from_ref(&offer)),
+            node_service::identity::primary(&primary_node, std::slice::from_ref(&offer)),
         );
         let invoked = acme
-            .post_json("/v1/plans/invoke", &json!({"document": b64(&document)}))
+            .post_json::<Value>("/v1/plans/invoke", &json!({"document": b64(&document)}))
             .expect("invoke");
         let stub = decode(&invoked);
         let id = stub.uuid.expect("uuid");
         let completed = stub
             .complete(
-                api_actix::node::secondary(&secondary.store.node().expect("node")),
+                node_service::identity::secondary(&secondary.store.node().expect("node")),
                 vec![Subscription {
                     uuid: Uuid::new_v4(),
                     slice_uuid: Some(offer.slice_uuid),
@@ -557,13 +558,13 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
                 }],
             )
             .expect("complete");
-        let mut operator = Remote::new(&server.url(), "operator", PASSWORD);
+        let mut operator = Client::new(&server.url(), "operator", PASSWORD);
         operator.login(None).expect("login");
         operator
-            .post_json("/v1/proposals/new", &json!({"document": b64(&completed)}))
+            .post_json::<Value>("/v1/proposals/new", &json!({"document": b64(&completed)}))
             .expect("propose");
         operator
-            .post_json(&format!("/v1/plans/{id}/approve"), &json!({}))
+            .post_json::<Value>(&format!("/v1/plans/{id}/approve"), &json!({}))
             .expect("approve");
 
         let (code, out, err) = sync("push", &server.url(), id, &primary_path, 64);
@@ -592,7 +593,7 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
         // Bad pushes change nothing: a delta from another history (409), one that is cut
         // short (400), one with a broken line (400, naming it).
         let before = summary(&secondary.store, "country");
-        let mut pusher = Remote::new(&server.url(), "acme", PASSWORD);
+        let mut pusher = Client::new(&server.url(), "acme", PASSWORD);
         pusher.login_for_plan(id).expect("sync token");
         let path = format!("/v1/slices/{}/rsf", offer.slice_uuid);
         let root = before.1;
@@ -614,7 +615,7 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
             ),
         ];
         for (delta, expected) in cases {
-            let refused = pusher.post_rsf(&path, delta.into_bytes());
+            let refused = pusher.post_rsf::<Value>(&path, delta.into_bytes());
             let message = refused.expect_err("refused").to_string();
             assert!(message.contains(expected), "{}: {message}", db.label);
             assert_eq!(summary(&secondary.store, "country"), before, "{message}");

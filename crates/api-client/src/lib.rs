@@ -15,8 +15,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use api_types::{
-    DocumentRequest, ErrorEnvelope, LoginRequest, LoginResponse, PlanBody, PushResponse,
-    SliceState,
+    DocumentRequest, ErrorEnvelope, LoginRequest, LoginResponse, PlanBody, PushResponse, SliceState,
 };
 use plan_core::{Plan, PlanId};
 use register_core::Digest;
@@ -158,6 +157,16 @@ impl Client {
         self.get_json("/v1/plans/invoke")
     }
 
+    /// `POST /v1/plans/invoke` with this side's Primary-only document: a plan whose primary
+    /// is the caller.
+    pub fn invoke_as_primary(&self, document: &Plan) -> Result<PlanBody, ClientError> {
+        let body = DocumentRequest {
+            document: api_types::encode_document(&document.to_xml()),
+            replaces_plan_uuid: None,
+        };
+        self.post_json("/v1/plans/invoke", &body)
+    }
+
     /// `POST /v1/proposals/new` with a complete plan.
     pub fn propose(&self, plan: &Plan) -> Result<PlanBody, ClientError> {
         let body = DocumentRequest {
@@ -175,23 +184,37 @@ impl Client {
     /// The document of a plan answer, decoded and validated.
     pub fn document(&self, body: &PlanBody) -> Result<Plan, ClientError> {
         let plan = || body.plan_uuid.clone();
-        let encoded = body.document.as_deref().ok_or_else(|| ClientError::NoDocument {
+        let encoded = body
+            .document
+            .as_deref()
+            .ok_or_else(|| ClientError::NoDocument {
+                plan: plan(),
+                base: self.base.clone(),
+            })?;
+        let text = api_types::decode_document(encoded).map_err(|source| ClientError::Document {
             plan: plan(),
-            base: self.base.clone(),
+            source,
         })?;
-        let text = api_types::decode_document(encoded)
-            .map_err(|source| ClientError::Document { plan: plan(), source })?;
-        Plan::from_xml(&text).map_err(|source| ClientError::Plan { plan: plan(), source })
+        Plan::from_xml(&text).map_err(|source| ClientError::Plan {
+            plan: plan(),
+            source,
+        })
     }
 
-    fn request(&self, request: ureq::RequestBuilder<ureq::typestate::WithoutBody>) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+    fn request(
+        &self,
+        request: ureq::RequestBuilder<ureq::typestate::WithoutBody>,
+    ) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
         match &self.token {
             Some(token) => request.header("Authorization", &format!("Bearer {token}")),
             None => request,
         }
     }
 
-    fn request_with_body(&self, request: ureq::RequestBuilder<ureq::typestate::WithBody>) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+    fn request_with_body(
+        &self,
+        request: ureq::RequestBuilder<ureq::typestate::WithBody>,
+    ) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
         match &self.token {
             Some(token) => request.header("Authorization", &format!("Bearer {token}")),
             None => request,
@@ -199,7 +222,11 @@ impl Client {
     }
 
     /// The response if it is a success; the server's status and message otherwise.
-    fn check(&self, path: &str, result: Result<Response, ureq::Error>) -> Result<Response, ClientError> {
+    fn check(
+        &self,
+        path: &str,
+        result: Result<Response, ureq::Error>,
+    ) -> Result<Response, ClientError> {
         let mut response = result.map_err(|source| ClientError::Transport {
             url: self.url(path),
             source,
@@ -225,7 +252,11 @@ impl Client {
         })
     }
 
-    fn json<T: DeserializeOwned>(&self, path: &str, mut response: Response) -> Result<T, ClientError> {
+    fn json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        mut response: Response,
+    ) -> Result<T, ClientError> {
         let text = response
             .body_mut()
             .with_config()
@@ -241,13 +272,20 @@ impl Client {
         })
     }
 
-    fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+    /// `GET path` (below the base URL), answered in JSON: any endpoint, for callers this
+    /// client has no method for.
+    pub fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let request = self.request(self.agent.get(&self.url(path)));
         let response = self.check(path, request.call())?;
         self.json(path, response)
     }
 
-    fn post_json<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, ClientError> {
+    /// `POST path` with a JSON body, answered in JSON.
+    pub fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
         let request = self.request_with_body(
             self.agent
                 .post(&self.url(path))
@@ -258,6 +296,21 @@ impl Client {
             source,
         })?;
         let response = self.check(path, request.send(text))?;
+        self.json(path, response)
+    }
+
+    /// `POST path` with an RSF body, answered in JSON.
+    pub fn post_rsf<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        rsf: Vec<u8>,
+    ) -> Result<T, ClientError> {
+        let request = self.request_with_body(
+            self.agent
+                .post(&self.url(path))
+                .header("Content-Type", register_core::rsf::MEDIA_TYPE),
+        );
+        let response = self.check(path, request.send(rsf))?;
         self.json(path, response)
     }
 
@@ -312,13 +365,7 @@ impl register_sync::Remote for Client {
 
     fn push_delta(&self, slice: Uuid, delta: Vec<u8>) -> Result<(u64, Digest), ClientError> {
         let path = format!("/v1/slices/{slice}/rsf");
-        let request = self.request_with_body(
-            self.agent
-                .post(&self.url(&path))
-                .header("Content-Type", register_core::rsf::MEDIA_TYPE),
-        );
-        let response = self.check(&path, request.send(delta))?;
-        let reply: PushResponse = self.json(&path, response)?;
+        let reply: PushResponse = self.post_rsf(&path, delta)?;
         Ok((reply.total_entries, self.root(&path, &reply.root_hash)?))
     }
 }

@@ -27,9 +27,7 @@ pub mod sync;
 
 pub use document::{decode_document, encode_document, DocumentError};
 pub use error::{ErrorEnvelope, SchemaError};
-pub use plans::{
-    DocumentRequest, LoginRequest, LoginResponse, PlanBody, ReviewRequest,
-};
+pub use plans::{DocumentRequest, LoginRequest, LoginResponse, PlanBody, ReviewRequest};
 pub use proofs::{ConsistencyProof, EntryProof, RegisterProof, PROOF_IDENTIFIER};
 pub use registers::{
     Entry, IndexRecord, LoadFailure, LoadReport, Record, RegisterListing, RegisterSummary,

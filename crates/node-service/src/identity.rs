@@ -4,11 +4,59 @@
 //! Secondary part of a remote primary's stub from it.
 
 use plan_core::{
-    Admin, Capability, Controller, Instance, Pool, Primary, RegisterSlice, Secondary, Slice,
-    Software,
+    Admin, Capability, Controller, Instance, Plan, Pool, Primary, RegisterSlice, Secondary, Slice,
+    Software, Subscription,
 };
+use store_diesel::error::StoreError;
 use store_diesel::node::{NodeIdentity, Offer};
+use store_diesel::store::Store;
 use uuid::Uuid;
+
+/// Why a change to this node's identity or offers, or a subscription request, was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// Plan documents naming this node would fail the plan schema (each problem as
+    /// `PATH: message`); nothing was changed.
+    #[error(
+        "refused, nothing changed: plan documents naming this node would not be valid:\n  {}",
+        .0.join("\n  ")
+    )]
+    InvalidDomain(Vec<String>),
+    /// A register the partner does not offer was asked for.
+    #[error("{remote} does not offer register '{register}'; it offers: {offered}")]
+    NotOffered {
+        /// The partner's server.
+        remote: String,
+        /// The register asked for.
+        register: String,
+        /// What it offers, comma-separated, or `none`.
+        offered: String,
+    },
+    /// A slice the partner's stub does not have was asked for.
+    #[error("{remote} offers no slice {slice}")]
+    NoSlice {
+        /// The partner's server.
+        remote: String,
+        /// The slice asked for.
+        slice: Uuid,
+    },
+    /// A slice asked for is not a register slice.
+    #[error("slice {slice} of {remote} is a '{slice_type}' slice, not a register")]
+    NotARegister {
+        /// The partner's server.
+        remote: String,
+        /// The slice.
+        slice: Uuid,
+        /// Its type.
+        slice_type: String,
+    },
+    /// plan-core refused the completed document.
+    #[error(transparent)]
+    Plan(#[from] plan_core::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 fn instance(node: &NodeIdentity) -> Instance {
     Instance {
@@ -84,9 +132,8 @@ pub fn secondary(node: &NodeIdentity) -> Secondary {
 /// Checks that this node's Primary domain with `offers` makes a valid plan document (the
 /// schema bounds descriptions to 255 characters and wants an email to look like one), so that
 /// an operator's change never leaves the server handing out stubs that fail the schema.
-/// Returns each problem as `PATH: message`.
-pub fn check_domain(node: &NodeIdentity, offers: &[Offer]) -> Result<(), Vec<String>> {
-    let stub = plan_core::Plan::fragment(None, "check", primary(node, offers));
+pub fn check_domain(node: &NodeIdentity, offers: &[Offer]) -> Result<(), IdentityError> {
+    let stub = Plan::fragment(None, "check", primary(node, offers));
     let problems: Vec<String> = plan_core::validate_plan(&stub.to_xml())
         .into_iter()
         .map(|d| format!("{}: {}", d.path, d.message))
@@ -94,6 +141,126 @@ pub fn check_domain(node: &NodeIdentity, offers: &[Offer]) -> Result<(), Vec<Str
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems)
+        Err(IdentityError::InvalidDomain(problems))
     }
+}
+
+/// Offers the register `name` as a slice (replacing an earlier offer of it), once the
+/// resulting domain passed [`check_domain`].
+pub fn offer(store: &Store, name: &str, description: Option<&str>) -> Result<Offer, IdentityError> {
+    let mut offers = store.offers()?;
+    offers.retain(|o| o.register != name);
+    offers.push(Offer {
+        register: name.to_string(),
+        slice_uuid: Uuid::new_v4(),
+        description: description.unwrap_or(name).to_string(),
+        offered_at: chrono::Utc::now(),
+    });
+    check_domain(&store.node()?, &offers)?;
+    Ok(store.offer_register(name, description)?)
+}
+
+/// Changes the descriptive parts of this node's identity (an empty contact or email removes
+/// it), once the resulting domain passed [`check_domain`].
+pub fn set_details(
+    store: &Store,
+    description: Option<&str>,
+    contact: Option<&str>,
+    email: Option<&str>,
+) -> Result<NodeIdentity, IdentityError> {
+    let mut wanted = store.node()?;
+    if let Some(d) = description {
+        wanted.description = d.to_string();
+    }
+    let optional = |v: Option<&str>, now: Option<String>| match v {
+        None => now,
+        Some("") => None,
+        Some(v) => Some(v.to_string()),
+    };
+    wanted.admin_contact = optional(contact, wanted.admin_contact.clone());
+    wanted.admin_email = optional(email, wanted.admin_email.clone());
+    check_domain(&wanted, &store.offers()?)?;
+    Ok(store.set_node_details(description, contact, email)?)
+}
+
+/// A slice this node subscribes to, and the local register that will mirror it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    /// The new subscription's UUID.
+    pub subscription: Uuid,
+    /// The partner's slice.
+    pub slice: Uuid,
+    /// The local register (the partner's register name).
+    pub register: String,
+}
+
+/// Completes a partner's `stub` (from `remote`) as this node, the secondary: one
+/// subscription per register named in `registers` and per slice in `slices`, each once, in
+/// the order given. Returns the completed plan and what it subscribes to.
+pub fn subscribe(
+    stub: Plan,
+    node: &NodeIdentity,
+    remote: &str,
+    registers: &[String],
+    slices: &[Uuid],
+) -> Result<(Plan, Vec<Wanted>), IdentityError> {
+    let offered: Vec<RegisterSlice> = stub
+        .register_slices()
+        .into_iter()
+        .filter(|s| s.index.is_none())
+        .collect();
+    let mut wanted: Vec<(Uuid, String)> = Vec::new();
+    for name in registers {
+        let slice = offered
+            .iter()
+            .find(|s| &s.register == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = offered.iter().map(|s| s.register.as_str()).collect();
+                IdentityError::NotOffered {
+                    remote: remote.to_string(),
+                    register: name.clone(),
+                    offered: if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    },
+                }
+            })?;
+        wanted.push((slice.slice_uuid, slice.register.clone()));
+    }
+    for uuid in slices {
+        let slice = stub.slice(*uuid).ok_or_else(|| IdentityError::NoSlice {
+            remote: remote.to_string(),
+            slice: *uuid,
+        })?;
+        let register = slice
+            .register()
+            .filter(|r| r.index.is_none())
+            .ok_or_else(|| IdentityError::NotARegister {
+                remote: remote.to_string(),
+                slice: *uuid,
+                slice_type: slice.slice_type.to_string(),
+            })?;
+        wanted.push((*uuid, register.register));
+    }
+    let mut seen = std::collections::HashSet::new();
+    wanted.retain(|(slice, _)| seen.insert(*slice));
+    let wanted: Vec<Wanted> = wanted
+        .into_iter()
+        .map(|(slice, register)| Wanted {
+            subscription: Uuid::new_v4(),
+            slice,
+            register,
+        })
+        .collect();
+    let subscriptions = wanted
+        .iter()
+        .map(|w| Subscription {
+            uuid: w.subscription,
+            slice_uuid: Some(w.slice),
+            delivery_profiles: Vec::new(),
+        })
+        .collect();
+    let plan = stub.complete(secondary(node), subscriptions)?;
+    Ok((plan, wanted))
 }

@@ -56,7 +56,13 @@ impl MirrorStore for Mirrors<'_> {
         Ok(self.0.subscription(plan, slice)?.map(|s| s.register_name))
     }
 
-    fn subscribe(&self, plan: PlanId, slice: Uuid, remote: &str, name: &str) -> Result<(), StoreError> {
+    fn subscribe(
+        &self,
+        plan: PlanId,
+        slice: Uuid,
+        remote: &str,
+        name: &str,
+    ) -> Result<(), StoreError> {
         self.0.upsert_subscription(plan, slice, remote, name)
     }
 
@@ -84,7 +90,11 @@ impl MirrorStore for Mirrors<'_> {
 
 /// The local register that mirrors `slice` of `plan` on the secondary: the one its
 /// subscription names, else the primary's register name.
-pub fn mirror_name(store: &Store, plan: PlanId, slice: &RegisterSlice) -> Result<String, StoreError> {
+pub fn mirror_name(
+    store: &Store,
+    plan: PlanId,
+    slice: &RegisterSlice,
+) -> Result<String, StoreError> {
     Ok(Mirrors(store)
         .subscribed_register(plan, slice.slice_uuid)?
         .unwrap_or_else(|| slice.register.clone()))

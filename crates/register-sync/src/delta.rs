@@ -34,7 +34,10 @@ fn shown_first_line(delta: &[u8]) -> String {
 /// The bytes of the delta's last line (the delta without its final line ending).
 fn last_line(delta: &[u8]) -> &[u8] {
     let body = delta.strip_suffix(b"\n").unwrap_or(delta);
-    let start = body.iter().rposition(|b| *b == b'\n').map_or(0, |at| at + 1);
+    let start = body
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |at| at + 1);
     &body[start..]
 }
 
@@ -49,7 +52,10 @@ pub fn apply_delta<S: MirrorStore>(
     delta: &[u8],
 ) -> Result<(u64, Digest), ApplyError<S::Error>> {
     let (size, root) = store.state(name).map_err(ApplyError::Store)?;
-    let first = delta.split_inclusive(|b| *b == b'\n').next().unwrap_or_default();
+    let first = delta
+        .split_inclusive(|b| *b == b'\n')
+        .next()
+        .unwrap_or_default();
     if asserted_root(first) != Some(root) {
         return Err(ApplyError::Diverged(Divergence::UnexpectedStart {
             mirror: name.to_string(),
@@ -74,14 +80,22 @@ mod tests {
 
     #[test]
     fn first_and_last_lines_are_read_as_rsf() {
-        let delta = format!("assert-root-hash\t{ROOT}\r\nadd-item\t{{}}\nassert-root-hash\t{ROOT}\n");
+        let delta =
+            format!("assert-root-hash\t{ROOT}\r\nadd-item\t{{}}\nassert-root-hash\t{ROOT}\n");
         let root = Digest::parse_prefixed(ROOT);
-        let first = delta.as_bytes().split_inclusive(|b| *b == b'\n').next().unwrap();
+        let first = delta
+            .as_bytes()
+            .split_inclusive(|b| *b == b'\n')
+            .next()
+            .unwrap();
         assert_eq!(asserted_root(first), root);
         assert_eq!(asserted_root(last_line(delta.as_bytes())), root);
         assert_eq!(asserted_root(last_line(b"add-item\t{}\n")), None);
         assert_eq!(asserted_root(b"assert-root-hash\tsha-256:00"), None);
         assert_eq!(asserted_root(b""), None);
-        assert_eq!(shown_first_line(b"append-entry\tuser\n"), "append-entry\tuser");
+        assert_eq!(
+            shown_first_line(b"append-entry\tuser\n"),
+            "append-entry\tuser"
+        );
     }
 }

@@ -188,8 +188,8 @@ fn push_slice<S: MirrorStore, R: Remote>(
     let name = &slice.register;
     let (local_size, _) = store.state(name).map_err(SyncError::store)?;
     let (start, mirror_root) = remote.slice_state(uuid).map_err(SyncError::remote)?;
-    let is_prefix = start <= local_size
-        && store.root_at(name, start).map_err(SyncError::store)? == mirror_root;
+    let is_prefix =
+        start <= local_size && store.root_at(name, start).map_err(SyncError::store)? == mirror_root;
     if !is_prefix {
         return Err(SyncError::Diverged(Divergence::NotAPrefix {
             slice: uuid,

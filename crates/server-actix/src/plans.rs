@@ -373,7 +373,14 @@ pub async fn review(
     let message = node_service::plans::status_message(request.status_message)?;
     let id = plan_id(&uuid)?;
     let stored = blocking(&state, move |store| {
-        node_service::plans::review(store, id, action, |plan| actor(&caller, plan), message, now())
+        node_service::plans::review(
+            store,
+            id,
+            action,
+            |plan| actor(&caller, plan),
+            message,
+            now(),
+        )
     })
     .await?;
     Ok(plan_response(actix_web::http::StatusCode::OK, &stored))
@@ -478,10 +485,9 @@ pub async fn slice(
     let register = local_register(&state, &plan, &slice, side).await?;
     let (size, root) = blocking(&state, move |store| match side {
         // A mirror exists only after its first delta: until then it holds nothing.
-        Side::Secondary => register_sync::MirrorStore::state(
-            &node_service::mirrors::Mirrors(store),
-            &register,
-        ),
+        Side::Secondary => {
+            register_sync::MirrorStore::state(&node_service::mirrors::Mirrors(store), &register)
+        }
         Side::Primary => store
             .register(&register)
             .map(|summary| (summary.total_entries, summary.root)),

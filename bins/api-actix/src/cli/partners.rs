@@ -69,16 +69,7 @@ impl RegisterCommand {
                 database,
             } => {
                 let store = database.open()?;
-                let mut offers = store.offers()?;
-                offers.retain(|o| o.register != name);
-                offers.push(Offer {
-                    register: name.clone(),
-                    slice_uuid: uuid::Uuid::new_v4(),
-                    description: description.clone().unwrap_or_else(|| name.clone()),
-                    offered_at: chrono::Utc::now(),
-                });
-                ensure_valid_domain(&store.node()?, &offers)?;
-                let offer = store.offer_register(&name, description.as_deref())?;
+                let offer = node_service::identity::offer(&store, &name, description.as_deref())?;
                 println!("{}", offer_json(&offer));
             }
             RegisterCommand::Unoffer { name, database } => {
@@ -116,16 +107,6 @@ pub enum NodeCommand {
     },
 }
 
-/// Refuses a change that would make this node's stubs fail the plan schema.
-fn ensure_valid_domain(node: &NodeIdentity, offers: &[Offer]) -> anyhow::Result<()> {
-    api_actix::node::check_domain(node, offers).map_err(|problems| {
-        anyhow::anyhow!(
-            "refused, nothing changed: plan documents naming this node would not be valid:\n  {}",
-            problems.join("\n  ")
-        )
-    })
-}
-
 fn node_json(node: &NodeIdentity, offers: &[Offer]) -> serde_json::Value {
     serde_json::json!({
         "node_uuid": node.node_uuid.to_string(),
@@ -155,19 +136,8 @@ impl NodeCommand {
                 database,
             } => {
                 let store = database.open()?;
-                let mut wanted = store.node()?;
-                if let Some(d) = &description {
-                    wanted.description.clone_from(d);
-                }
-                let optional = |v: &Option<String>, now: Option<String>| match v.as_deref() {
-                    None => now,
-                    Some("") => None,
-                    Some(v) => Some(v.to_string()),
-                };
-                wanted.admin_contact = optional(&contact, wanted.admin_contact.clone());
-                wanted.admin_email = optional(&email, wanted.admin_email.clone());
-                ensure_valid_domain(&wanted, &store.offers()?)?;
-                let node = store.set_node_details(
+                let node = node_service::identity::set_details(
+                    &store,
                     description.as_deref(),
                     contact.as_deref(),
                     email.as_deref(),

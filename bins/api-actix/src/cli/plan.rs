@@ -1,9 +1,9 @@
 //! `api-actix plan ...`: plan documents, and the plans partners invoked on this server, on
 //! which this node is the respondent (plans.md §2–§3).
 //!
-//! The commands act on the local store directly, as the admin API does: the actor is
-//! [`api_actix::node::respondent`], and plan-core's lifecycle decides what is allowed. A
-//! refused action prints plan-core's error, exits 1 and changes nothing.
+//! The commands act on the local store through node-service, as the admin API does: the
+//! actor is [`node_service::plans::respondent`], and plan-core's lifecycle decides what is
+//! allowed. A refused action prints plan-core's error, exits 1 and changes nothing.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{Args, Subcommand};
-use plan_core::{Action, DataRole, Plan, PlanId, PlanRecord};
+use node_service::plans::{self as review, respondent};
+use plan_core::{Action, DataRole, Plan, PlanId};
 use store_diesel::plans::StoredPlan;
 use store_diesel::store::Store;
 
@@ -176,28 +177,22 @@ fn show(store: &Store, uuid: &str, xml: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Saves the record an action changed and prints the plan as stored.
-fn save(store: &Store, record: &PlanRecord) -> anyhow::Result<ExitCode> {
-    store.save_plan_transition(record)?;
-    let saved = stored_plan(store, &record.id().to_string())?;
-    println!("{}", summary(&saved));
-    Ok(ExitCode::SUCCESS)
-}
-
 impl Review {
-    /// Applies `action` as this node, the respondent.
+    /// Applies `action` as this node, the respondent; prints the plan as stored.
     fn act(self, action: Action) -> anyhow::Result<ExitCode> {
         let store = self.database.open()?;
-        let mut record = stored_plan(&store, &self.uuid)?.record;
-        let actor = api_actix::node::respondent(&record);
-        record.apply(action, actor, api_actix::node::now(), message(self.message))?;
-        save(&store, &record)
+        let id = stored_plan(&store, &self.uuid)?.record.id();
+        let saved = review::review(
+            &store,
+            id,
+            action,
+            |plan| Some(respondent(&plan.record)),
+            self.message,
+            node_service::now(),
+        )?;
+        println!("{}", summary(&saved));
+        Ok(ExitCode::SUCCESS)
     }
-}
-
-/// A message worth recording: not blank.
-fn message(message: Option<String>) -> Option<String> {
-    message.filter(|m| !m.trim().is_empty())
 }
 
 fn propose(
@@ -206,7 +201,7 @@ fn propose(
     file: &Path,
     status_message: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let mut record = stored_plan(store, uuid)?.record;
+    let stored = stored_plan(store, uuid)?;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let plan = match Plan::from_xml(&text) {
@@ -219,9 +214,17 @@ fn propose(
         }
         Err(e) => return Err(e.into()),
     };
-    let actor = api_actix::node::respondent(&record);
-    record.propose(plan, actor, api_actix::node::now(), message(status_message))?;
-    save(store, &record)
+    let actor = respondent(&stored.record);
+    let saved = review::propose(
+        store,
+        stored,
+        actor,
+        plan,
+        status_message,
+        node_service::now(),
+    )?;
+    println!("{}", summary(&saved));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {

@@ -121,15 +121,10 @@ impl Serve {
         }
         let secret = token_secret(self.token_secret_file.as_deref(), &store)?;
         let node = store.node().context("reading this node's identity")?;
-        let tokens = api_actix::server::tokens::Tokens::new(
-            &secret,
-            format!("urn:uuid:{}", node.node_uuid),
-        )?;
-        let state = api_actix::server::AppState {
-            store,
-            domain: self.domain.unwrap_or_else(|| self.bind.clone()),
-            tokens: std::sync::Arc::new(tokens),
-        };
+        let tokens =
+            server_actix::tokens::Tokens::new(&secret, format!("urn:uuid:{}", node.node_uuid))?;
+        let domain = self.domain.unwrap_or_else(|| self.bind.clone());
+        let state = server_actix::AppState::new(store, domain, tokens);
         tracing::info!(bind = %self.bind, "serving the register API");
         let workers = self
             .workers
@@ -139,7 +134,7 @@ impl Serve {
             // As many store calls in flight as the pool has connections: more threads would
             // only queue on the pool and cost context switches.
             let blocking = (POOL_SIZE as usize / workers).max(1);
-            let server = actix_web::HttpServer::new(move || api_actix::server::app(state.clone()))
+            let server = actix_web::HttpServer::new(move || server_actix::app(state.clone()))
                 .workers(workers)
                 .worker_max_blocking_threads(blocking);
             server
@@ -197,19 +192,8 @@ impl Load {
         };
         match store.load_rsf(&self.name, reader, mode) {
             Ok(report) => {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "register": report.register,
-                        "created": report.created,
-                        "items-added": report.summary.new_items,
-                        "user-entries-added": report.summary.user_entries,
-                        "system-entries-added": report.summary.system_entries,
-                        "asserts": report.summary.asserts,
-                        "total-entries": report.total_entries,
-                        "root-hash": report.root.to_string(),
-                    })
-                );
+                let line = serde_json::to_string(&server_actix::load_report(&report))?;
+                println!("{line}");
                 Ok(ExitCode::SUCCESS)
             }
             Err(StoreError::Register(e)) => {

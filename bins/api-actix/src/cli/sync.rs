@@ -1,12 +1,15 @@
-//! `api-actix sync pull|push|status`: keep mirrors of a partner's register slices (sync.md).
+//! `api-actix sync pull|push|status`: keep mirrors of a partner's register slices (sync.md),
+//! with register-sync's algorithm over this node's store and the HTTP client.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use api_actix::sync::{self, Remote, SyncError, DEFAULT_CHUNK_ENTRIES};
+use api_client::Client;
 use clap::{Args, Subcommand};
+use node_service::mirrors::Mirrors;
 use plan_core::PlanId;
+use register_sync::{SliceReport, SyncError, DEFAULT_CHUNK_ENTRIES};
 use store_diesel::store::Store;
 
 use super::registers::{password_from_stdin, Database};
@@ -77,28 +80,51 @@ fn parse_every(text: &str) -> Result<Duration, String> {
 impl SyncCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
-            SyncCommand::Pull(transfer) => transfer.run(sync::pull),
-            SyncCommand::Push(transfer) => transfer.run(sync::push),
+            SyncCommand::Pull(transfer) => {
+                transfer.run(|s, r, p, c, n| register_sync::pull(s, r, p, c, n))
+            }
+            SyncCommand::Push(transfer) => {
+                transfer.run(|s, r, p, c, n| register_sync::push(s, r, p, c, n))
+            }
             SyncCommand::Status { database } => status(&database.open()?),
         }
     }
 }
 
-type Run = fn(&Store, &mut Remote, PlanId, u64) -> Result<Vec<sync::SliceReport>, SyncError>;
+type Run = fn(
+    &Mirrors<'_>,
+    &mut Client,
+    PlanId,
+    u64,
+    &dyn Fn() -> chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<SliceReport>, SyncError>;
 
 impl Transfer {
     fn run(self, run: Run) -> anyhow::Result<ExitCode> {
         let password = password_from_stdin()?;
         let store = self.database.open()?;
-        let mut remote = Remote::new(&self.remote, &self.username, &password);
+        let mut remote = Client::new(&self.remote, &self.username, &password);
         let plan = PlanId(self.plan);
         loop {
-            let code = match run(&store, &mut remote, plan, self.chunk_entries) {
+            let code = match run(
+                &Mirrors(&store),
+                &mut remote,
+                plan,
+                self.chunk_entries,
+                &node_service::now,
+            ) {
                 Ok(reports) => {
                     let stdout = std::io::stdout();
                     let mut out = stdout.lock();
-                    for report in reports {
-                        writeln!(out, "{}", report.to_json())?;
+                    for r in reports {
+                        let line = api_types::SliceReport {
+                            entries_added: r.added,
+                            register: r.register,
+                            root_hash: r.root.to_string(),
+                            slice_uuid: r.slice.to_string(),
+                            total_entries: r.size,
+                        };
+                        writeln!(out, "{}", serde_json::to_string(&line)?)?;
                     }
                     out.flush()?;
                     0
@@ -120,17 +146,17 @@ fn status(store: &Store) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for s in store.subscriptions()? {
-        let line = serde_json::json!({
-            "plan_uuid": s.plan_uuid.to_string(),
-            "slice_uuid": s.slice_uuid.to_string(),
-            "remote": s.remote,
-            "register": s.register_name,
-            "total-entries": s.last_size,
-            "root-hash": s.last_root.map(|r| r.to_string()),
-            "last_success": s.last_success.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            "last_error": s.last_error,
-        });
-        writeln!(out, "{line}")?;
+        let line = api_types::SubscriptionStatus {
+            last_error: s.last_error,
+            last_success: s.last_success.map(super::plan::time),
+            plan_uuid: s.plan_uuid.to_string(),
+            register: s.register_name,
+            remote: s.remote,
+            root_hash: s.last_root.map(|r| r.to_string()),
+            slice_uuid: s.slice_uuid.to_string(),
+            total_entries: s.last_size,
+        };
+        writeln!(out, "{}", serde_json::to_string(&line)?)?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -9,8 +9,8 @@ use actix_web::http::header::HeaderMap;
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use actix_web::web::Bytes;
-use api_actix::server::AppState;
 use register_core::Mode;
+use server_actix::AppState;
 pub use store_diesel::testing::{backends, TestDb};
 
 /// The domain every test server names in its summaries.
@@ -50,8 +50,8 @@ pub const TOKEN_SECRET: &[u8] = b"a test secret of at least 32 bytes";
 pub const ISSUER: &str = "urn:test";
 
 /// Tokens as the test servers issue them.
-pub fn tokens() -> api_actix::server::tokens::Tokens {
-    api_actix::server::tokens::Tokens::new(TOKEN_SECRET, ISSUER).expect("tokens")
+pub fn tokens() -> server_actix::tokens::Tokens {
+    server_actix::tokens::Tokens::new(TOKEN_SECRET, ISSUER).expect("tokens")
 }
 
 /// A response, read to the end.
