@@ -17,6 +17,7 @@ mod auth;
 pub mod errors;
 mod negotiate;
 pub mod plans;
+mod proofs;
 mod registers;
 mod render;
 mod stream;
@@ -151,21 +152,21 @@ fn log_routes(cfg: &mut web::ServiceConfig, base: &str) {
     .service(get(&format!("{base}/item/{{hash}}"), r::item))
     .service(get(
         &format!("{base}/proof/register/merkle:sha-256"),
-        r::register_proof,
+        proofs::register_proof,
     ))
     .service(get(
         &format!("{base}/proof/entry/{{n}}/{{size}}/merkle:sha-256"),
-        r::entry_proof,
+        proofs::entry_proof,
     ))
     .service(get(
         &format!("{base}/proof/consistency/{{m}}/{{n}}/merkle:sha-256"),
-        r::consistency_proof,
+        proofs::consistency_proof,
     ))
-    .service(get(&format!("{base}/download-rsf"), r::download))
-    .service(get(&format!("{base}/download-rsf/{{m}}"), r::download))
+    .service(get(&format!("{base}/download-rsf"), proofs::download))
+    .service(get(&format!("{base}/download-rsf/{{m}}"), proofs::download))
     .service(get(
         &format!("{base}/download-rsf/{{m}}/{{n}}"),
-        r::download,
+        proofs::download,
     ));
 }
 
@@ -307,4 +308,25 @@ pub fn app_with_body_limit(
         .wrap(Compress::default())
         .wrap(actix_web::middleware::from_fn(observe))
         .configure(configure)
+}
+
+/// Serves `state` on `bind` with `workers` worker threads until the process is interrupted.
+/// `store_calls` is how many store calls may be in flight (the pool's size): more blocking
+/// threads would only queue on the pool and cost context switches.
+pub fn serve(
+    state: AppState,
+    bind: &str,
+    workers: usize,
+    store_calls: usize,
+) -> std::io::Result<()> {
+    let workers = workers.max(1);
+    let blocking = (store_calls / workers).max(1);
+    actix_web::rt::System::new().block_on(async move {
+        actix_web::HttpServer::new(move || app(state.clone()))
+            .workers(workers)
+            .worker_max_blocking_threads(blocking)
+            .bind(bind)?
+            .run()
+            .await
+    })
 }

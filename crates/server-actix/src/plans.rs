@@ -538,12 +538,12 @@ pub async fn slice_rsf(
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let slice = primary_slice(&state, &caller, &path).await?;
-    let range = super::registers::SizesAt::register(
+    let range = super::proofs::SizesAt::register(
         slice.register,
         Some(query.since.to_string()),
         query.until.map(|n| n.to_string()),
     );
-    super::registers::download(state, request, web::Path::from(range)).await
+    super::proofs::download(state, request, web::Path::from(range)).await
 }
 
 /// `GET /v1/slices/{uuid}/proof/consistency/{m}/{n}`: as in the register API.
@@ -555,8 +555,8 @@ pub async fn slice_consistency(
 ) -> Result<HttpResponse, ApiError> {
     let (uuid, m, n) = path.into_inner();
     let slice = primary_slice(&state, &caller, &uuid).await?;
-    let sizes = super::registers::SizesAt::register(slice.register, Some(m), Some(n));
-    super::registers::consistency_proof(state, request, web::Path::from(sizes)).await
+    let sizes = super::proofs::SizesAt::register(slice.register, Some(m), Some(n));
+    super::proofs::consistency_proof(state, request, web::Path::from(sizes)).await
 }
 
 /// `POST /v1/slices/{uuid}/rsf`: a primary initiator pushes a ranged dump to this server's

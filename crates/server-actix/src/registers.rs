@@ -13,7 +13,7 @@ use store_diesel::queries::{RegisterSummary, Source};
 use store_diesel::store::Store;
 
 use super::errors::{self, ApiError};
-use super::negotiate::{accepts_json, choose, split_suffix, Format};
+use super::negotiate::{choose, split_suffix, Format};
 use super::render;
 use super::{auth, AppState};
 
@@ -41,32 +41,8 @@ pub struct KeyAt {
     segment: String,
 }
 
-/// The proofs and `download-rsf` (whose sizes are all optional).
-#[derive(Debug, Deserialize)]
-pub struct SizesAt {
-    name: String,
-    index: Option<String>,
-    n: Option<String>,
-    size: Option<String>,
-    m: Option<String>,
-}
-
-impl SizesAt {
-    /// The sizes `m` and `n` of a register's user log, for handlers outside the route table
-    /// (the slice resources of the plan API).
-    pub(super) fn register(name: String, m: Option<String>, n: Option<String>) -> SizesAt {
-        SizesAt {
-            name,
-            index: None,
-            n,
-            size: None,
-            m,
-        }
-    }
-}
-
 /// The log a path names.
-fn source(name: &str, index: &Option<String>) -> Source {
+pub(super) fn source(name: &str, index: &Option<String>) -> Source {
     Source {
         register: name.to_string(),
         index: index.clone(),
@@ -85,7 +61,7 @@ where
 }
 
 /// A wire body as JSON text.
-fn to_json(body: &impl serde::Serialize) -> Result<String, ApiError> {
+pub(super) fn to_json(body: &impl serde::Serialize) -> Result<String, ApiError> {
     serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
@@ -103,7 +79,7 @@ fn set_links(response: &mut HttpResponse, links: &[String]) {
     }
 }
 
-fn respond(format: Format, body: String, tag: &str) -> HttpResponse {
+pub(super) fn respond(format: Format, body: String, tag: &str) -> HttpResponse {
     let content_type = match format {
         Format::Json => "application/json",
         Format::Csv => "text/csv;charset=UTF-8",
@@ -114,7 +90,7 @@ fn respond(format: Format, body: String, tag: &str) -> HttpResponse {
         .body(body)
 }
 
-fn number(text: &str, what: &str) -> Result<u64, ApiError> {
+pub(super) fn number(text: &str, what: &str) -> Result<u64, ApiError> {
     text.parse::<u64>()
         .map_err(|_| ApiError::BadRequest(format!("{what} '{text}' is not a whole number")))
 }
@@ -161,7 +137,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 }
 
 /// What [`read_with_summary`] found.
-enum Read<T> {
+pub(super) enum Read<T> {
     /// The client already holds this state of the log (the tag): answer 304.
     NotModified(String),
     /// The log's summary, its ETag, and what the call read.
@@ -171,7 +147,7 @@ enum Read<T> {
 /// The log's summary and, unless the client's `If-None-Match` already holds that state, the
 /// store call `f`: one trip to the blocking pool for both. `conditional` is false for routes
 /// that never answer 304.
-async fn read_with_summary<T, F>(
+pub(super) async fn read_with_summary<T, F>(
     state: &web::Data<AppState>,
     request: &HttpRequest,
     source: &Source,
@@ -204,7 +180,7 @@ where
 }
 
 /// [`read_with_summary`], answering 304 itself: `Ok(Err(response))` is the 304.
-async fn fresh<T, F>(
+pub(super) async fn fresh<T, F>(
     state: &web::Data<AppState>,
     request: &HttpRequest,
     source: &Source,
@@ -222,7 +198,7 @@ where
     )
 }
 
-fn not_modified_response(tag: &str) -> HttpResponse {
+pub(super) fn not_modified_response(tag: &str) -> HttpResponse {
     HttpResponse::NotModified()
         .insert_header((header::ETAG, tag))
         .finish()
@@ -576,128 +552,6 @@ pub async fn item(
         Err(not_modified) => return Ok(not_modified),
     };
     Ok(respond(Format::Json, json, &tag))
-}
-
-/// Proofs are JSON only: 406 for a client that accepts nothing else.
-fn json_only(request: &HttpRequest) -> Result<(), ApiError> {
-    if accepts_json(request) {
-        Ok(())
-    } else {
-        Err(ApiError::NotAcceptable("proofs are JSON only".into()))
-    }
-}
-
-/// A proof's response, JSON only: it carries the log's ETag but is always computed (the
-/// documented behaviour: no 304), and a size beyond the log is a 404.
-async fn proof<F>(
-    state: &web::Data<AppState>,
-    request: &HttpRequest,
-    source: &Source,
-    f: F,
-) -> Result<HttpResponse, ApiError>
-where
-    F: FnOnce(&Store, &RegisterSummary) -> Result<String, ApiError> + Send + 'static,
-{
-    json_only(request)?;
-    match read_with_summary(state, request, source, false, f).await? {
-        Read::NotModified(tag) => Ok(not_modified_response(&tag)),
-        Read::Fresh(_, tag, body) => Ok(respond(Format::Json, body, &tag)),
-    }
-}
-
-/// `GET …/proof/register/merkle:sha-256`.
-pub async fn register_proof(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    path: web::Path<SizesAt>,
-) -> Result<HttpResponse, ApiError> {
-    let at = path.into_inner();
-    proof(
-        &state,
-        &request,
-        &source(&at.name, &at.index),
-        |_, summary| {
-            to_json(&api_types::RegisterProof::new(
-                summary.root,
-                summary.total_entries,
-            ))
-        },
-    )
-    .await
-}
-
-/// `GET …/proof/entry/{n}/{size}/merkle:sha-256`.
-pub async fn entry_proof(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    path: web::Path<SizesAt>,
-) -> Result<HttpResponse, ApiError> {
-    let at = path.into_inner();
-    let n = number(at.n.as_deref().unwrap_or_default(), "entry number")?;
-    let size = number(at.size.as_deref().unwrap_or_default(), "tree size")?;
-    let source = source(&at.name, &at.index);
-    let log = source.clone();
-    proof(&state, &request, &source, move |store, _| {
-        let path = store.log_inclusion_proof(&log, n, size)?;
-        to_json(&api_types::EntryProof::new(n, &path))
-    })
-    .await
-}
-
-/// `GET …/proof/consistency/{m}/{n}/merkle:sha-256`.
-pub async fn consistency_proof(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    path: web::Path<SizesAt>,
-) -> Result<HttpResponse, ApiError> {
-    let at = path.into_inner();
-    let m = number(at.m.as_deref().unwrap_or_default(), "tree size")?;
-    let n = number(at.n.as_deref().unwrap_or_default(), "tree size")?;
-    let source = source(&at.name, &at.index);
-    let log = source.clone();
-    proof(&state, &request, &source, move |store, _| {
-        let nodes = store.log_consistency_proof(&log, m, n)?;
-        to_json(&api_types::ConsistencyProof::new(&nodes))
-    })
-    .await
-}
-
-/// `GET …/download-rsf[/{m}[/{n}]]`: streamed as it is read.
-pub async fn download(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    path: web::Path<SizesAt>,
-) -> Result<HttpResponse, ApiError> {
-    let at = path.into_inner();
-    let from =
-        at.m.as_deref()
-            .map(|m| number(m, "start size"))
-            .transpose()?
-            .unwrap_or(0);
-    let to = at.n.as_deref().map(|n| number(n, "end size")).transpose()?;
-    let source = source(&at.name, &at.index);
-    let read = fresh(&state, &request, &source, move |_, summary| {
-        let to_checked = to.unwrap_or(summary.total_entries);
-        if from > to_checked || to_checked > summary.total_entries {
-            return Err(ApiError::NotFound(format!(
-                "range {from}..{to_checked} is outside the {} entries",
-                summary.total_entries
-            )));
-        }
-        Ok(())
-    })
-    .await?;
-    let tag = match read {
-        Ok((_, tag, ())) => tag,
-        Err(not_modified) => return Ok(not_modified),
-    };
-    let stream = super::stream::spawn_writer(state.store.clone(), move |store, out| {
-        store.log_export_rsf(&source, from, to, out)
-    });
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, register_core::rsf::MEDIA_TYPE))
-        .insert_header((header::ETAG, tag))
-        .streaming(stream))
 }
 
 /// Options of `load-rsf`.

@@ -129,21 +129,8 @@ impl Serve {
         let workers = self
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-        let bind = self.bind;
-        actix_web::rt::System::new().block_on(async move {
-            // As many store calls in flight as the pool has connections: more threads would
-            // only queue on the pool and cost context switches.
-            let blocking = (POOL_SIZE as usize / workers).max(1);
-            let server = actix_web::HttpServer::new(move || server_actix::app(state.clone()))
-                .workers(workers)
-                .worker_max_blocking_threads(blocking);
-            server
-                .bind(&bind)
-                .with_context(|| format!("cannot listen on {bind}"))?
-                .run()
-                .await
-                .context("the server stopped")
-        })?;
+        server_actix::serve(state, &self.bind, workers, POOL_SIZE as usize)
+            .with_context(|| format!("serving on {}", self.bind))?;
         Ok(ExitCode::SUCCESS)
     }
 }
