@@ -18,6 +18,7 @@
 
 #![deny(missing_docs)]
 
+pub mod cli;
 pub mod document;
 pub mod error;
 pub mod plans;

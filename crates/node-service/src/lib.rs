@@ -24,6 +24,7 @@ pub mod identity;
 pub mod import;
 pub mod mirrors;
 pub mod plans;
+pub mod views;
 
 use chrono::{DateTime, Utc};
 

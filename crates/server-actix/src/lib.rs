@@ -32,7 +32,6 @@ use std::sync::Arc;
 use store_diesel::store::Store;
 
 use errors::ApiError;
-pub use render::load_report;
 
 /// The most an RSF upload may weigh.
 pub const MAX_RSF_BYTES: usize = 512 * 1024 * 1024;

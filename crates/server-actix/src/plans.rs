@@ -9,8 +9,9 @@
 
 use actix_web::{web, HttpResponse};
 use api_types::{DocumentRequest, LoginRequest, LoginResponse, PlanBody, ReviewRequest};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::DateTime;
 use node_service::now;
+use node_service::views::time;
 use plan_core::{Action, Actor, ConversationRole, DataRole, Plan, PlanId, PlanRecord};
 use serde::Deserialize;
 use store_diesel::error::StoreError;
@@ -25,10 +26,6 @@ use super::AppState;
 /// The largest JSON body the plan API accepts; a document travels base64-encoded inside, so
 /// the document itself may be about three quarters of this.
 pub const MAX_PLAN_JSON_BYTES: usize = 4 * 1024 * 1024;
-
-fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 fn no_plan(id: impl std::fmt::Display) -> ApiError {
     ApiError::NotFound(format!("no plan {id}"))

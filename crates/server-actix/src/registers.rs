@@ -584,6 +584,6 @@ pub async fn load(
     Ok(HttpResponse::Ok().json(api_types::LoadReport {
         message: Some("success".into()),
         success: Some(true),
-        ..render::load_report(&report)
+        ..node_service::views::load_report(&report)
     }))
 }

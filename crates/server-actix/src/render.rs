@@ -140,20 +140,3 @@ pub fn records_csv(records: &[Record], metadata: &Metadata) -> Result<String, Ap
     }
     finish(w)
 }
-
-/// What a load did, as `load-rsf` answers and `api-actix load` prints it (without the
-/// HTTP answer's `success` and `message`).
-pub fn load_report(report: &store_diesel::store::LoadReport) -> api_types::LoadReport {
-    api_types::LoadReport {
-        asserts: report.summary.asserts,
-        created: report.created,
-        items_added: report.summary.new_items,
-        message: None,
-        register: report.register.clone(),
-        root_hash: report.root.to_string(),
-        success: None,
-        system_entries_added: report.summary.system_entries,
-        total_entries: report.total_entries,
-        user_entries_added: report.summary.user_entries,
-    }
-}

@@ -4,12 +4,10 @@
 
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand};
-use store_diesel::accounts::Role;
-use store_diesel::node::{NodeIdentity, Offer};
-
-use super::plan::time;
 use super::registers::{add_account, Database};
+use clap::{Args, Subcommand};
+use node_service::views;
+use store_diesel::accounts::Role;
 
 /// `api-actix partner add`.
 #[derive(Debug, Args)]
@@ -51,15 +49,6 @@ pub enum RegisterCommand {
     },
 }
 
-fn offer_json(offer: &Offer) -> serde_json::Value {
-    serde_json::json!({
-        "register": offer.register,
-        "slice_uuid": offer.slice_uuid.to_string(),
-        "description": offer.description,
-        "offered_at": time(offer.offered_at),
-    })
-}
-
 impl RegisterCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
@@ -70,7 +59,7 @@ impl RegisterCommand {
             } => {
                 let store = database.open()?;
                 let offer = node_service::identity::offer(&store, &name, description.as_deref())?;
-                println!("{}", offer_json(&offer));
+                println!("{}", serde_json::to_string(&views::offer(&offer))?);
             }
             RegisterCommand::Unoffer { name, database } => {
                 database.open()?.unoffer_register(&name)?;
@@ -107,20 +96,6 @@ pub enum NodeCommand {
     },
 }
 
-fn node_json(node: &NodeIdentity, offers: &[Offer]) -> serde_json::Value {
-    serde_json::json!({
-        "node_uuid": node.node_uuid.to_string(),
-        "description": node.description,
-        "instance_uuid": node.instance_uuid.to_string(),
-        "controller_uuid": node.controller_uuid.to_string(),
-        "controller_description": node.controller_description,
-        "admin_contact": node.admin_contact,
-        "admin_email": node.admin_email,
-        "pool_uuid": node.pool_uuid.to_string(),
-        "offers": offers.iter().map(offer_json).collect::<Vec<_>>(),
-    })
-}
-
 impl NodeCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let (store, node) = match self {
@@ -145,7 +120,8 @@ impl NodeCommand {
                 (store, node)
             }
         };
-        println!("{}", node_json(&node, &store.offers()?));
+        let view = views::node(&node, &store.offers()?);
+        println!("{}", serde_json::to_string(&view)?);
         Ok(ExitCode::SUCCESS)
     }
 }

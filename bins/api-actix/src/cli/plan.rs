@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{Args, Subcommand};
 use node_service::plans::{self as review, respondent};
-use plan_core::{Action, DataRole, Plan, PlanId};
+use node_service::views;
+use plan_core::{Action, Plan, PlanId};
 use store_diesel::plans::StoredPlan;
 use store_diesel::store::Store;
 
@@ -88,8 +88,8 @@ impl PlanCommand {
             PlanCommand::Validate { files } => validate(&files),
             PlanCommand::List { database } => {
                 let plans = database.open()?.plans()?;
-                let list: Vec<serde_json::Value> = plans.iter().map(summary).collect();
-                println!("{}", serde_json::Value::Array(list));
+                let list: Vec<_> = plans.iter().map(views::plan_summary).collect();
+                println!("{}", serde_json::to_string(&list)?);
                 Ok(ExitCode::SUCCESS)
             }
             PlanCommand::Show {
@@ -110,11 +110,6 @@ impl PlanCommand {
     }
 }
 
-/// A time as the plan API writes it.
-pub fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 /// The plan `uuid` of the local store.
 fn stored_plan(store: &Store, uuid: &str) -> anyhow::Result<StoredPlan> {
     let id = uuid::Uuid::parse_str(uuid)
@@ -125,54 +120,16 @@ fn stored_plan(store: &Store, uuid: &str) -> anyhow::Result<StoredPlan> {
         .ok_or_else(|| anyhow::anyhow!("no plan {id}"))
 }
 
-/// What `plan list` and the actions print of a plan.
-fn summary(plan: &StoredPlan) -> serde_json::Value {
-    let record = &plan.record;
-    serde_json::json!({
-        "plan_uuid": record.id().to_string(),
-        "owner": plan.owner,
-        "status": record.status().as_str(),
-        "status_on": time(plan.status_on()),
-        "status_message": record.status_message(),
-    })
-}
-
-fn role(role: DataRole) -> &'static str {
-    match role {
-        DataRole::Primary => "primary",
-        DataRole::Secondary => "secondary",
-    }
-}
-
 fn show(store: &Store, uuid: &str, xml: bool) -> anyhow::Result<ExitCode> {
     let plan = stored_plan(store, uuid)?;
-    let record = &plan.record;
-    let document = record.document().map(Plan::to_xml);
     if xml {
-        print!("{}", document.unwrap_or_default());
+        print!(
+            "{}",
+            plan.record.document().map(Plan::to_xml).unwrap_or_default()
+        );
         return Ok(ExitCode::SUCCESS);
     }
-    let history: Vec<serde_json::Value> = record
-        .history()
-        .iter()
-        .map(|t| {
-            serde_json::json!({
-                "action": t.action.to_string(),
-                "from": t.from.as_str(),
-                "to": t.to.as_str(),
-                "by": t.by.to_string(),
-                "at": time(t.at),
-                "status_message": t.status_message,
-            })
-        })
-        .collect();
-    let mut body = summary(&plan);
-    body["initiator_role"] = role(record.initiator_role()).into();
-    body["replaces_plan_uuid"] = plan.replaces.map(|id| id.to_string()).into();
-    body["primary_approved_on"] = plan.approved_on(DataRole::Primary).map(time).into();
-    body["secondary_approved_on"] = plan.approved_on(DataRole::Secondary).map(time).into();
-    body["history"] = history.into();
-    body["document"] = document.into();
+    let body = serde_json::to_string(&views::plan_details(&plan))?;
     println!("{body}");
     Ok(ExitCode::SUCCESS)
 }
@@ -190,7 +147,7 @@ impl Review {
             self.message,
             node_service::now(),
         )?;
-        println!("{}", summary(&saved));
+        println!("{}", serde_json::to_string(&views::plan_summary(&saved))?);
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -223,7 +180,7 @@ fn propose(
         status_message,
         node_service::now(),
     )?;
-    println!("{}", summary(&saved));
+    println!("{}", serde_json::to_string(&views::plan_summary(&saved))?);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -179,7 +179,7 @@ impl Load {
         };
         match store.load_rsf(&self.name, reader, mode) {
             Ok(report) => {
-                let line = serde_json::to_string(&server_actix::load_report(&report))?;
+                let line = serde_json::to_string(&node_service::views::load_report(&report))?;
                 println!("{line}");
                 Ok(ExitCode::SUCCESS)
             }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use api_client::Client;
 use clap::{Args, Subcommand};
 use node_service::mirrors::Mirrors;
+use node_service::views;
 use plan_core::PlanId;
 use register_sync::{SliceReport, SyncError, DEFAULT_CHUNK_ENTRIES};
 use store_diesel::store::Store;
@@ -116,15 +117,9 @@ impl Transfer {
                 Ok(reports) => {
                     let stdout = std::io::stdout();
                     let mut out = stdout.lock();
-                    for r in reports {
-                        let line = api_types::SliceReport {
-                            entries_added: r.added,
-                            register: r.register,
-                            root_hash: r.root.to_string(),
-                            slice_uuid: r.slice.to_string(),
-                            total_entries: r.size,
-                        };
-                        writeln!(out, "{}", serde_json::to_string(&line)?)?;
+                    for report in &reports {
+                        let line = serde_json::to_string(&views::slice_report(report))?;
+                        writeln!(out, "{line}")?;
                     }
                     out.flush()?;
                     0
@@ -145,18 +140,9 @@ impl Transfer {
 fn status(store: &Store) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for s in store.subscriptions()? {
-        let line = api_types::SubscriptionStatus {
-            last_error: s.last_error,
-            last_success: s.last_success.map(super::plan::time),
-            plan_uuid: s.plan_uuid.to_string(),
-            register: s.register_name,
-            remote: s.remote,
-            root_hash: s.last_root.map(|r| r.to_string()),
-            slice_uuid: s.slice_uuid.to_string(),
-            total_entries: s.last_size,
-        };
-        writeln!(out, "{}", serde_json::to_string(&line)?)?;
+    for subscription in store.subscriptions()? {
+        let line = serde_json::to_string(&views::subscription(&subscription))?;
+        writeln!(out, "{line}")?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

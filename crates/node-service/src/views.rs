@@ -1,0 +1,130 @@
+//! What the stored things look like on the wire: `api-types` bodies built from the store's
+//! and the cores' types, for the server and the CLI alike.
+
+use api_types::cli::{NodeView, OfferView, PlanDetails, PlanSummary, TransitionView};
+use chrono::{DateTime, SecondsFormat, Utc};
+use plan_core::{DataRole, Plan};
+use store_diesel::node::{NodeIdentity, Offer};
+use store_diesel::plans::StoredPlan;
+use store_diesel::store::LoadReport;
+use store_diesel::subscriptions::Subscription;
+
+/// A time as the API and the CLI write it: RFC 3339, whole seconds, `Z`.
+pub fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn role(role: DataRole) -> &'static str {
+    match role {
+        DataRole::Primary => "primary",
+        DataRole::Secondary => "secondary",
+    }
+}
+
+/// A plan as `plan list` and the review commands print it.
+pub fn plan_summary(plan: &StoredPlan) -> PlanSummary {
+    let record = &plan.record;
+    PlanSummary {
+        details: None,
+        owner: plan.owner.clone(),
+        plan_uuid: record.id().to_string(),
+        status: record.status().as_str().to_string(),
+        status_message: record.status_message().map(str::to_string),
+        status_on: time(plan.status_on()),
+    }
+}
+
+/// A plan as `plan show` prints it: the summary, its history and its document's XML.
+pub fn plan_details(plan: &StoredPlan) -> PlanSummary {
+    let record = &plan.record;
+    let history = record
+        .history()
+        .iter()
+        .map(|t| TransitionView {
+            action: t.action.to_string(),
+            at: time(t.at),
+            by: t.by.to_string(),
+            from: t.from.as_str().to_string(),
+            status_message: t.status_message.clone(),
+            to: t.to.as_str().to_string(),
+        })
+        .collect();
+    PlanSummary {
+        details: Some(PlanDetails {
+            document: record.document().map(Plan::to_xml),
+            history,
+            initiator_role: role(record.initiator_role()).to_string(),
+            primary_approved_on: plan.approved_on(DataRole::Primary).map(time),
+            replaces_plan_uuid: plan.replaces.map(|id| id.to_string()),
+            secondary_approved_on: plan.approved_on(DataRole::Secondary).map(time),
+        }),
+        ..plan_summary(plan)
+    }
+}
+
+/// An offered register.
+pub fn offer(offer: &Offer) -> OfferView {
+    OfferView {
+        description: offer.description.clone(),
+        offered_at: time(offer.offered_at),
+        register: offer.register.clone(),
+        slice_uuid: offer.slice_uuid.to_string(),
+    }
+}
+
+/// This node's identity with its offers.
+pub fn node(node: &NodeIdentity, offers: &[Offer]) -> NodeView {
+    NodeView {
+        admin_contact: node.admin_contact.clone(),
+        admin_email: node.admin_email.clone(),
+        controller_description: node.controller_description.clone(),
+        controller_uuid: node.controller_uuid.to_string(),
+        description: node.description.clone(),
+        instance_uuid: node.instance_uuid.to_string(),
+        node_uuid: node.node_uuid.to_string(),
+        offers: offers.iter().map(offer).collect(),
+        pool_uuid: node.pool_uuid.to_string(),
+    }
+}
+
+/// What a load did, as `load-rsf` answers (add `success` and `message`) and `api-actix load`
+/// prints it.
+pub fn load_report(report: &LoadReport) -> api_types::LoadReport {
+    api_types::LoadReport {
+        asserts: report.summary.asserts,
+        created: report.created,
+        items_added: report.summary.new_items,
+        message: None,
+        register: report.register.clone(),
+        root_hash: report.root.to_string(),
+        success: None,
+        system_entries_added: report.summary.system_entries,
+        total_entries: report.total_entries,
+        user_entries_added: report.summary.user_entries,
+    }
+}
+
+/// One slice's sync run, as `sync pull` and `sync push` print it.
+pub fn slice_report(report: &register_sync::SliceReport) -> api_types::SliceReport {
+    api_types::SliceReport {
+        entries_added: report.added,
+        register: report.register.clone(),
+        root_hash: report.root.to_string(),
+        slice_uuid: report.slice.to_string(),
+        total_entries: report.size,
+    }
+}
+
+/// A subscription's recorded state, as `sync status` prints it.
+pub fn subscription(s: &Subscription) -> api_types::SubscriptionStatus {
+    api_types::SubscriptionStatus {
+        last_error: s.last_error.clone(),
+        last_success: s.last_success.map(time),
+        plan_uuid: s.plan_uuid.to_string(),
+        register: s.register_name.clone(),
+        remote: s.remote.clone(),
+        root_hash: s.last_root.map(|r| r.to_string()),
+        slice_uuid: s.slice_uuid.to_string(),
+        total_entries: s.last_size,
+    }
+}
