@@ -87,3 +87,45 @@ pub fn apply(store: &Store, name: &str, staged: Staged) -> Result<LoadReport, Im
         Mode::Strict,
     )?)
 }
+
+/// The JSON line an import prints: what was applied (absent on a dry run), then the summary
+/// with the possibly long list of missing keys last.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Report {
+    register: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_entries_added: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_entries: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root_hash: Option<String>,
+    #[serde(flatten)]
+    summary: ImportSummary,
+}
+
+impl Report {
+    /// The report of a staged patch of the register `name`.
+    pub fn staged(name: &str, summary: ImportSummary) -> Report {
+        Report {
+            register: name.to_string(),
+            user_entries_added: None,
+            total_entries: None,
+            root_hash: None,
+            summary,
+        }
+    }
+
+    /// Adds what applying the patch did.
+    pub fn applied(&mut self, loaded: &LoadReport) {
+        self.user_entries_added = Some(loaded.summary.user_entries);
+        self.total_entries = Some(loaded.total_entries);
+        self.root_hash = Some(loaded.root.to_string());
+    }
+
+    /// The report as one JSON line.
+    pub fn to_json(&self) -> String {
+        // Strings and numbers only: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use node_service::import::{self, ImportError};
-use register_core::{Format, ImportOptions, ImportSummary, Timestamp};
+use register_core::{Format, ImportOptions, Timestamp};
 
 use super::registers::Database;
 
@@ -61,13 +61,7 @@ impl Import {
         };
         let outcome =
             import::stage(&store, &self.name, options, self.input()?).and_then(|mut staged| {
-                let mut report = Report {
-                    register: &self.name,
-                    user_entries_added: None,
-                    total_entries: None,
-                    root_hash: None,
-                    summary: &staged.summary.clone(),
-                };
+                let mut report = import::Report::staged(&self.name, staged.summary.clone());
                 if self.dry_run {
                     let stdout = std::io::stdout();
                     let mut out = stdout.lock();
@@ -77,9 +71,7 @@ impl Import {
                     return Ok(());
                 }
                 let loaded = import::apply(&store, &self.name, staged)?;
-                report.user_entries_added = Some(loaded.summary.user_entries);
-                report.total_entries = Some(loaded.total_entries);
-                report.root_hash = Some(loaded.root.to_string());
+                report.applied(&loaded);
                 println!("{}", report.to_json());
                 Ok(())
             });
@@ -106,28 +98,5 @@ impl Import {
             )
         };
         Ok(Box::new(BufReader::with_capacity(1 << 20, input)))
-    }
-}
-
-/// The JSON line an import prints: what was applied (absent on a dry run), then the summary
-/// with the possibly long list of missing keys last.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-struct Report<'a> {
-    register: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_entries_added: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    total_entries: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    root_hash: Option<String>,
-    #[serde(flatten)]
-    summary: &'a ImportSummary,
-}
-
-impl Report<'_> {
-    fn to_json(&self) -> String {
-        // A summary of strings and numbers always serialises.
-        serde_json::to_string(self).unwrap_or_default()
     }
 }

@@ -132,23 +132,13 @@ impl Request {
                     )
                 })?;
         }
-        let listed: Vec<serde_json::Value> = wanted
-            .iter()
-            .map(|w| {
-                serde_json::json!({
-                    "subscription_uuid": w.subscription.to_string(),
-                    "slice_uuid": w.slice.to_string(),
-                    "register": w.register,
-                })
-            })
-            .collect();
         println!(
             "{}",
             serde_json::json!({
                 "plan_uuid": proposed.plan_uuid,
                 "status": proposed.status,
                 "remote": remote,
-                "subscriptions": listed,
+                "subscriptions": wanted,
             })
         );
         Ok(ExitCode::SUCCESS)
