@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use register_core::{
-    canonicalise, diff_register, Digest, Error, Format, ImportOptions, Item, LogKind, Mode,
-    Register, Timestamp,
+    canonicalise, diff_register, Error, Format, ImportOptions, Item, LogKind, Mode, Register,
+    Timestamp,
 };
 
 mod generate;
@@ -179,11 +179,8 @@ fn run(command: Command) -> anyhow::Result<()> {
             } => {
                 let register = load(&file, relaxed)?;
                 let path = register.inclusion_proof(n, size)?;
-                writeln!(
-                    out,
-                    "{{\"proof-identifier\":\"merkle:sha-256\",\"entry-number\":\"{n}\",\"merkle-audit-path\":{}}}",
-                    hash_list(&path)
-                )?;
+                let body = api_types::EntryProof::new(n, &path);
+                writeln!(out, "{}", serde_json::to_string(&body)?)?;
             }
             ProofCommand::Consistency {
                 file,
@@ -193,11 +190,8 @@ fn run(command: Command) -> anyhow::Result<()> {
             } => {
                 let register = load(&file, relaxed)?;
                 let nodes = register.consistency_proof(m, n)?;
-                writeln!(
-                    out,
-                    "{{\"proof-identifier\":\"merkle:sha-256\",\"merkle-consistency-nodes\":{}}}",
-                    hash_list(&nodes)
-                )?;
+                let body = api_types::ConsistencyProof::new(&nodes);
+                writeln!(out, "{}", serde_json::to_string(&body)?)?;
             }
         },
         Command::Emit {
@@ -277,9 +271,4 @@ fn load(path: &Path, relaxed: bool) -> anyhow::Result<Register> {
     let mut register = Register::new();
     register.load(open(path)?, mode(relaxed))?;
     Ok(register)
-}
-
-fn hash_list(hashes: &[Digest]) -> String {
-    let quoted: Vec<String> = hashes.iter().map(|h| format!("\"{h}\"")).collect();
-    format!("[{}]", quoted.join(","))
 }
