@@ -201,20 +201,8 @@ impl Client {
         })
     }
 
-    fn request(
-        &self,
-        request: ureq::RequestBuilder<ureq::typestate::WithoutBody>,
-    ) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
-        match &self.token {
-            Some(token) => request.header("Authorization", &format!("Bearer {token}")),
-            None => request,
-        }
-    }
-
-    fn request_with_body(
-        &self,
-        request: ureq::RequestBuilder<ureq::typestate::WithBody>,
-    ) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+    /// `request` with this session's bearer token, once logged in.
+    fn authorized<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
         match &self.token {
             Some(token) => request.header("Authorization", &format!("Bearer {token}")),
             None => request,
@@ -275,7 +263,7 @@ impl Client {
     /// `GET path` (below the base URL), answered in JSON: any endpoint, for callers this
     /// client has no method for.
     pub fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let request = self.request(self.agent.get(&self.url(path)));
+        let request = self.authorized(self.agent.get(&self.url(path)));
         let response = self.check(path, request.call())?;
         self.json(path, response)
     }
@@ -286,7 +274,7 @@ impl Client {
         path: &str,
         body: &impl Serialize,
     ) -> Result<T, ClientError> {
-        let request = self.request_with_body(
+        let request = self.authorized(
             self.agent
                 .post(&self.url(path))
                 .header("Content-Type", "application/json"),
@@ -305,7 +293,7 @@ impl Client {
         path: &str,
         rsf: Vec<u8>,
     ) -> Result<T, ClientError> {
-        let request = self.request_with_body(
+        let request = self.authorized(
             self.agent
                 .post(&self.url(path))
                 .header("Content-Type", register_core::rsf::MEDIA_TYPE),
@@ -347,7 +335,7 @@ impl register_sync::Remote for Client {
 
     fn fetch_delta(&self, slice: Uuid, since: u64, until: u64) -> Result<Vec<u8>, ClientError> {
         let path = format!("/v1/slices/{slice}/rsf?since={since}&until={until}");
-        let request = self.request(self.agent.get(&self.url(&path)));
+        let request = self.authorized(self.agent.get(&self.url(&path)));
         let response = self.check(&path, request.call())?;
         let mut delta = Vec::new();
         response

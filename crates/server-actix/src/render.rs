@@ -140,3 +140,81 @@ pub fn records_csv(records: &[Record], metadata: &Metadata) -> Result<String, Ap
     }
     finish(w)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use register_core::{canonicalise, Item, ItemHash, Timestamp};
+
+    use super::*;
+
+    fn entry(n: u64, key: &str, items: &[&str]) -> Entry {
+        Entry {
+            entry_number: n,
+            index_entry_number: n,
+            timestamp: Timestamp::parse("2024-05-01T00:00:00Z").expect("timestamp"),
+            key: key.to_string(),
+            item_hashes: items
+                .iter()
+                .map(|json| Item::parse(json).expect("item").hash())
+                .collect(),
+        }
+    }
+
+    /// The hand-written JSON is exactly what the wire types serialise to, for keys and
+    /// values that need escaping too.
+    #[test]
+    fn entries_and_records_are_the_wire_types_bytes() {
+        let items = [
+            r#"{"name":"Ünïcode \"quoted\"","country":"GB"}"#,
+            r#"{"country":"FR"}"#,
+        ];
+        let entries = vec![
+            entry(1, "GB", &items[..1]),
+            entry(2, "a\"b\\c\u{1}", &items),
+        ];
+        let wire: Vec<api_types::Entry> = entries
+            .iter()
+            .map(|e| api_types::Entry {
+                index_entry_number: e.index_entry_number.to_string(),
+                entry_number: e.entry_number.to_string(),
+                entry_timestamp: e.timestamp.to_string(),
+                key: e.key.clone(),
+                item_hash: e.item_hashes.iter().map(ItemHash::to_string).collect(),
+            })
+            .collect();
+        assert_eq!(
+            entries_json(&entries),
+            serde_json::to_string(&wire).unwrap()
+        );
+
+        let records: Vec<Record> = entries
+            .iter()
+            .map(|e| Record {
+                entry: e.clone(),
+                items: items[..e.item_hashes.len()]
+                    .iter()
+                    .map(|json| {
+                        let canonical = canonicalise(json).expect("canonical");
+                        (Item::parse(&canonical).expect("item").hash(), canonical)
+                    })
+                    .collect(),
+            })
+            .collect();
+        let parsed: BTreeMap<String, api_types::Record> =
+            serde_json::from_str(&records_json(&records)).expect("records are JSON");
+        for record in &records {
+            let wire = &parsed[&record.entry.key];
+            assert_eq!(wire.key, record.entry.key);
+            assert_eq!(wire.entry_number, record.entry.entry_number.to_string());
+            assert_eq!(wire.item.len(), record.items.len());
+            let one = format!(
+                "{{{}:{}}}",
+                serde_json::to_string(&record.entry.key).unwrap(),
+                serde_json::to_string(wire).unwrap()
+            );
+            assert_eq!(records_json(std::slice::from_ref(record)), one);
+        }
+    }
+}
