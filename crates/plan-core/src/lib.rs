@@ -36,8 +36,10 @@ mod document;
 mod error;
 mod lifecycle;
 mod model;
+mod read;
 mod status;
 mod validate;
+mod write;
 mod xsd;
 
 pub use checks::NIL_UUID;

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use roxmltree::{Node, NodeType};
 
-use super::{is_xml_space, ComplexType, ElementDecl, Particle, Schema, SimpleId};
+use super::names::is_xml_space;
+use super::schema::{ComplexType, ElementDecl, Particle, Schema, SimpleId};
 use crate::document::{excerpt, Limits, Parsed};
 use crate::error::Diagnostic;
 
