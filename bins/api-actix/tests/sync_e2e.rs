@@ -589,6 +589,22 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
             summary(&secondary.store, "country"),
             summary(&primary, "country")
         );
+        // A push records its outcome like a pull, on both sides of the plan.
+        let (size, root) = summary(&primary, "country");
+        for (side, store) in [("primary", &primary), ("secondary", &secondary.store)] {
+            let recorded = store
+                .subscription(id, offer.slice_uuid)
+                .expect("subscription")
+                .unwrap_or_else(|| panic!("{}: the {side} recorded the push", db.label));
+            assert_eq!(
+                (recorded.last_size, recorded.last_root),
+                (size, Some(root)),
+                "{}: {side}",
+                db.label
+            );
+            assert!(recorded.last_success.is_some(), "{}: {side}", db.label);
+            assert_eq!(recorded.last_error, None, "{}: {side}", db.label);
+        }
 
         // Bad pushes change nothing: a delta from another history (409), one that is cut
         // short (400), one with a broken line (400, naming it).
@@ -619,6 +635,14 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
             let message = refused.expect_err("refused").to_string();
             assert!(message.contains(expected), "{}: {message}", db.label);
             assert_eq!(summary(&secondary.store, "country"), before, "{message}");
+            let recorded = secondary
+                .store
+                .subscription(id, offer.slice_uuid)
+                .expect("subscription")
+                .expect("recorded");
+            // The refusal is recorded as the pusher was told it.
+            let error = recorded.last_error.expect("the refusal is recorded");
+            assert!(message.contains(&error), "{}: {error} / {message}", db.label);
         }
         server.stop();
     }
