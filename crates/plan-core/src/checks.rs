@@ -9,9 +9,12 @@ use std::collections::{HashMap, HashSet};
 use roxmltree::Node;
 
 use crate::document::{excerpt, Parsed};
-use crate::model::NIL_UUID;
+use crate::error::Diagnostic;
 use crate::xsd::Schema;
-use crate::Diagnostic;
+
+/// The all-zero UUID: the plan UUID of a fragment that has none yet. The rules treat it as a
+/// placeholder, never as an identity.
+pub const NIL_UUID: &str = "00000000-0000-0000-0000-000000000000";
 
 pub(crate) fn run(schema: &Schema, parsed: &Parsed<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();

@@ -2,7 +2,7 @@
 
 use roxmltree::{Document, ParsingOptions};
 
-use crate::Diagnostic;
+use crate::error::Diagnostic;
 
 /// Bounds applied to every document before it is validated.
 ///

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::lifecycle::{Action, Actor, PlanStatus};
+use crate::status::{Action, Actor, PlanStatus};
 
 /// One problem found in a document: where it is and what is wrong.
 ///

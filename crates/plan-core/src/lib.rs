@@ -24,6 +24,10 @@
 //! - **The lifecycle** ([`PlanRecord`]) is a state machine over [`PlanStatus`]; each
 //!   [`Action`] checks the acting [`Actor`] and either records a [`Transition`] or returns an
 //!   error and changes nothing.
+//! - **Modules form layers**, each using only those below it: `status` (the lifecycle's
+//!   words), `error`, `document` (untrusted-input guard), `xsd`, `checks` (the application
+//!   rules), `validate` (the one validation path, used by [`validate_plan_with`] and
+//!   [`Plan::from_xml`] alike), `model`, `lifecycle`.
 
 #![deny(missing_docs)]
 
@@ -32,76 +36,19 @@ mod document;
 mod error;
 mod lifecycle;
 mod model;
+mod status;
+mod validate;
 mod xsd;
 
-use std::sync::OnceLock;
-
+pub use checks::NIL_UUID;
 pub use document::Limits;
 pub use error::{Diagnostic, Error};
-pub use lifecycle::{
-    Action, Actor, Approval, ConversationRole, DataRole, PlanRecord, PlanStatus, Transition,
-};
+pub use lifecycle::{Approval, PlanRecord, Transition};
 pub use model::{
     Admin, Capability, Communal, Controller, DeliveryProfile, Instance, Links, MultiLink,
     MultiLinkEntry, Plan, PlanId, Pool, Primary, RegisterSlice, Response, Secondary, Slice,
-    Software, Subscription, UniqueLink, NIL_UUID,
+    Software, Subscription, UniqueLink,
 };
+pub use status::{Action, Actor, ConversationRole, DataRole, PlanStatus};
+pub use validate::{plan_schema, validate_plan, validate_plan_with, PLAN_XSD};
 pub use xsd::Schema;
-
-/// The text of the plan schema, `schema/plan.xsd`.
-pub const PLAN_XSD: &str = include_str!("../schema/plan.xsd");
-
-/// The compiled plan schema, compiled once on first use.
-pub fn plan_schema() -> Result<&'static Schema, Error> {
-    static SCHEMA: OnceLock<Result<Schema, Error>> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| Schema::parse(PLAN_XSD))
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
-impl Schema {
-    /// Validate a document against this schema with the default [`Limits`]; empty means valid.
-    pub fn validate(&self, text: &str) -> Vec<Diagnostic> {
-        self.validate_with(text, &Limits::default())
-    }
-
-    /// Validate a document against this schema within `limits`; empty means valid.
-    pub fn validate_with(&self, text: &str, limits: &Limits) -> Vec<Diagnostic> {
-        match document::Parsed::parse(text, limits) {
-            Ok(parsed) => document::finish(xsd::Validation::run(self, &parsed, limits), limits),
-            Err(problem) => vec![problem],
-        }
-    }
-}
-
-/// Validate a plan document: the plan XSD and then the application rules. Empty means valid.
-///
-/// Whether register slices name registers that exist is left to the caller, who knows the
-/// registers: see [`Plan::register_slices`].
-pub fn validate_plan(text: &str) -> Vec<Diagnostic> {
-    validate_plan_with(text, &Limits::default())
-}
-
-/// [`validate_plan`] within `limits`.
-pub fn validate_plan_with(text: &str, limits: &Limits) -> Vec<Diagnostic> {
-    let schema = match plan_schema() {
-        Ok(schema) => schema,
-        Err(e) => {
-            return vec![Diagnostic {
-                line: 1,
-                column: 1,
-                path: "/".into(),
-                message: format!("plan schema: {e}"),
-            }]
-        }
-    };
-    match document::Parsed::parse(text, limits) {
-        Ok(parsed) => {
-            let mut diagnostics = xsd::Validation::run(schema, &parsed, limits);
-            diagnostics.extend(checks::run(schema, &parsed));
-            document::finish(diagnostics, limits)
-        }
-        Err(problem) => vec![problem],
-    }
-}

@@ -11,11 +11,9 @@ use std::fmt::{self, Write as _};
 use roxmltree::Node;
 use uuid::Uuid;
 
-use crate::document::{self, Limits, Parsed};
-use crate::{checks, plan_schema, xsd, Error};
-
-/// The all-zero UUID: the plan UUID of a fragment that has none yet.
-pub const NIL_UUID: &str = "00000000-0000-0000-0000-000000000000";
+use crate::document::Limits;
+use crate::error::Error;
+use crate::validate::{check_plan, plan_schema};
 
 /// A plan's identity: `Plan/@uuid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -365,16 +363,11 @@ impl Plan {
         self.slices().filter_map(Slice::register).collect()
     }
 
-    /// Parse a plan document: it must pass the schema and the application rules.
+    /// Parse a plan document: it must pass the schema and the application rules (the same
+    /// check as [`validate_plan_with`](crate::validate_plan_with) with the default limits).
     pub fn from_xml(text: &str) -> Result<Plan, Error> {
-        let schema = plan_schema()?;
-        let limits = Limits::default();
-        let parsed = Parsed::parse(text, &limits).map_err(|d| Error::Invalid(vec![d]))?;
-        let mut diagnostics = xsd::Validation::run(schema, &parsed, &limits);
-        diagnostics.extend(checks::run(schema, &parsed));
-        if !diagnostics.is_empty() {
-            return Err(Error::Invalid(document::finish(diagnostics, &limits)));
-        }
+        let parsed =
+            check_plan(plan_schema()?, text, &Limits::default()).map_err(Error::Invalid)?;
         read_plan(parsed.doc.root_element())
     }
 

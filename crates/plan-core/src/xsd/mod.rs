@@ -14,15 +14,13 @@
 //! names and a single `@attr` field; `xs:annotation` anywhere.
 
 mod regex;
-mod validate;
+pub(crate) mod validate;
 
 use std::collections::{HashMap, HashSet};
 
 use roxmltree::{Document, Node, ParsingOptions};
 
-use crate::Error;
-
-pub(crate) use validate::Validation;
+use crate::error::Error;
 
 /// The XML Schema namespace.
 const XS: &str = "http://www.w3.org/2001/XMLSchema";

@@ -6,7 +6,7 @@ use roxmltree::{Node, NodeType};
 
 use super::{is_xml_space, ComplexType, ElementDecl, Particle, Schema, SimpleId};
 use crate::document::{excerpt, Limits, Parsed};
-use crate::Diagnostic;
+use crate::error::Diagnostic;
 
 /// Attributes in this namespace (`xsi:schemaLocation` and friends) are hints for validators,
 /// not content, so the plan rules ignore them.
