@@ -282,29 +282,6 @@ impl Store {
             .transpose()
     }
 
-    /// Every account, by name.
-    pub fn users(&self) -> Result<Vec<User>, StoreError> {
-        let mut conn = self.conn()?;
-        let rows: Vec<UserRow> = users::table
-            .order(users::name.asc())
-            .select(UserRow::as_select())
-            .load(&mut *conn)?;
-        rows.into_iter().map(UserRow::into_user).collect()
-    }
-
-    /// Replaces the password of `name` (a fresh salt too). `NotFound` for an unknown user.
-    pub fn set_password(&self, name: &str, password: &str) -> Result<(), StoreError> {
-        let password_hash = hash_password(password)?;
-        let mut conn = self.conn()?;
-        let changed = diesel::update(users::table.find(name))
-            .set(users::password_hash.eq(password_hash))
-            .execute(&mut *conn)?;
-        if changed == 0 {
-            return Err(StoreError::NotFound(format!("user '{name}'")));
-        }
-        Ok(())
-    }
-
     /// Deletes the account `name`. `NotFound` for an unknown user; `Conflict` while it owns
     /// plans (plans are the record of an agreement and outlive nothing silently).
     pub fn remove_user(&self, name: &str) -> Result<(), StoreError> {

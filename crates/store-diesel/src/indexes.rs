@@ -25,11 +25,10 @@ use register_core::{Entry, IndexLog, ItemHash, ItemView, LogKind};
 use crate::bulk::Bulk;
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
-use crate::queries::{Record, Source};
 use crate::rows::{decode_hashes, digest, encode_hashes, log_code, to_i64, to_u64, EntryRow};
 use crate::schema::{entries, index_entries, index_logs, items, registers};
 use crate::state::{current_entry, read_metadata, DbNodes, Tree};
-use crate::store::{lock_register, now, Store};
+use crate::store::{lock_register, now};
 
 /// Item JSON by hash: the load's new items first, then the database.
 struct Items<'a> {
@@ -653,28 +652,4 @@ pub(crate) fn summary_row(
         ))
         .first(conn)
         .optional()?)
-}
-
-impl Store {
-    /// Up to `limit` entries of an index from index entry `start` (1-based).
-    pub fn index_entries(
-        &self,
-        name: &str,
-        index: &str,
-        start: u64,
-        limit: u64,
-    ) -> Result<Vec<Entry>, StoreError> {
-        self.log_entries(&Source::index(name, index), start, limit)
-    }
-
-    /// The current index record of a value, with its items; `None` when no register record
-    /// has the value (any more).
-    pub fn index_record(
-        &self,
-        name: &str,
-        index: &str,
-        value: &str,
-    ) -> Result<Option<Record>, StoreError> {
-        self.log_record(&Source::index(name, index), value)
-    }
 }

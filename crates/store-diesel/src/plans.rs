@@ -504,30 +504,4 @@ impl Store {
             rebuild_all(rows, transitions)
         })
     }
-
-    /// The plans `owner` invoked, newest first.
-    pub fn plans_of(&self, owner: &str) -> Result<Vec<StoredPlan>, StoreError> {
-        let mut pooled = self.conn()?;
-        let conn: &mut AnyConnection = &mut pooled;
-        conn.transaction::<_, StoreError, _>(|conn| {
-            read_snapshot(conn)?;
-            let rows: Vec<PlanRow> = plans::table
-                .filter(plans::owner.eq(owner))
-                .order((plans::created_at.desc(), plans::uuid.asc()))
-                .select(PlanRow::as_select())
-                .load(conn)?;
-            let owned = plans::table
-                .filter(plans::owner.eq(owner))
-                .select(plans::uuid);
-            let transitions: Vec<TransitionRow> = plan_transitions::table
-                .filter(plan_transitions::plan_uuid.eq_any(owned))
-                .order((
-                    plan_transitions::plan_uuid.asc(),
-                    plan_transitions::seq.asc(),
-                ))
-                .select(TransitionRow::as_select())
-                .load(conn)?;
-            rebuild_all(rows, transitions)
-        })
-    }
 }

@@ -10,7 +10,7 @@ use std::io::Write;
 
 use diesel::prelude::*;
 use register_core::hash::{ItemMap, ItemSet};
-use register_core::merkle::{self, Frontier, NodeStore};
+use register_core::merkle::{self, NodeStore};
 use register_core::{rsf, Digest, Entry, ItemHash, LogKind, Metadata};
 
 use crate::conn::{native, AnyConnection};
@@ -360,37 +360,9 @@ impl Store {
         read_metadata(&mut conn, id)
     }
 
-    /// Up to `limit` entries of a log starting at entry `start` (1-based), in order.
-    pub fn entries(
-        &self,
-        name: &str,
-        log: LogKind,
-        start: u64,
-        limit: u64,
-    ) -> Result<Vec<Entry>, StoreError> {
-        let mut conn = self.conn()?;
-        let id = self.register_id(&mut conn, name)?;
-        page(&mut conn, Tree::Log(id, log), start, limit)
-    }
-
-    /// One entry by number.
-    pub fn entry(
-        &self,
-        name: &str,
-        log: LogKind,
-        number: u64,
-    ) -> Result<Option<Entry>, StoreError> {
-        Ok(self.entries(name, log, number, 1)?.into_iter().next())
-    }
-
     /// The current record of a user key.
     pub fn record(&self, name: &str, key: &str) -> Result<Option<Record>, StoreError> {
         self.log_record(&Source::register(name), key)
-    }
-
-    /// A page of current user records, newest entry first.
-    pub fn records(&self, name: &str, offset: u64, limit: u64) -> Result<Vec<Record>, StoreError> {
-        self.log_records(&Source::register(name), offset, limit)
     }
 
     /// Calls `f` with the key and item hashes of every current user record, in entry order,
@@ -426,11 +398,6 @@ impl Store {
             }
             digest(&row.user_root)
         })
-    }
-
-    /// Every entry of a user key, oldest first.
-    pub fn record_history(&self, name: &str, key: &str) -> Result<Vec<Entry>, StoreError> {
-        self.log_history(&Source::register(name), key)
     }
 
     /// Current user records with an item whose `field` equals `value` (or, for a list field,
@@ -500,11 +467,6 @@ impl Store {
             }
         }
         Ok(found)
-    }
-
-    /// The canonical JSON of an item the register refers to.
-    pub fn item(&self, name: &str, hash: &ItemHash) -> Result<Option<String>, StoreError> {
-        self.log_item(&Source::register(name), hash)
     }
 
     /// Runs a Merkle computation over a log's stored nodes in two round trips: a dry run
@@ -598,23 +560,13 @@ impl Store {
     }
 
     /// A log's root when it held `size` entries (O(log n) reads).
-    pub fn log_root_at(&self, source: &Source, size: u64) -> Result<Digest, StoreError> {
+    pub(crate) fn log_root_at(&self, source: &Source, size: u64) -> Result<Digest, StoreError> {
         self.with_nodes(source, |nodes, current| {
             if size > current {
                 return Err(register_core::Error::SizeOutOfRange { size, current });
             }
             merkle::root_at(nodes, size)
         })
-    }
-
-    /// The audit path of user entry `entry_number` (1-based) in the tree of `size` entries.
-    pub fn inclusion_proof(
-        &self,
-        name: &str,
-        entry_number: u64,
-        size: u64,
-    ) -> Result<Vec<Digest>, StoreError> {
-        self.log_inclusion_proof(&Source::register(name), entry_number, size)
     }
 
     /// The audit path of entry `entry_number` (1-based; the index entry number for an index)
@@ -636,11 +588,6 @@ impl Store {
         })
     }
 
-    /// The consistency proof between user-log sizes `m` and `n`.
-    pub fn consistency_proof(&self, name: &str, m: u64, n: u64) -> Result<Vec<Digest>, StoreError> {
-        self.log_consistency_proof(&Source::register(name), m, n)
-    }
-
     /// The consistency proof between a log's sizes `m` and `n`.
     pub fn log_consistency_proof(
         &self,
@@ -653,13 +600,6 @@ impl Store {
                 return Err(register_core::Error::SizeOutOfRange { size: n, current });
             }
             merkle::consistency_proof(nodes, m, n)
-        })
-    }
-
-    /// The user log's Merkle frontier (for callers that extend a register elsewhere).
-    pub fn frontier(&self, name: &str) -> Result<Frontier, StoreError> {
-        self.with_nodes(&Source::register(name), |nodes, current| {
-            Frontier::from_store(nodes, current)
         })
     }
 

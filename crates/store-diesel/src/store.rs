@@ -102,8 +102,8 @@ impl Store {
         &self.nodes
     }
 
-    /// A pooled connection (for callers composing their own queries).
-    pub fn conn(&self) -> Result<Conn, StoreError> {
+    /// A pooled connection.
+    pub(crate) fn conn(&self) -> Result<Conn, StoreError> {
         Ok(self.pool.get()?)
     }
 
