@@ -26,7 +26,7 @@ use register_core::Digest;
 
 use crate::conn::Conn;
 use crate::error::StoreError;
-use crate::queries::Source;
+use crate::model::Source;
 use crate::store::Store;
 
 /// A fresh, migrated store; its database goes when it is dropped.

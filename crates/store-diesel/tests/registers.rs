@@ -42,10 +42,11 @@ fn loads_match_the_vectors() {
             store.root_at("country", 197).expect("root").to_hex(),
             "7114404b04a67c2272a32964b463212c21c49d5a6e73f2c628eabfd18f63633f"
         );
+        let country = Source::register("country");
         assert_eq!(
             hexes(
                 &store
-                    .log_consistency_proof(&Source::register("country"), 197, 200)
+                    .log_consistency_proof(&country, 197, 200)
                     .expect("proof")
             )
             .first()
@@ -53,13 +54,9 @@ fn loads_match_the_vectors() {
             Some("73f13521226acdfa2a610c7bfdc955fa52aea1d554dd247011312ee48686a538")
         );
         assert_eq!(
-            hexes(
-                &store
-                    .log_inclusion_proof(&Source::register("country"), 10, 200)
-                    .expect("proof")
-            )
-            .last()
-            .map(String::as_str),
+            hexes(&store.log_inclusion_proof(&country, 10, 200).expect("proof"))
+                .last()
+                .map(String::as_str),
             Some("ca77ecfa5a4e847c65fda8f41f73758456814acf473bab2811516aeaac17f7cc")
         );
 
