@@ -26,14 +26,17 @@ pub(crate) fn log_code(log: LogKind) -> i16 {
     }
 }
 
+/// A count or number as stored (SQL integers are signed; beyond `i64::MAX` saturates).
 pub(crate) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// A stored count or number (a negative one, which the store never writes, reads as 0).
 pub(crate) fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or_default()
 }
 
+/// A stored 32-byte hash; any other length is `Corrupt`.
 pub(crate) fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
     <[u8; 32]>::try_from(bytes)
         .map(Digest)
@@ -45,6 +48,7 @@ pub(crate) fn encode_hashes(hashes: &[ItemHash]) -> Vec<u8> {
     hashes.iter().flat_map(|h| h.0 .0).collect()
 }
 
+/// The inverse of [`encode_hashes`]; a length that is not a multiple of 32 is `Corrupt`.
 pub(crate) fn decode_hashes(bytes: &[u8]) -> Result<Vec<ItemHash>, StoreError> {
     if bytes.len() % 32 != 0 {
         return Err(StoreError::Corrupt(format!(
@@ -78,6 +82,7 @@ pub(crate) fn from_unix(seconds: i64) -> Result<DateTime<Utc>, StoreError> {
 
 // Registers and their logs.
 
+/// A `registers` row: a register's sizes, roots and counts, and what it mirrors if anything.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = registers)]
 pub(crate) struct RegisterRow {
@@ -118,6 +123,7 @@ impl RegisterRow {
     }
 }
 
+/// A new, empty register.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = registers)]
 pub(crate) struct NewRegister<'a> {
@@ -129,6 +135,7 @@ pub(crate) struct NewRegister<'a> {
     pub system_root: Vec<u8>,
 }
 
+/// An `entries` row (an entry of a register's user or system log).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = entries)]
 pub(crate) struct EntryRow {
@@ -139,6 +146,7 @@ pub(crate) struct EntryRow {
 }
 
 impl EntryRow {
+    /// The entry (its index entry number is its entry number).
     pub(crate) fn into_entry(self) -> Result<Entry, StoreError> {
         let timestamp = Timestamp::from_unix_seconds(self.timestamp)
             .ok_or_else(|| StoreError::Corrupt(format!("timestamp {}", self.timestamp)))?;
@@ -168,6 +176,7 @@ pub(crate) struct IndexEntryRow {
 }
 
 impl IndexEntryRow {
+    /// The index entry.
     pub(crate) fn into_entry(self) -> Result<Entry, StoreError> {
         Ok(Entry {
             entry_number: to_u64(self.entry_number),
@@ -230,6 +239,7 @@ pub(crate) struct UserRow {
 }
 
 impl UserRow {
+    /// The account without its hash; an unknown role is `Corrupt`.
     pub(crate) fn into_user(self) -> Result<User, StoreError> {
         let role = Role::parse(&self.role).ok_or_else(|| {
             StoreError::Corrupt(format!("user '{}' has role '{}'", self.name, self.role))
@@ -244,6 +254,7 @@ impl UserRow {
 
 // This node's offers.
 
+/// An `offers` row: a register offered as a slice.
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = offers)]
 pub(crate) struct OfferRow {
@@ -254,6 +265,7 @@ pub(crate) struct OfferRow {
 }
 
 impl OfferRow {
+    /// The offer; a malformed slice UUID is `Corrupt`.
     pub(crate) fn into_offer(self) -> Result<Offer, StoreError> {
         Ok(Offer {
             slice_uuid: Uuid::parse_str(&self.slice_uuid)
@@ -267,6 +279,7 @@ impl OfferRow {
 
 // Subscriptions.
 
+/// A `subscriptions` row: a subscribed slice and its sync bookkeeping.
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = subscriptions)]
 pub(crate) struct SubscriptionRow {
@@ -282,6 +295,7 @@ pub(crate) struct SubscriptionRow {
 }
 
 impl SubscriptionRow {
+    /// The subscription; malformed UUIDs, hashes or times are `Corrupt`.
     pub(crate) fn into_subscription(self) -> Result<Subscription, StoreError> {
         let uuid = |s: &str| {
             Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("subscription uuid: {e}")))
@@ -302,6 +316,7 @@ impl SubscriptionRow {
 
 // Plans.
 
+/// A `plans` row: the plan's parts, and status columns derived from its transitions.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = plans)]
 pub(crate) struct PlanRow {
@@ -318,6 +333,7 @@ pub(crate) struct PlanRow {
     pub created_at: i64,
 }
 
+/// A `plan_transitions` row: the status a transition led to, its message, actor and time.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = plan_transitions)]
 pub(crate) struct TransitionRow {
@@ -329,6 +345,7 @@ pub(crate) struct TransitionRow {
     pub at: i64,
 }
 
+/// A data role as stored: `primary` or `secondary`.
 pub(crate) fn data_role_str(role: DataRole) -> &'static str {
     match role {
         DataRole::Primary => "primary",
@@ -336,6 +353,7 @@ pub(crate) fn data_role_str(role: DataRole) -> &'static str {
     }
 }
 
+/// The inverse of [`data_role_str`].
 pub(crate) fn parse_data_role(s: &str) -> Option<DataRole> {
     match s {
         "primary" => Some(DataRole::Primary),
@@ -353,6 +371,7 @@ fn actor_str(actor: Actor) -> String {
     format!("{conversation}/{}", data_role_str(actor.data))
 }
 
+/// The inverse of [`actor_str`].
 pub(crate) fn parse_actor(s: &str) -> Option<Actor> {
     let (conversation, data) = s.split_once('/')?;
     let conversation = match conversation {

@@ -23,6 +23,7 @@ pub(crate) struct DbState<'c> {
 }
 
 impl<'c> DbState<'c> {
+    /// The state of `register` (`None`: not created yet), with its metadata read up front.
     pub fn new(
         conn: &'c RefCell<&'c mut AnyConnection>,
         register: Option<RegisterRow>,
