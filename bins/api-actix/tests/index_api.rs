@@ -9,6 +9,7 @@ use common::{backends, get, get_with, state};
 use register_core::merkle::{self, verify_consistency, verify_inclusion};
 use register_core::{Digest, Entry, Item, ItemHash, Mode, Timestamp};
 use server_actix::app;
+use store_diesel::queries::Source;
 
 const BASE: &str = "/registers/authority/indexes/by-kind";
 
@@ -433,7 +434,7 @@ async fn an_index_dump_self_hosts_the_index() {
                 .expect("record");
             let index = db
                 .store
-                .index_record("authority", "by-kind", value)
+                .log_record(&Source::index("authority", "by-kind"), value)
                 .expect("read")
                 .expect("record");
             assert_eq!(hosted.items, index.items, "{label}: {value}");

@@ -8,6 +8,7 @@ use std::io::BufReader;
 use std::time::Instant;
 
 use register_core::Mode;
+use store_diesel::queries::Source;
 use store_diesel::store::Store;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,16 +29,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.root
     );
 
+    let log = Source::register("synthetic");
     let mut inclusion = Vec::new();
     let mut consistency = Vec::new();
     for i in 0..21u64 {
         let entry = 1 + (i * 7919) % n.max(1);
         let t = Instant::now();
-        store.inclusion_proof("synthetic", entry, n)?;
+        store.log_inclusion_proof(&log, entry, n)?;
         inclusion.push(t.elapsed().as_secs_f64() * 1000.0);
         let m = 1 + (i * 104_729) % n.max(1);
         let t = Instant::now();
-        store.consistency_proof("synthetic", m, n)?;
+        store.log_consistency_proof(&log, m, n)?;
         consistency.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     inclusion.sort_by(f64::total_cmp);

@@ -1,66 +1,24 @@
-//! Accounts: operators (admins) and partners, with argon2id password hashes.
+//! Accounts: operators (admins) and partners, with argon2id password hashes, and the login
+//! lock against guessing.
 //!
-//! The hash never leaves this module: [`User`] carries the name, role and creation time only.
+//! The hash never leaves the store: [`User`] carries the name, role and creation time only.
 //! [`Store::verify_password`] answers the same way, and takes about as long, for an unknown
 //! user as for a wrong password, so a login cannot tell which it was (plans.md §4).
-
-use std::fmt;
+//!
+//! [`Store::verify_password`]: crate::store::Store::verify_password
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{self, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
-use crate::plans::from_unix;
+use crate::rows::{now, UserRow};
 use crate::schema::{login_failures, plans, users};
-use crate::store::Store;
 
-/// What an account may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// An operator of this server: lists plans, manages accounts.
-    Admin,
-    /// A partner: invokes and reviews its own plans, synchronises approved ones.
-    Partner,
-}
-
-impl Role {
-    /// The role as the store (and the token claims) spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Partner => "partner",
-        }
-    }
-
-    /// The inverse of [`Role::as_str`].
-    pub fn parse(s: &str) -> Option<Role> {
-        [Role::Admin, Role::Partner]
-            .into_iter()
-            .find(|role| role.as_str() == s)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An account, without its password hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    /// The login name.
-    pub name: String,
-    /// What it may do.
-    pub role: Role,
-    /// When the account was created (whole seconds).
-    pub created_at: DateTime<Utc>,
-}
+pub use crate::model::{Role, User};
 
 /// Consecutive failed logins after which an account is locked.
 pub const LOCK_AFTER_FAILURES: i64 = 5;
@@ -86,32 +44,9 @@ fn lock_seconds(failures: i64) -> Option<i64> {
 pub const MAX_NAME_CHARS: usize = 255;
 
 /// A hash of a password nobody knows, with the same parameters as [`Argon2::default`] (the
-/// ones `add_user` uses): verifying against it costs what verifying a real account costs.
+/// ones [`new_user`] uses): verifying against it costs what verifying a real account costs.
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$L2zVdWLiyrpgUq/9Kst3VQ$mEVXJuwLzVvD7i2l2osWsfK9kApKfqoungDkM/BdHmI";
-
-/// A `users` row. Deliberately not `Debug`: it holds the hash.
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = users)]
-struct UserRow {
-    name: String,
-    password_hash: String,
-    role: String,
-    created_at: i64,
-}
-
-impl UserRow {
-    fn into_user(self) -> Result<User, StoreError> {
-        let role = Role::parse(&self.role).ok_or_else(|| {
-            StoreError::Corrupt(format!("user '{}' has role '{}'", self.name, self.role))
-        })?;
-        Ok(User {
-            created_at: from_unix(self.created_at)?,
-            name: self.name,
-            role,
-        })
-    }
-}
 
 fn check_name(name: &str) -> Result<(), StoreError> {
     if name.trim().is_empty() {
@@ -160,7 +95,34 @@ fn matches(password: &str, hash: &str) -> Result<bool, StoreError> {
     }
 }
 
-fn find_user(conn: &mut AnyConnection, name: &str) -> Result<Option<UserRow>, StoreError> {
+/// The row of a new account: the name checked, the password hashed (the slow part, done
+/// before the caller takes a connection). `Invalid` for a bad name or an empty password.
+pub(crate) fn new_user(name: &str, password: &str, role: Role) -> Result<UserRow, StoreError> {
+    check_name(name)?;
+    Ok(UserRow {
+        name: name.to_string(),
+        password_hash: hash_password(password)?,
+        role: role.as_str().to_string(),
+        created_at: now(),
+    })
+}
+
+/// Stores a new account; `Conflict` when the name is taken.
+pub(crate) fn insert_user(conn: &mut AnyConnection, row: &UserRow) -> Result<(), StoreError> {
+    match diesel::insert_into(users::table).values(row).execute(conn) {
+        Ok(_) => Ok(()),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Err(
+            StoreError::Conflict(format!("a user named '{}' exists already", row.name)),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The row of the account `name`, if any.
+pub(crate) fn find_user(
+    conn: &mut AnyConnection,
+    name: &str,
+) -> Result<Option<UserRow>, StoreError> {
     Ok(users::table
         .find(name)
         .select(UserRow::as_select())
@@ -168,167 +130,102 @@ fn find_user(conn: &mut AnyConnection, name: &str) -> Result<Option<UserRow>, St
         .optional()?)
 }
 
-impl Store {
-    /// Creates an account. The password is stored as an argon2id hash with a random salt.
-    /// `Invalid` for an empty (or badly formed) name or an empty password, `Conflict` when
-    /// the name is taken.
-    pub fn add_user(&self, name: &str, password: &str, role: Role) -> Result<(), StoreError> {
-        check_name(name)?;
-        // Hash before taking a connection: it is the slow part.
-        let password_hash = hash_password(password)?;
-        let mut conn = self.conn()?;
-        let row = UserRow {
-            name: name.to_string(),
-            password_hash,
-            role: role.as_str().to_string(),
-            created_at: crate::store::now(),
-        };
-        match diesel::insert_into(users::table)
-            .values(&row)
-            .execute(&mut *conn)
-        {
-            Ok(_) => Ok(()),
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Err(
-                StoreError::Conflict(format!("a user named '{name}' exists already")),
-            ),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// The account `name` if `password` is its password; `None` for a wrong password and for
-    /// an unknown user alike. An unknown user still costs one argon2 verification (against a
-    /// fixed dummy hash), so the time taken does not tell the two apart.
-    pub fn verify_password(&self, name: &str, password: &str) -> Result<Option<User>, StoreError> {
-        let row = {
-            let mut conn = self.conn()?;
-            find_user(&mut conn, name)?
-        };
-        match row {
-            Some(row) => {
-                if matches(password, &row.password_hash)? {
-                    row.into_user().map(Some)
-                } else {
-                    Ok(None)
-                }
-            }
-            None => {
-                // Same work as for a real account; the answer is no whatever it says.
-                matches(password, DUMMY_HASH)?;
+/// The account of `row` if `password` is its password; `None` for a wrong password and for
+/// no account alike. No account still costs one argon2 verification (against a fixed dummy
+/// hash), so the time taken does not tell the two apart.
+pub(crate) fn verify(row: Option<UserRow>, password: &str) -> Result<Option<User>, StoreError> {
+    match row {
+        Some(row) => {
+            if matches(password, &row.password_hash)? {
+                row.into_user().map(Some)
+            } else {
                 Ok(None)
             }
         }
-    }
-
-    /// A login: [`Store::verify_password`] with a lock against guessing. After
-    /// [`LOCK_AFTER_FAILURES`] consecutive failures the account is locked for
-    /// [`FIRST_LOCK_SECONDS`], doubling with each further failure up to [`MAX_LOCK_SECONDS`];
-    /// while locked, every login of that account fails exactly like a wrong password (same
-    /// answer, same argon2 cost), so the lock reveals neither itself nor the account. A
-    /// successful login clears the count. `now` is Unix seconds.
-    pub fn login(&self, name: &str, password: &str, now: i64) -> Result<Option<User>, StoreError> {
-        let locked_until: Option<i64> = {
-            let mut conn = self.conn()?;
-            login_failures::table
-                .find(name)
-                .select(login_failures::locked_until)
-                .first::<Option<i64>>(&mut *conn)
-                .optional()?
-                .flatten()
-        };
-        if locked_until.is_some_and(|until| until > now) {
+        None => {
+            // Same work as for a real account; the answer is no whatever it says.
             matches(password, DUMMY_HASH)?;
-            return Ok(None);
+            Ok(None)
         }
-        let user = self.verify_password(name, password)?;
-        let mut pooled = self.conn()?;
-        let conn: &mut AnyConnection = &mut pooled;
-        match &user {
-            Some(_) => {
-                diesel::delete(login_failures::table.find(name)).execute(conn)?;
-            }
-            None => {
-                conn.transaction::<_, StoreError, _>(|conn| {
-                    if find_user(conn, name)?.is_none() {
-                        return Ok(());
-                    }
-                    let failures: i64 = login_failures::table
-                        .find(name)
-                        .select(login_failures::failures)
-                        .first(conn)
-                        .optional()?
-                        .unwrap_or(0)
-                        .saturating_add(1);
-                    let locked_until = lock_seconds(failures).map(|s| now.saturating_add(s));
-                    diesel::delete(login_failures::table.find(name)).execute(conn)?;
-                    diesel::insert_into(login_failures::table)
-                        .values((
-                            login_failures::user_name.eq(name),
-                            login_failures::failures.eq(failures),
-                            login_failures::locked_until.eq(locked_until),
-                        ))
-                        .execute(conn)?;
-                    Ok(())
-                })?;
-            }
-        }
-        Ok(user)
     }
+}
 
-    /// The account `name`, if any.
-    pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
-        let mut conn = self.conn()?;
-        find_user(&mut conn, name)?
-            .map(UserRow::into_user)
-            .transpose()
+/// Whether the account `name` is locked at `now` (Unix seconds).
+pub(crate) fn is_locked(
+    conn: &mut AnyConnection,
+    name: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let locked_until: Option<i64> = login_failures::table
+        .find(name)
+        .select(login_failures::locked_until)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten();
+    Ok(locked_until.is_some_and(|until| until > now))
+}
+
+/// A refused login of a locked account: the work and the answer of a wrong password.
+pub(crate) fn refuse_locked(password: &str) -> Result<Option<User>, StoreError> {
+    matches(password, DUMMY_HASH)?;
+    Ok(None)
+}
+
+/// A successful login clears the account's count of failures.
+pub(crate) fn clear_failures(conn: &mut AnyConnection, name: &str) -> Result<(), StoreError> {
+    diesel::delete(login_failures::table.find(name)).execute(conn)?;
+    Ok(())
+}
+
+/// Counts a failed login of an existing account and locks it from the
+/// [`LOCK_AFTER_FAILURES`]th on; unknown names leave no trace. Inside the caller's
+/// transaction.
+pub(crate) fn count_failure(
+    conn: &mut AnyConnection,
+    name: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    if find_user(conn, name)?.is_none() {
+        return Ok(());
     }
+    let failures: i64 = login_failures::table
+        .find(name)
+        .select(login_failures::failures)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0)
+        .saturating_add(1);
+    let locked_until = lock_seconds(failures).map(|s| now.saturating_add(s));
+    diesel::delete(login_failures::table.find(name)).execute(conn)?;
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::user_name.eq(name),
+            login_failures::failures.eq(failures),
+            login_failures::locked_until.eq(locked_until),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
 
-    /// Every account, by name.
-    pub fn users(&self) -> Result<Vec<User>, StoreError> {
-        let mut conn = self.conn()?;
-        let rows: Vec<UserRow> = users::table
-            .order(users::name.asc())
-            .select(UserRow::as_select())
-            .load(&mut *conn)?;
-        rows.into_iter().map(UserRow::into_user).collect()
+/// Deletes the account `name`, inside the caller's transaction. `NotFound` for an unknown
+/// user; `Conflict` while it owns plans.
+pub(crate) fn remove_user(conn: &mut AnyConnection, name: &str) -> Result<(), StoreError> {
+    let owned: i64 = plans::table
+        .filter(plans::owner.eq(name))
+        .count()
+        .get_result(conn)?;
+    if owned > 0 {
+        return Err(StoreError::Conflict(format!(
+            "user '{name}' owns {owned} plan(s) and cannot be removed"
+        )));
     }
-
-    /// Replaces the password of `name` (a fresh salt too). `NotFound` for an unknown user.
-    pub fn set_password(&self, name: &str, password: &str) -> Result<(), StoreError> {
-        let password_hash = hash_password(password)?;
-        let mut conn = self.conn()?;
-        let changed = diesel::update(users::table.find(name))
-            .set(users::password_hash.eq(password_hash))
-            .execute(&mut *conn)?;
-        if changed == 0 {
-            return Err(StoreError::NotFound(format!("user '{name}'")));
-        }
-        Ok(())
-    }
-
-    /// Deletes the account `name`. `NotFound` for an unknown user; `Conflict` while it owns
-    /// plans (plans are the record of an agreement and outlive nothing silently).
-    pub fn remove_user(&self, name: &str) -> Result<(), StoreError> {
-        let mut pooled = self.conn()?;
-        let conn: &mut AnyConnection = &mut pooled;
-        conn.transaction::<_, StoreError, _>(|conn| {
-            let owned: i64 = plans::table
-                .filter(plans::owner.eq(name))
-                .count()
-                .get_result(conn)?;
-            if owned > 0 {
-                return Err(StoreError::Conflict(format!(
-                    "user '{name}' owns {owned} plan(s) and cannot be removed"
-                )));
-            }
-            match diesel::delete(users::table.find(name)).execute(conn) {
-                Ok(0) => Err(StoreError::NotFound(format!("user '{name}'"))),
-                Ok(_) => Ok(()),
-                Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Err(
-                    StoreError::Conflict(format!("user '{name}' owns plans and cannot be removed")),
-                ),
-                Err(e) => Err(e.into()),
-            }
-        })
+    match diesel::delete(users::table.find(name)).execute(conn) {
+        Ok(0) => Err(StoreError::NotFound(format!("user '{name}'"))),
+        Ok(_) => Ok(()),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Err(
+            StoreError::Conflict(format!("user '{name}' owns plans and cannot be removed")),
+        ),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -12,13 +12,23 @@ use crate::error::StoreError;
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
-/// A connection to either backend. PostgreSQL first: SQLite accepts any string as a path.
-#[derive(diesel::MultiConnection)]
-pub enum AnyConnection {
-    /// PostgreSQL.
-    Postgresql(PgConnection),
-    /// SQLite (the embedded default).
-    Sqlite(SqliteConnection),
+pub use any::AnyConnection;
+
+mod any {
+    // The derive generates a backend, rows and values for the enum, which diesel does not
+    // document; they are reachable through `AnyConnection`'s trait impls.
+    #![allow(missing_docs)]
+
+    use diesel::{PgConnection, SqliteConnection};
+
+    /// A connection to either backend. PostgreSQL first: SQLite accepts any string as a path.
+    #[derive(diesel::MultiConnection)]
+    pub enum AnyConnection {
+        /// PostgreSQL.
+        Postgresql(PgConnection),
+        /// SQLite (the embedded default).
+        Sqlite(SqliteConnection),
+    }
 }
 
 impl std::fmt::Debug for AnyConnection {

@@ -9,12 +9,14 @@
 //! entries, hashed exactly like user entries) is kept in `index_merkle_nodes` and its size,
 //! root and counts in `index_logs`, both brought up to date in the load's transaction
 //! ([`sync_tree`]), so index reads, ETags and proofs cost what register ones do.
+//!
+//! This is the writing side; reading stored index logs is `index_logs`' part.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Binary, Text};
+use diesel::sql_types::{BigInt, Text};
 use register_core::hash::{ItemMap, ItemSet};
 use register_core::index::values_of;
 use register_core::load::Changes;
@@ -25,11 +27,11 @@ use register_core::{Entry, IndexLog, ItemHash, ItemView, LogKind};
 use crate::bulk::Bulk;
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
-use crate::queries::{Record, Source};
-use crate::rows::{decode_hashes, digest, encode_hashes, log_code, to_i64, to_u64, EntryRow};
+use crate::index_logs::{entries_page, has_log, value_entries};
+use crate::registers::{current_entry, lock_register, read_metadata};
+use crate::rows::{digest, encode_hashes, log_code, now, to_i64, to_u64, EntryRow, MemberRow};
 use crate::schema::{entries, index_entries, index_logs, items, registers};
-use crate::state::{current_entry, read_metadata, DbNodes, Tree};
-use crate::store::{lock_register, now, Store};
+use crate::tree::{DbNodes, Tree};
 
 /// Item JSON by hash: the load's new items first, then the database.
 struct Items<'a> {
@@ -198,16 +200,9 @@ fn stored_members(
     value: &str,
     items: &mut Items<'_>,
 ) -> Result<Vec<(String, Vec<ItemHash>)>, StoreError> {
-    #[derive(QueryableByName)]
-    struct Member {
-        #[diesel(sql_type = Text)]
-        key: String,
-        #[diesel(sql_type = Binary)]
-        hash: Vec<u8>,
-    }
     // Candidates by JSON lookup; the exact value test is repeated below on the parsed item.
     let path = format!("$.\"{field}\"");
-    let rows: Vec<Member> = match conn {
+    let rows: Vec<MemberRow> = match conn {
         AnyConnection::Postgresql(c) => diesel::sql_query(
             "SELECT ri.key, ri.hash FROM record_items ri JOIN items i ON i.hash = ri.hash \
              WHERE ri.register_id = $1 AND (i.canonical::jsonb @> jsonb_build_object($2::text, $3::text) \
@@ -309,14 +304,6 @@ fn replay(
     }
     Ok(())
 }
-
-/// Index entries `e` that are the current record of their value: the latest entry of the
-/// value, with items (bound: register id, index name).
-const CURRENT_RECORD: &str = "e.register_id = ? AND e.index_name = ? \
-    AND length(e.item_hashes) > 0 \
-    AND NOT EXISTS (SELECT 1 FROM index_entries n WHERE n.register_id = e.register_id \
-      AND n.index_name = e.index_name AND n.key = e.key \
-      AND n.index_entry_number > e.index_entry_number)";
 
 /// Entries read per query while extending a tree or exporting.
 const PAGE: u64 = 10_000;
@@ -424,21 +411,6 @@ pub(crate) fn sync_tree(
     Ok(())
 }
 
-/// Raw SQL written with `?` placeholders, numbered `$n` for PostgreSQL.
-fn placeholders(conn: &AnyConnection, sql: &str) -> String {
-    if let AnyConnection::Sqlite(_) = conn {
-        return sql.to_string();
-    }
-    let mut out = String::with_capacity(sql.len() + 8);
-    for (i, part) in sql.split('?').enumerate() {
-        if i > 0 {
-            out.push_str(&format!("${i}"));
-        }
-        out.push_str(part);
-    }
-    out
-}
-
 /// Gives every declared index of every register its tree and summary row if it has none
 /// (index logs written before `index_logs` existed). Each under its register's lock, so
 /// processes opening one database at once do it once.
@@ -465,216 +437,4 @@ pub(crate) fn backfill(conn: &mut AnyConnection) -> Result<(), StoreError> {
         }
     }
     Ok(())
-}
-
-fn has_log(conn: &mut AnyConnection, register_id: i64, index: &str) -> Result<bool, StoreError> {
-    let found: Option<i64> = index_logs::table
-        .find((register_id, index))
-        .select(index_logs::size)
-        .first(conn)
-        .optional()?;
-    Ok(found.is_some())
-}
-
-#[derive(Queryable, QueryableByName)]
-struct IndexEntryRow {
-    #[diesel(sql_type = BigInt)]
-    index_entry_number: i64,
-    #[diesel(sql_type = BigInt)]
-    entry_number: i64,
-    #[diesel(sql_type = BigInt)]
-    timestamp: i64,
-    #[diesel(sql_type = Text)]
-    key: String,
-    #[diesel(sql_type = Binary)]
-    item_hashes: Vec<u8>,
-}
-
-impl IndexEntryRow {
-    fn into_entry(self) -> Result<Entry, StoreError> {
-        Ok(Entry {
-            entry_number: to_u64(self.entry_number),
-            index_entry_number: to_u64(self.index_entry_number),
-            timestamp: register_core::Timestamp::from_unix_seconds(self.timestamp)
-                .ok_or_else(|| StoreError::Corrupt(format!("timestamp {}", self.timestamp)))?,
-            key: self.key,
-            item_hashes: decode_hashes(&self.item_hashes)?,
-        })
-    }
-}
-
-type IndexColumns = (
-    index_entries::index_entry_number,
-    index_entries::entry_number,
-    index_entries::timestamp,
-    index_entries::key,
-    index_entries::item_hashes,
-);
-
-const INDEX_COLUMNS: IndexColumns = (
-    index_entries::index_entry_number,
-    index_entries::entry_number,
-    index_entries::timestamp,
-    index_entries::key,
-    index_entries::item_hashes,
-);
-
-/// The entries of one index log.
-#[diesel::dsl::auto_type(no_type_alias)]
-fn of_index<'a>(register_id: i64, name: &'a str) -> _ {
-    index_entries::table
-        .filter(index_entries::register_id.eq(register_id))
-        .filter(index_entries::index_name.eq(name))
-}
-
-/// The entries of one value in an index log.
-#[diesel::dsl::auto_type(no_type_alias)]
-fn value_entries<'a>(register_id: i64, name: &'a str, value: &'a str) -> _ {
-    index_entries::table
-        .filter(index_entries::register_id.eq(register_id))
-        .filter(index_entries::index_name.eq(name))
-        .filter(index_entries::key.eq(value))
-}
-
-/// Index entry `number` (1-based).
-pub(crate) fn index_entry(
-    conn: &mut AnyConnection,
-    register_id: i64,
-    name: &str,
-    number: u64,
-) -> Result<Option<Entry>, StoreError> {
-    let row: Option<IndexEntryRow> = of_index(register_id, name)
-        .filter(index_entries::index_entry_number.eq(to_i64(number)))
-        .select(INDEX_COLUMNS)
-        .first(conn)
-        .optional()?;
-    row.map(IndexEntryRow::into_entry).transpose()
-}
-
-/// Up to `limit` index entries from `start` (1-based), in order.
-pub(crate) fn entries_page(
-    conn: &mut AnyConnection,
-    register_id: i64,
-    name: &str,
-    start: u64,
-    limit: u64,
-) -> Result<Vec<Entry>, StoreError> {
-    let rows: Vec<IndexEntryRow> = of_index(register_id, name)
-        .filter(index_entries::index_entry_number.ge(to_i64(start)))
-        .order(index_entries::index_entry_number.asc())
-        .limit(to_i64(limit))
-        .select(INDEX_COLUMNS)
-        .load(conn)?;
-    rows.into_iter().map(IndexEntryRow::into_entry).collect()
-}
-
-/// The latest index entry of a value (its record), also when its item list is empty.
-pub(crate) fn latest_entry(
-    conn: &mut AnyConnection,
-    register_id: i64,
-    name: &str,
-    value: &str,
-) -> Result<Option<Entry>, StoreError> {
-    let row: Option<IndexEntryRow> = value_entries(register_id, name, value)
-        .order(index_entries::index_entry_number.desc())
-        .select(INDEX_COLUMNS)
-        .first(conn)
-        .optional()?;
-    row.map(IndexEntryRow::into_entry).transpose()
-}
-
-/// Every index entry of a value, oldest first.
-pub(crate) fn history(
-    conn: &mut AnyConnection,
-    register_id: i64,
-    name: &str,
-    value: &str,
-) -> Result<Vec<Entry>, StoreError> {
-    let rows: Vec<IndexEntryRow> = value_entries(register_id, name, value)
-        .order(index_entries::index_entry_number.asc())
-        .select(INDEX_COLUMNS)
-        .load(conn)?;
-    rows.into_iter().map(IndexEntryRow::into_entry).collect()
-}
-
-/// A page of the index's records (the latest entry of each value that still has items),
-/// newest first, like register records.
-pub(crate) fn records_page(
-    conn: &mut AnyConnection,
-    register_id: i64,
-    name: &str,
-    offset: u64,
-    limit: u64,
-) -> Result<Vec<Entry>, StoreError> {
-    let sql = placeholders(
-        conn,
-        &format!(
-            "SELECT e.index_entry_number, e.entry_number, e.timestamp, e.key, e.item_hashes \
-             FROM index_entries e WHERE {CURRENT_RECORD} \
-             ORDER BY e.index_entry_number DESC LIMIT ? OFFSET ?"
-        ),
-    );
-    let query = diesel::sql_query(sql)
-        .bind::<BigInt, _>(register_id)
-        .bind::<Text, _>(name)
-        .bind::<BigInt, _>(to_i64(limit))
-        .bind::<BigInt, _>(to_i64(offset));
-    let rows: Vec<IndexEntryRow> = match conn {
-        AnyConnection::Postgresql(c) => query.load(c)?,
-        AnyConnection::Sqlite(c) => query.load(c)?,
-    };
-    rows.into_iter().map(IndexEntryRow::into_entry).collect()
-}
-
-/// An index log's summary row.
-#[derive(Debug, Queryable)]
-pub(crate) struct IndexLogRow {
-    pub size: i64,
-    pub root: Vec<u8>,
-    pub record_count: i64,
-    pub item_count: i64,
-    pub updated_at: i64,
-}
-
-/// The summary row of an index log; `None` for an index that is not declared.
-pub(crate) fn summary_row(
-    conn: &mut AnyConnection,
-    register_id: i64,
-    name: &str,
-) -> Result<Option<IndexLogRow>, StoreError> {
-    Ok(index_logs::table
-        .find((register_id, name))
-        .select((
-            index_logs::size,
-            index_logs::root,
-            index_logs::record_count,
-            index_logs::item_count,
-            index_logs::updated_at,
-        ))
-        .first(conn)
-        .optional()?)
-}
-
-impl Store {
-    /// Up to `limit` entries of an index from index entry `start` (1-based).
-    pub fn index_entries(
-        &self,
-        name: &str,
-        index: &str,
-        start: u64,
-        limit: u64,
-    ) -> Result<Vec<Entry>, StoreError> {
-        self.log_entries(&Source::index(name, index), start, limit)
-    }
-
-    /// The current index record of a value, with its items; `None` when no register record
-    /// has the value (any more).
-    pub fn index_record(
-        &self,
-        name: &str,
-        index: &str,
-        value: &str,
-    ) -> Result<Option<Record>, StoreError> {
-        self.log_record(&Source::index(name, index), value)
-    }
 }

@@ -20,105 +20,25 @@
 //!   on the same plan at once, exactly one wins, and the other re-reads and retries.
 //! - **Times are whole Unix seconds**; sub-second parts are dropped when stored.
 //! - An Invoked plan without a document stores an empty `document`.
+//!
+//! [`Store::save_plan_transition`]: crate::store::Store::save_plan_transition
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use plan_core::{Action, Actor, ConversationRole, DataRole, Plan, PlanId, PlanRecord, PlanStatus};
+use plan_core::{Action, Plan, PlanId, PlanRecord, PlanStatus};
 use uuid::Uuid;
 
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
+use crate::rows::{
+    data_role_str, from_unix, parse_actor, parse_data_role, plan_row, transition_rows, PlanRow,
+    TransitionRow,
+};
 use crate::schema::{plan_transitions, plans, users};
-use crate::store::Store;
 
-/// A plan as stored: the lifecycle record and who owns it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredPlan {
-    /// Status, document, history and approvals. `record.created_at()` is when it was invoked.
-    pub record: PlanRecord,
-    /// The account that invoked it (the initiator).
-    pub owner: String,
-    /// The plan this one replaces, if any.
-    pub replaces: Option<PlanId>,
-}
-
-/// Unix seconds of a time (sub-second parts dropped).
-pub(crate) fn to_unix(at: DateTime<Utc>) -> i64 {
-    at.timestamp()
-}
-
-/// The time of stored Unix seconds.
-pub(crate) fn from_unix(seconds: i64) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp(seconds, 0)
-        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {seconds}")))
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = plans)]
-struct PlanRow {
-    uuid: String,
-    replaces_uuid: Option<String>,
-    owner: String,
-    initiator_role: String,
-    status: String,
-    status_message: Option<String>,
-    status_on: i64,
-    document: String,
-    primary_approved_on: Option<i64>,
-    secondary_approved_on: Option<i64>,
-    created_at: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = plan_transitions)]
-struct TransitionRow {
-    plan_uuid: String,
-    seq: i64,
-    status: String,
-    status_message: Option<String>,
-    actor: String,
-    at: i64,
-}
-
-fn data_role_str(role: DataRole) -> &'static str {
-    match role {
-        DataRole::Primary => "primary",
-        DataRole::Secondary => "secondary",
-    }
-}
-
-fn parse_data_role(s: &str) -> Option<DataRole> {
-    match s {
-        "primary" => Some(DataRole::Primary),
-        "secondary" => Some(DataRole::Secondary),
-        _ => None,
-    }
-}
-
-/// `initiator/primary`, `respondent/secondary`, …
-fn actor_str(actor: Actor) -> String {
-    let conversation = match actor.conversation {
-        ConversationRole::Initiator => "initiator",
-        ConversationRole::Respondent => "respondent",
-    };
-    format!("{conversation}/{}", data_role_str(actor.data))
-}
-
-fn parse_actor(s: &str) -> Option<Actor> {
-    let (conversation, data) = s.split_once('/')?;
-    let conversation = match conversation {
-        "initiator" => ConversationRole::Initiator,
-        "respondent" => ConversationRole::Respondent,
-        _ => return None,
-    };
-    Some(Actor {
-        conversation,
-        data: parse_data_role(data)?,
-    })
-}
+pub use crate::model::StoredPlan;
 
 /// The action that leads from `from` to `to` (plans.md §2 has exactly one for each pair).
 fn action_between(from: PlanStatus, to: PlanStatus) -> Option<Action> {
@@ -130,72 +50,6 @@ fn action_between(from: PlanStatus, to: PlanStatus) -> Option<Action> {
         (Proposed | Approved, OnHold) => Some(Action::Hold),
         _ => None,
     }
-}
-
-/// When the status last changed: the last transition that moved, else the invocation.
-fn status_on(record: &PlanRecord) -> DateTime<Utc> {
-    record
-        .history()
-        .iter()
-        .rev()
-        .find(|t| t.from != t.to)
-        .map_or(record.created_at(), |t| t.at)
-}
-
-/// When the partner with `role` last approved the plan (a review's approval, or one of the
-/// two approvals that re-activate it).
-fn approved_on(record: &PlanRecord, role: DataRole) -> Option<DateTime<Utc>> {
-    record
-        .history()
-        .iter()
-        .rev()
-        .find(|t| t.action == Action::Approve && t.by.data == role)
-        .map(|t| t.at)
-}
-
-impl StoredPlan {
-    /// When the status last changed (the invocation if it never did).
-    pub fn status_on(&self) -> DateTime<Utc> {
-        status_on(&self.record)
-    }
-
-    /// When the partner with `role` last approved the plan, if ever.
-    pub fn approved_on(&self, role: DataRole) -> Option<DateTime<Utc>> {
-        approved_on(&self.record, role)
-    }
-}
-
-fn plan_row(record: &PlanRecord, owner: &str, replaces: Option<PlanId>) -> PlanRow {
-    PlanRow {
-        uuid: record.id().to_string(),
-        replaces_uuid: replaces.map(|id| id.to_string()),
-        owner: owner.to_string(),
-        initiator_role: data_role_str(record.initiator_role()).to_string(),
-        status: record.status().as_str().to_string(),
-        status_message: record.status_message().map(str::to_string),
-        status_on: to_unix(status_on(record)),
-        document: record.document().map(Plan::to_xml).unwrap_or_default(),
-        primary_approved_on: approved_on(record, DataRole::Primary).map(to_unix),
-        secondary_approved_on: approved_on(record, DataRole::Secondary).map(to_unix),
-        created_at: to_unix(record.created_at()),
-    }
-}
-
-fn transition_rows(record: &PlanRecord) -> Vec<TransitionRow> {
-    let uuid = record.id().to_string();
-    record
-        .history()
-        .iter()
-        .zip(1..)
-        .map(|(t, seq)| TransitionRow {
-            plan_uuid: uuid.clone(),
-            seq,
-            status: t.to.as_str().to_string(),
-            status_message: t.status_message.clone(),
-            actor: actor_str(t.by),
-            at: to_unix(t.at),
-        })
-        .collect()
 }
 
 /// Rebuilds the record by replaying the stored history through plan-core.
@@ -321,213 +175,164 @@ fn changed_meanwhile(uuid: &str) -> StoreError {
     ))
 }
 
-impl Store {
-    /// Stores a new plan owned by the account `owner`, with its history so far (usually none:
-    /// a freshly invoked plan). `replaces` names the plan this one replaces (plans.md §2: a
-    /// rejected plan is followed by a new one). `NotFound` for an unknown owner or replaced
-    /// plan, `Conflict` when the UUID is taken.
-    pub fn create_plan(
-        &self,
-        record: &PlanRecord,
-        owner: &str,
-        replaces: Option<PlanId>,
-    ) -> Result<(), StoreError> {
-        let row = plan_row(record, owner, replaces);
-        let transitions = transition_rows(record);
-        let mut pooled = self.conn()?;
-        let conn: &mut AnyConnection = &mut pooled;
-        conn.transaction::<_, StoreError, _>(|conn| {
-            begin_write(conn)?;
-            let owner_exists: i64 = users::table.find(owner).count().get_result(conn)?;
-            if owner_exists == 0 {
-                return Err(StoreError::NotFound(format!("user '{owner}'")));
-            }
-            if let Some(replaced) = &row.replaces_uuid {
-                if find_plan(conn, replaced)?.is_none() {
-                    return Err(StoreError::NotFound(format!("plan {replaced}")));
-                }
-            }
-            match diesel::insert_into(plans::table).values(&row).execute(conn) {
-                Ok(_) => {}
-                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                    return Err(StoreError::Conflict(format!(
-                        "a plan with uuid {} exists already",
-                        row.uuid
-                    )))
-                }
-                Err(e) => return Err(e.into()),
-            }
-            for t in &transitions {
-                insert_transition(conn, t)?;
-            }
-            Ok(())
-        })
+/// Stores a new plan owned by `owner` with its history so far, inside the caller's
+/// transaction. `NotFound` for an unknown owner or replaced plan, `Conflict` when the UUID is
+/// taken.
+pub(crate) fn create(
+    conn: &mut AnyConnection,
+    record: &PlanRecord,
+    owner: &str,
+    replaces: Option<PlanId>,
+) -> Result<(), StoreError> {
+    let row = plan_row(record, owner, replaces);
+    let transitions = transition_rows(record);
+    begin_write(conn)?;
+    let owner_exists: i64 = users::table.find(owner).count().get_result(conn)?;
+    if owner_exists == 0 {
+        return Err(StoreError::NotFound(format!("user '{owner}'")));
     }
+    if let Some(replaced) = &row.replaces_uuid {
+        if find_plan(conn, replaced)?.is_none() {
+            return Err(StoreError::NotFound(format!("plan {replaced}")));
+        }
+    }
+    match diesel::insert_into(plans::table).values(&row).execute(conn) {
+        Ok(_) => {}
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            return Err(StoreError::Conflict(format!(
+                "a plan with uuid {} exists already",
+                row.uuid
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    for t in &transitions {
+        insert_transition(conn, t)?;
+    }
+    Ok(())
+}
 
-    /// The plan `id` rebuilt from the store, if it exists.
-    pub fn plan(&self, id: PlanId) -> Result<Option<StoredPlan>, StoreError> {
-        let uuid = id.to_string();
-        let mut pooled = self.conn()?;
-        let conn: &mut AnyConnection = &mut pooled;
-        conn.transaction::<_, StoreError, _>(|conn| {
-            read_snapshot(conn)?;
-            let Some(row) = find_plan(conn, &uuid)? else {
-                return Ok(None);
-            };
-            let transitions = transitions_of(conn, &uuid)?;
-            rebuild(row, transitions).map(Some)
-        })
-    }
+/// The plan `id` rebuilt from one snapshot, inside the caller's transaction.
+pub(crate) fn get(conn: &mut AnyConnection, id: PlanId) -> Result<Option<StoredPlan>, StoreError> {
+    let uuid = id.to_string();
+    read_snapshot(conn)?;
+    let Some(row) = find_plan(conn, &uuid)? else {
+        return Ok(None);
+    };
+    let transitions = transitions_of(conn, &uuid)?;
+    rebuild(row, transitions).map(Some)
+}
 
-    /// Saves the actions applied to `record` since it was read (or created): inserts the
-    /// transitions the store lacks and updates the plan's row, in one transaction.
-    ///
-    /// The stored history must be a prefix of the record's, and the row update is guarded by
-    /// the status and the number of transitions the record was built on; if another save
-    /// came first, nothing changes and the answer is `Conflict`. Saving a record with no new
-    /// transitions changes nothing. The document is written only while the stored plan is
-    /// still Invoked (proposing may complete it); after that it must be unchanged.
-    pub fn save_plan_transition(&self, record: &PlanRecord) -> Result<(), StoreError> {
-        let uuid = record.id().to_string();
-        let wanted = transition_rows(record);
-        let mut pooled = self.conn()?;
-        let conn: &mut AnyConnection = &mut pooled;
-        conn.transaction::<_, StoreError, _>(|conn| {
-            begin_write(conn)?;
-            let stored = find_plan(conn, &uuid)?
-                .ok_or_else(|| StoreError::NotFound(format!("plan {uuid}")))?;
-            let stored_transitions = transitions_of(conn, &uuid)?;
-            let known = stored_transitions.len();
-            if wanted.get(..known) != Some(&stored_transitions[..])
-                || stored.initiator_role != data_role_str(record.initiator_role())
-            {
-                return Err(changed_meanwhile(&uuid));
-            }
-            let new = &wanted[known..];
-            if new.is_empty() {
-                return Ok(());
-            }
-            let row = plan_row(record, &stored.owner, None);
-            let before = PlanStatus::parse(&stored.status)
-                .ok_or_else(|| StoreError::Corrupt(format!("plan {uuid}: status")))?;
-            if before.document_frozen() && row.document != stored.document {
-                return Err(StoreError::Conflict(format!(
-                    "the document of plan {uuid} is frozen once the plan is {before}"
-                )));
-            }
-            let count_before = i64::try_from(known).unwrap_or(i64::MAX);
-            let transitions_now = plan_transitions::table
-                .filter(plan_transitions::plan_uuid.eq(&uuid))
-                .count()
-                .single_value();
-            let updated = diesel::update(
-                plans::table
-                    .filter(plans::uuid.eq(&uuid))
-                    .filter(plans::status.eq(&stored.status))
-                    .filter(transitions_now.eq(count_before)),
-            )
-            .set((
-                plans::status.eq(&row.status),
-                plans::status_message.eq(&row.status_message),
-                plans::status_on.eq(row.status_on),
-                plans::document.eq(&row.document),
-                plans::primary_approved_on.eq(row.primary_approved_on),
-                plans::secondary_approved_on.eq(row.secondary_approved_on),
-            ))
-            .execute(conn)?;
-            if updated == 0 {
-                return Err(changed_meanwhile(&uuid));
-            }
-            for t in new {
-                insert_transition(conn, t)?;
-            }
-            Ok(())
-        })
+/// Saves the transitions `record` has and the store lacks, guarded by the status and the
+/// transition count it was read with, inside the caller's transaction (see the module docs).
+pub(crate) fn save_transitions(
+    conn: &mut AnyConnection,
+    record: &PlanRecord,
+) -> Result<(), StoreError> {
+    let uuid = record.id().to_string();
+    let wanted = transition_rows(record);
+    begin_write(conn)?;
+    let stored =
+        find_plan(conn, &uuid)?.ok_or_else(|| StoreError::NotFound(format!("plan {uuid}")))?;
+    let stored_transitions = transitions_of(conn, &uuid)?;
+    let known = stored_transitions.len();
+    if wanted.get(..known) != Some(&stored_transitions[..])
+        || stored.initiator_role != data_role_str(record.initiator_role())
+    {
+        return Err(changed_meanwhile(&uuid));
     }
+    let new = &wanted[known..];
+    if new.is_empty() {
+        return Ok(());
+    }
+    let row = plan_row(record, &stored.owner, None);
+    let before = PlanStatus::parse(&stored.status)
+        .ok_or_else(|| StoreError::Corrupt(format!("plan {uuid}: status")))?;
+    if before.document_frozen() && row.document != stored.document {
+        return Err(StoreError::Conflict(format!(
+            "the document of plan {uuid} is frozen once the plan is {before}"
+        )));
+    }
+    let count_before = i64::try_from(known).unwrap_or(i64::MAX);
+    let transitions_now = plan_transitions::table
+        .filter(plan_transitions::plan_uuid.eq(&uuid))
+        .count()
+        .single_value();
+    let updated = diesel::update(
+        plans::table
+            .filter(plans::uuid.eq(&uuid))
+            .filter(plans::status.eq(&stored.status))
+            .filter(transitions_now.eq(count_before)),
+    )
+    .set((
+        plans::status.eq(&row.status),
+        plans::status_message.eq(&row.status_message),
+        plans::status_on.eq(row.status_on),
+        plans::document.eq(&row.document),
+        plans::primary_approved_on.eq(row.primary_approved_on),
+        plans::secondary_approved_on.eq(row.secondary_approved_on),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(changed_meanwhile(&uuid));
+    }
+    for t in new {
+        insert_transition(conn, t)?;
+    }
+    Ok(())
+}
 
-    /// Replaces the document of a plan that is still Invoked (the primary posting its side).
-    /// The document must carry the plan's UUID (`Invalid` otherwise); `Conflict` once the
-    /// plan is Proposed or later, `NotFound` for an unknown plan. The caller validates the
-    /// XML ([`Plan::from_xml`]), so the store takes the typed document.
-    pub fn replace_plan_document(&self, id: PlanId, document: &Plan) -> Result<(), StoreError> {
-        let uuid = id.to_string();
-        let mut pooled = self.conn()?;
-        let conn: &mut AnyConnection = &mut pooled;
-        conn.transaction::<_, StoreError, _>(|conn| {
-            begin_write(conn)?;
-            let row = find_plan(conn, &uuid)?
-                .ok_or_else(|| StoreError::NotFound(format!("plan {uuid}")))?;
-            let status = PlanStatus::parse(&row.status)
-                .ok_or_else(|| StoreError::Corrupt(format!("plan {uuid}: status")))?;
-            if status.document_frozen() {
-                return Err(StoreError::Conflict(
-                    plan_core::Error::DocumentFrozen { status }.to_string(),
-                ));
-            }
-            // plan-core's rule for the document of an Invoked plan (it carries the plan's UUID).
-            let initiator = parse_data_role(&row.initiator_role)
-                .ok_or_else(|| StoreError::Corrupt(format!("plan {uuid}: initiator role")))?;
-            PlanRecord::invoke(id, initiator, from_unix(row.created_at)?)
-                .set_document(document.clone())
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
-            let updated = diesel::update(
-                plans::table
-                    .filter(plans::uuid.eq(&uuid))
-                    .filter(plans::status.eq(PlanStatus::Invoked.as_str())),
-            )
-            .set(plans::document.eq(document.to_xml()))
-            .execute(conn)?;
-            if updated == 0 {
-                return Err(changed_meanwhile(&uuid));
-            }
-            Ok(())
-        })
+/// Replaces the document of a plan that is still Invoked, inside the caller's transaction.
+/// `Invalid` when the document does not carry the plan's UUID, `Conflict` once the plan is
+/// Proposed or later, `NotFound` for an unknown plan.
+pub(crate) fn replace_document(
+    conn: &mut AnyConnection,
+    id: PlanId,
+    document: &Plan,
+) -> Result<(), StoreError> {
+    let uuid = id.to_string();
+    begin_write(conn)?;
+    let row =
+        find_plan(conn, &uuid)?.ok_or_else(|| StoreError::NotFound(format!("plan {uuid}")))?;
+    let status = PlanStatus::parse(&row.status)
+        .ok_or_else(|| StoreError::Corrupt(format!("plan {uuid}: status")))?;
+    if status.document_frozen() {
+        return Err(StoreError::Conflict(
+            plan_core::Error::DocumentFrozen { status }.to_string(),
+        ));
     }
+    // plan-core's rule for the document of an Invoked plan (it carries the plan's UUID).
+    let initiator = parse_data_role(&row.initiator_role)
+        .ok_or_else(|| StoreError::Corrupt(format!("plan {uuid}: initiator role")))?;
+    PlanRecord::invoke(id, initiator, from_unix(row.created_at)?)
+        .set_document(document.clone())
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let updated = diesel::update(
+        plans::table
+            .filter(plans::uuid.eq(&uuid))
+            .filter(plans::status.eq(PlanStatus::Invoked.as_str())),
+    )
+    .set(plans::document.eq(document.to_xml()))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(changed_meanwhile(&uuid));
+    }
+    Ok(())
+}
 
-    /// Every plan, newest first (the operators' listing; partners reach plans by UUID only).
-    pub fn plans(&self) -> Result<Vec<StoredPlan>, StoreError> {
-        let mut pooled = self.conn()?;
-        let conn: &mut AnyConnection = &mut pooled;
-        conn.transaction::<_, StoreError, _>(|conn| {
-            read_snapshot(conn)?;
-            let rows: Vec<PlanRow> = plans::table
-                .order((plans::created_at.desc(), plans::uuid.asc()))
-                .select(PlanRow::as_select())
-                .load(conn)?;
-            let transitions: Vec<TransitionRow> = plan_transitions::table
-                .order((
-                    plan_transitions::plan_uuid.asc(),
-                    plan_transitions::seq.asc(),
-                ))
-                .select(TransitionRow::as_select())
-                .load(conn)?;
-            rebuild_all(rows, transitions)
-        })
-    }
-
-    /// The plans `owner` invoked, newest first.
-    pub fn plans_of(&self, owner: &str) -> Result<Vec<StoredPlan>, StoreError> {
-        let mut pooled = self.conn()?;
-        let conn: &mut AnyConnection = &mut pooled;
-        conn.transaction::<_, StoreError, _>(|conn| {
-            read_snapshot(conn)?;
-            let rows: Vec<PlanRow> = plans::table
-                .filter(plans::owner.eq(owner))
-                .order((plans::created_at.desc(), plans::uuid.asc()))
-                .select(PlanRow::as_select())
-                .load(conn)?;
-            let owned = plans::table
-                .filter(plans::owner.eq(owner))
-                .select(plans::uuid);
-            let transitions: Vec<TransitionRow> = plan_transitions::table
-                .filter(plan_transitions::plan_uuid.eq_any(owned))
-                .order((
-                    plan_transitions::plan_uuid.asc(),
-                    plan_transitions::seq.asc(),
-                ))
-                .select(TransitionRow::as_select())
-                .load(conn)?;
-            rebuild_all(rows, transitions)
-        })
-    }
+/// Every plan, newest first, rebuilt from one snapshot, inside the caller's transaction.
+pub(crate) fn all(conn: &mut AnyConnection) -> Result<Vec<StoredPlan>, StoreError> {
+    read_snapshot(conn)?;
+    let rows: Vec<PlanRow> = plans::table
+        .order((plans::created_at.desc(), plans::uuid.asc()))
+        .select(PlanRow::as_select())
+        .load(conn)?;
+    let transitions: Vec<TransitionRow> = plan_transitions::table
+        .order((
+            plan_transitions::plan_uuid.asc(),
+            plan_transitions::seq.asc(),
+        ))
+        .select(TransitionRow::as_select())
+        .load(conn)?;
+    rebuild_all(rows, transitions)
 }

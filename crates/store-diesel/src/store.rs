@@ -1,49 +1,29 @@
-//! The store: open, load RSF atomically, and the queries the API needs.
+//! The front door: [`Store`] owns the pool and the caches; each method checks out a
+//! connection (or opens a transaction) and calls the module below that does the work.
+//!
+//! The methods are grouped by concern: opening and loading here, reads of registers and
+//! index logs in `store/registers.rs`, accounts in `store/accounts.rs`, and this node,
+//! plans and subscriptions in `store/partners.rs`.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
 use diesel::r2d2::Pool;
-use register_core::hash::ItemSet;
-use register_core::load::{Changes, LoadSummary, LogChanges};
-use register_core::{merkle, Digest, ItemHash, LogKind, Mode};
+use diesel::Connection;
+use register_core::Mode;
 
-use crate::bulk::Bulk;
 use crate::conn::{self, AnyConnection, Backend, Conn, Manager};
 use crate::error::StoreError;
 use crate::indexes;
-use crate::pg_copy;
-use crate::rows::{encode_hashes, log_code, to_i64, NewRegister, RegisterRow};
-use crate::schema::{record_items, records, registers};
-use crate::state::DbState;
+use crate::load;
+use crate::registers::RegisterIds;
+use crate::tree::NodeCache;
 
-/// Entries in one load after which PostgreSQL's statistics are refreshed.
-const ANALYZE_AFTER: usize = 10_000;
+pub use crate::model::{LoadReport, MirrorOf};
 
-pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// What a successful load did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadReport {
-    /// The register loaded into.
-    pub register: String,
-    /// Whether the load created it.
-    pub created: bool,
-    /// Counts from the RSF.
-    pub summary: LoadSummary,
-    /// User-log size after the load.
-    pub total_entries: u64,
-    /// User-log root after the load.
-    pub root: Digest,
-}
+mod accounts;
+mod partners;
+mod registers;
 
 /// Registers and plans in one database, SQLite or PostgreSQL.
 #[derive(Debug, Clone)]
@@ -51,9 +31,9 @@ pub struct Store {
     pool: Pool<Manager>,
     backend: Backend,
     /// Register ids by name: they never change, so reads skip one lookup per request.
-    ids: std::sync::Arc<std::sync::RwLock<HashMap<String, i64>>>,
+    ids: Arc<RegisterIds>,
     /// Upper Merkle nodes already read (immutable once written).
-    nodes: std::sync::Arc<crate::queries::NodeCache>,
+    nodes: Arc<NodeCache>,
 }
 
 impl Store {
@@ -80,31 +60,20 @@ impl Store {
         self.backend
     }
 
-    /// The id of a register, from the cache or the database.
-    pub(crate) fn register_id(
-        &self,
-        conn: &mut AnyConnection,
-        name: &str,
-    ) -> Result<i64, StoreError> {
-        if let Some(id) = self.ids.read().ok().and_then(|ids| ids.get(name).copied()) {
-            return Ok(id);
-        }
-        let row = find_register(conn, name)?
-            .ok_or_else(|| StoreError::RegisterNotFound(name.to_string()))?;
-        if let Ok(mut ids) = self.ids.write() {
-            ids.insert(name.to_string(), row.id);
-        }
-        Ok(row.id)
-    }
-
-    /// The cache of upper Merkle nodes.
-    pub(crate) fn node_cache(&self) -> &crate::queries::NodeCache {
-        &self.nodes
-    }
-
-    /// A pooled connection (for callers composing their own queries).
-    pub fn conn(&self) -> Result<Conn, StoreError> {
+    /// A pooled connection.
+    pub(crate) fn conn(&self) -> Result<Conn, StoreError> {
         Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` in a transaction on a pooled connection: committed if `f` succeeds, rolled
+    /// back if it fails.
+    fn transaction<T>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut pooled = self.pool.get()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        conn.transaction(f)
     }
 
     /// Loads RSF into the register `name`, creating it when new, in one transaction: the
@@ -142,367 +111,6 @@ impl Store {
         mirror: Option<&MirrorOf>,
     ) -> Result<LoadReport, StoreError> {
         register_core::entry::check_user_key(name).map_err(StoreError::Register)?;
-        let mut pooled = self.pool.get()?;
-        let conn: &mut AnyConnection = &mut pooled;
-        conn.transaction::<_, StoreError, _>(|conn| {
-            lock_register(conn, name)?;
-            let existing = find_register(conn, name)?;
-            if let Some(row) = &existing {
-                let columns = mirror.map(MirrorOf::columns);
-                let stored = row.mirror_plan.as_ref().map(|plan| {
-                    (
-                        row.mirror_partner.clone().unwrap_or_default(),
-                        plan.clone(),
-                        row.mirror_slice.clone().unwrap_or_default(),
-                    )
-                });
-                match (&stored, &columns) {
-                    (None, None) => {}
-                    (Some(_), None) => return Err(StoreError::Mirror(name.to_string())),
-                    (None, Some(_)) => {
-                        return Err(StoreError::Conflict(format!(
-                            "register '{name}' is a local register, not a mirror"
-                        )))
-                    }
-                    (Some((_, plan, slice)), Some((_, want_plan, want_slice))) => {
-                        if (plan, slice) != (want_plan, want_slice) {
-                            return Err(StoreError::Conflict(format!(
-                                "register '{name}' mirrors slice {slice} of plan {plan}"
-                            )));
-                        }
-                    }
-                }
-            }
-            let (changes, had_indexes) = {
-                let cell = RefCell::new(&mut *conn);
-                let state = DbState::new(&cell, existing.clone())?;
-                let had_indexes = state.index_names();
-                (register_core::load(reader, &state, mode)?, had_indexes)
-            };
-            if let (Some(found), None) = (changes.metadata.name.as_deref(), mirror) {
-                if found != name {
-                    return Err(StoreError::NameMismatch {
-                        expected: name.to_string(),
-                        found: found.to_string(),
-                    });
-                }
-            }
-            let created = existing.is_none();
-            let register_id = match existing {
-                Some(row) => row.id,
-                None => {
-                    let id = create_register(conn, name)?;
-                    if let Some(mirror) = mirror {
-                        let (partner, plan, slice) = mirror.columns();
-                        diesel::update(registers::table.find(id))
-                            .set((
-                                registers::mirror_partner.eq(partner),
-                                registers::mirror_plan.eq(plan),
-                                registers::mirror_slice.eq(slice),
-                            ))
-                            .execute(conn)?;
-                    }
-                    id
-                }
-            };
-            let summary = changes.summary;
-            // Index entries need the records as they were before this load.
-            indexes::write_index_entries(conn, register_id, &had_indexes, &changes)?;
-            let declared: Vec<String> = changes.metadata.indexes.keys().cloned().collect();
-            let grew = changes.user.entries.len() + changes.system.entries.len();
-            let (total_entries, root) = write_changes(conn, register_id, changes)?;
-            // After the items are written: the index logs' item lists refer to them.
-            for index in &declared {
-                indexes::sync_tree(conn, register_id, index)?;
-            }
-            if grew >= ANALYZE_AFTER {
-                analyze(conn)?;
-            }
-            Ok(LoadReport {
-                register: name.to_string(),
-                created,
-                summary,
-                total_entries,
-                root,
-            })
-        })
+        self.transaction(|conn| load::load(conn, name, reader, mode, mirror))
     }
-}
-
-/// What a mirror mirrors: a slice of a plan, held by a partner's server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MirrorOf {
-    /// The partner's server (its base URL).
-    pub partner: String,
-    /// The Approved plan that grants the mirror.
-    pub plan: plan_core::PlanId,
-    /// The primary's slice.
-    pub slice: uuid::Uuid,
-}
-
-impl MirrorOf {
-    /// The `registers.mirror_*` column values.
-    fn columns(&self) -> (String, String, String) {
-        (
-            self.partner.clone(),
-            self.plan.to_string(),
-            self.slice.hyphenated().to_string(),
-        )
-    }
-}
-
-pub(crate) fn lock_register(conn: &mut AnyConnection, name: &str) -> Result<(), StoreError> {
-    match conn {
-        AnyConnection::Postgresql(c) => {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
-                .bind::<diesel::sql_types::Text, _>(name)
-                .execute(c)?;
-        }
-        AnyConnection::Sqlite(c) => {
-            // The first statement writes, so the transaction takes the write lock before it
-            // reads anything: concurrent loads queue on the busy timeout instead of failing.
-            diesel::sql_query("UPDATE registers SET updated_at = updated_at WHERE id = -1")
-                .execute(c)?;
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn find_register(
-    conn: &mut AnyConnection,
-    name: &str,
-) -> Result<Option<RegisterRow>, StoreError> {
-    Ok(conn::native!(conn, c => registers::table
-        .filter(registers::name.eq(name))
-        .select(RegisterRow::as_select())
-        .first(c)
-        .optional()?))
-}
-
-fn create_register(conn: &mut AnyConnection, name: &str) -> Result<i64, StoreError> {
-    let max: Option<i64> = registers::table
-        .select(diesel::dsl::max(registers::id))
-        .first(conn)?;
-    let id = max.unwrap_or(0) + 1;
-    let empty = merkle::empty_root().0.to_vec();
-    let at = now();
-    diesel::insert_into(registers::table)
-        .values(NewRegister {
-            id,
-            name,
-            created_at: at,
-            updated_at: at,
-            user_root: empty.clone(),
-            system_root: empty,
-        })
-        .execute(conn)?;
-    Ok(id)
-}
-
-/// Refreshes PostgreSQL's statistics after a large load: the planner otherwise keeps guessing
-/// from an empty table and picks bitmap scans over whole registers for the proof lookups.
-fn analyze(conn: &mut AnyConnection) -> Result<(), StoreError> {
-    if let AnyConnection::Postgresql(c) = conn {
-        c.batch_execute(
-            "ANALYZE items, register_items, entries, records, record_items, merkle_nodes, \
-             index_entries, index_logs, index_merkle_nodes, index_items",
-        )?;
-    }
-    Ok(())
-}
-
-/// Writes accepted changes with multi-row inserts; returns the new user size and root.
-fn write_changes(
-    conn: &mut AnyConnection,
-    register_id: i64,
-    changes: Changes,
-) -> Result<(u64, Digest), StoreError> {
-    let Changes {
-        items: new_items,
-        user,
-        system,
-        ..
-    } = changes;
-
-    let first_load = user.base_size == 0 && system.base_size == 0;
-    if let AnyConnection::Postgresql(c) = conn {
-        pg_copy::copy_items(c, &new_items)?;
-    } else {
-        let mut bulk = Bulk::new(
-            conn,
-            "INSERT INTO items (hash, canonical) VALUES",
-            "ON CONFLICT (hash) DO NOTHING",
-        );
-        for item in &new_items {
-            bulk.row()?.blob(&item.hash.0 .0).text(&item.json).end();
-        }
-        bulk.finish()?;
-    }
-    drop(new_items);
-
-    let mut referenced = ItemSet::default();
-    for entry in user.entries.iter().chain(&system.entries) {
-        referenced.extend(entry.item_hashes.iter().copied());
-    }
-    let added_items = match conn {
-        AnyConnection::Postgresql(c) if first_load => {
-            let hashes: Vec<ItemHash> = referenced.into_iter().collect();
-            pg_copy::copy_register_items(c, register_id, &hashes)?
-        }
-        _ => {
-            let mut bulk = Bulk::new(
-                conn,
-                "INSERT INTO register_items (register_id, hash) VALUES",
-                "ON CONFLICT (register_id, hash) DO NOTHING",
-            );
-            for hash in &referenced {
-                bulk.row()?.int(register_id).blob(&hash.0 .0).end();
-            }
-            bulk.finish()?
-        }
-    };
-
-    let user_size = user.base_size + user.entries.len() as u64;
-    let system_size = system.base_size + system.entries.len() as u64;
-    let (user_root, system_root) = (user.root, system.root);
-    write_log(conn, register_id, LogKind::System, system)?;
-    let touched = write_log(conn, register_id, LogKind::User, user)?;
-    write_record_items(conn, register_id, &touched)?;
-
-    let record_count: i64 = records::table
-        .filter(records::register_id.eq(register_id))
-        .filter(records::log.eq(log_code(LogKind::User)))
-        .count()
-        .get_result(conn)?;
-    diesel::update(registers::table.find(register_id))
-        .set((
-            registers::user_size.eq(to_i64(user_size)),
-            registers::system_size.eq(to_i64(system_size)),
-            registers::record_count.eq(record_count),
-            registers::item_count.eq(registers::item_count + added_items as i64),
-            registers::user_root.eq(user_root.0.to_vec()),
-            registers::system_root.eq(system_root.0.to_vec()),
-            registers::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok((user_size, user_root))
-}
-
-/// Inserts a log's entries and Merkle nodes and moves its records; returns the new current
-/// item list of every user key it touched.
-fn write_log(
-    conn: &mut AnyConnection,
-    register_id: i64,
-    log: LogKind,
-    changes: LogChanges,
-) -> Result<BTreeMap<String, Vec<ItemHash>>, StoreError> {
-    let code = i64::from(log_code(log));
-    if let AnyConnection::Postgresql(c) = conn {
-        pg_copy::copy_log(c, register_id, log, &changes)?;
-    } else {
-        write_log_rows(conn, register_id, code, &changes)?;
-    }
-
-    // The newest entry of each key becomes its record.
-    let mut latest: HashMap<&str, (u64, &[ItemHash])> = HashMap::new();
-    for entry in &changes.entries {
-        latest.insert(&entry.key, (entry.entry_number, &entry.item_hashes));
-    }
-    let mut bulk = Bulk::new(
-        conn,
-        "INSERT INTO records (register_id, log, key, entry_number) VALUES",
-        "ON CONFLICT (register_id, log, key) DO UPDATE SET entry_number = excluded.entry_number",
-    );
-    for (key, (number, _)) in &latest {
-        bulk.row()?
-            .int(register_id)
-            .int(code)
-            .text(key)
-            .int(to_i64(*number))
-            .end();
-    }
-    bulk.finish()?;
-    let mut touched = BTreeMap::new();
-    if log == LogKind::User {
-        for (key, (_, hashes)) in latest {
-            touched.insert(key.to_string(), hashes.to_vec());
-        }
-    }
-    Ok(touched)
-}
-
-/// Entries and Merkle nodes as multi-row INSERTs (SQLite).
-fn write_log_rows(
-    conn: &mut AnyConnection,
-    register_id: i64,
-    code: i64,
-    changes: &LogChanges,
-) -> Result<(), StoreError> {
-    let mut bulk = Bulk::new(
-        conn,
-        "INSERT INTO entries (register_id, log, number, timestamp, key, item_hashes) VALUES",
-        "",
-    );
-    for entry in &changes.entries {
-        bulk.row()?
-            .int(register_id)
-            .int(code)
-            .int(to_i64(entry.entry_number))
-            .int(entry.timestamp.unix_seconds())
-            .text(&entry.key)
-            .blob(&encode_hashes(&entry.item_hashes))
-            .end();
-    }
-    bulk.finish()?;
-    let mut bulk = Bulk::new(
-        conn,
-        "INSERT INTO merkle_nodes (register_id, log, level, idx, hash) VALUES",
-        "",
-    );
-    // Leaves are not stored: they are recomputed from their entries (see `state::leaf`).
-    for (level, idx, hash) in changes.nodes.nodes(changes.base_size).filter(|n| n.0 > 0) {
-        bulk.row()?
-            .int(register_id)
-            .int(code)
-            .int(i64::from(level))
-            .int(to_i64(idx))
-            .blob(&hash.0)
-            .end();
-    }
-    bulk.finish()?;
-    Ok(())
-}
-
-/// Replaces the facet rows of the user records a load touched.
-fn write_record_items(
-    conn: &mut AnyConnection,
-    register_id: i64,
-    touched: &BTreeMap<String, Vec<ItemHash>>,
-) -> Result<(), StoreError> {
-    let keys: Vec<&str> = touched.keys().map(String::as_str).collect();
-    for chunk in keys.chunks(500) {
-        diesel::delete(
-            record_items::table
-                .filter(record_items::register_id.eq(register_id))
-                .filter(record_items::key.eq_any(chunk)),
-        )
-        .execute(conn)?;
-    }
-    let mut bulk = Bulk::new(
-        conn,
-        "INSERT INTO record_items (register_id, key, position, hash) VALUES",
-        "",
-    );
-    for (key, hashes) in touched {
-        for (position, hash) in hashes.iter().enumerate() {
-            bulk.row()?
-                .int(register_id)
-                .text(key)
-                .int(position as i64)
-                .blob(&hash.0 .0)
-                .end();
-        }
-    }
-    bulk.finish()?;
-    Ok(())
 }

@@ -22,7 +22,11 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
+use register_core::Digest;
 
+use crate::conn::Conn;
+use crate::error::StoreError;
+use crate::model::Source;
 use crate::store::Store;
 
 /// A fresh, migrated store; its database goes when it is dropped.
@@ -36,6 +40,14 @@ pub struct TestDb {
     pub label: &'static str,
     _dir: Option<tempfile::TempDir>,
     postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A pooled connection to the test database, for tests that read or change tables
+    /// behind the store's back.
+    pub fn conn(&self) -> Result<Conn, StoreError> {
+        self.store.conn()
+    }
 }
 
 impl Drop for TestDb {
@@ -122,4 +134,10 @@ pub fn another(db: &TestDb) -> TestDb {
         "postgres" => postgres().expect("PostgreSQL was available a moment ago"),
         _ => sqlite(),
     }
+}
+
+/// A log's root when it held `size` entries, for any [`Source`] (the API serves a register's
+/// roots only, as [`Store::root_at`]); tests check index trees with it.
+pub fn log_root_at(store: &Store, source: &Source, size: u64) -> Result<Digest, StoreError> {
+    store.log_root_at(source, size)
 }

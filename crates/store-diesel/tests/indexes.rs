@@ -3,8 +3,9 @@
 
 mod common;
 
-use common::backends;
+use common::{backends, log_root_at};
 use register_core::{Item, Mode, Register};
+use store_diesel::queries::Source;
 
 fn line_pair(log: &str, key: &str, json: &str) -> String {
     let hash = Item::parse(json).expect("item").hash();
@@ -102,7 +103,7 @@ fn index_logs_equal_the_in_memory_derivation() {
         load_batches(store, &batches);
         for index in ["by-kind", "by-tag"] {
             let stored = store
-                .index_entries("authority", index, 1, 10_000)
+                .log_entries(&Source::index("authority", index), 1, 10_000)
                 .expect("entries");
             let in_memory = expected.index(index).expect("index").entries();
             assert!(!stored.is_empty());
@@ -113,7 +114,7 @@ fn index_logs_equal_the_in_memory_derivation() {
                     .and_then(|i| i.record(value))
                     .expect("record");
                 let stored_record = store
-                    .index_record("authority", index, value)
+                    .log_record(&Source::index("authority", index), value)
                     .expect("query");
                 match stored_record {
                     Some(record) => assert_eq!(&record.entry, memory_record),
@@ -147,7 +148,7 @@ fn an_index_declared_after_the_data_is_rebuilt_from_the_log() {
             .expect("declaration");
         for index in ["by-kind", "by-tag"] {
             let stored = store
-                .index_entries("authority", index, 1, 10_000)
+                .log_entries(&Source::index("authority", index), 1, 10_000)
                 .expect("entries");
             assert_eq!(
                 stored,
@@ -156,7 +157,9 @@ fn an_index_declared_after_the_data_is_rebuilt_from_the_log() {
                 db.label
             );
         }
-        assert!(store.index_entries("authority", "nope", 1, 10).is_err());
+        assert!(store
+            .log_entries(&Source::index("authority", "nope"), 1, 10)
+            .is_err());
     }
 }
 
@@ -173,7 +176,6 @@ fn root_of(entries: &[register_core::Entry]) -> register_core::Digest {
 #[test]
 fn index_trees_follow_every_load_and_are_rebuilt_when_missing() {
     use diesel::connection::SimpleConnection;
-    use store_diesel::queries::Source;
 
     let batches = batches();
     let expected = memory(&(metadata() + &declarations() + &batches.concat()));
@@ -207,8 +209,7 @@ fn index_trees_follow_every_load_and_are_rebuilt_when_missing() {
                 // Roots at every earlier size, from the stored subtrees.
                 for size in 0..=log.entries().len() {
                     assert_eq!(
-                        store
-                            .log_root_at(&Source::index("authority", index), size as u64)
+                        log_root_at(store, &Source::index("authority", index), size as u64)
                             .expect("root"),
                         root_of(&log.entries()[..size]),
                         "{} {index} size {size} {when}",
@@ -220,8 +221,7 @@ fn index_trees_follow_every_load_and_are_rebuilt_when_missing() {
         check(store, "after the loads");
 
         // A database from before the index tables: opening it builds the trees.
-        store
-            .conn()
+        db.conn()
             .expect("conn")
             .batch_execute(
                 "DELETE FROM index_merkle_nodes; DELETE FROM index_items; DELETE FROM index_logs",

@@ -3,7 +3,8 @@
 mod common;
 
 use common::{backends, data};
-use register_core::{LogKind, Mode};
+use register_core::Mode;
+use store_diesel::queries::Source;
 use store_diesel::store::Store;
 
 const COUNTRY_ROOT: &str = "8d92e1e0af1d43c41e498e6baed0d0b3ea2770d1bf9d2afc04e9c4dad7795729";
@@ -27,7 +28,7 @@ fn loads_match_the_vectors() {
         assert_eq!(summary.system_entries, 16);
         assert_eq!(summary.total_items, 224);
         let distinct_keys: std::collections::BTreeSet<String> = store
-            .entries("country", LogKind::User, 1, 1000)
+            .log_entries(&Source::register("country"), 1, 1000)
             .expect("entries")
             .into_iter()
             .map(|e| e.key)
@@ -41,14 +42,19 @@ fn loads_match_the_vectors() {
             store.root_at("country", 197).expect("root").to_hex(),
             "7114404b04a67c2272a32964b463212c21c49d5a6e73f2c628eabfd18f63633f"
         );
+        let country = Source::register("country");
         assert_eq!(
-            hexes(&store.consistency_proof("country", 197, 200).expect("proof"))
-                .first()
-                .map(String::as_str),
+            hexes(
+                &store
+                    .log_consistency_proof(&country, 197, 200)
+                    .expect("proof")
+            )
+            .first()
+            .map(String::as_str),
             Some("73f13521226acdfa2a610c7bfdc955fa52aea1d554dd247011312ee48686a538")
         );
         assert_eq!(
-            hexes(&store.inclusion_proof("country", 10, 200).expect("proof"))
+            hexes(&store.log_inclusion_proof(&country, 10, 200).expect("proof"))
                 .last()
                 .map(String::as_str),
             Some("ca77ecfa5a4e847c65fda8f41f73758456814acf473bab2811516aeaac17f7cc")
@@ -59,7 +65,11 @@ fn loads_match_the_vectors() {
             .expect("colour");
         assert_eq!(colour.summary.asserts, 4);
         assert_eq!(
-            hexes(&store.inclusion_proof("colour", 1, 3).expect("proof")),
+            hexes(
+                &store
+                    .log_inclusion_proof(&Source::register("colour"), 1, 3)
+                    .expect("proof")
+            ),
             vec![
                 "f5617122f9c9a6674cce13785fec8e06ead6188f94fc44f9d376773dda6997ad",
                 "eae87aa9b164624248fae74d7a94fda8ed80b7b7c64877a9747d6e4035336980"
@@ -190,7 +200,7 @@ fn failed_loads_change_nothing() {
         assert_eq!(store.register("colour").expect("summary"), before);
         assert_eq!(
             store
-                .entries("colour", LogKind::User, 1, 100)
+                .log_entries(&Source::register("colour"), 1, 100)
                 .expect("entries")
                 .len(),
             3
@@ -209,14 +219,14 @@ fn records_history_facets_and_items() {
         assert_eq!(red.entry.entry_number, 3);
         assert_eq!(red.items[0].1, r#"{"colour":"red","name":"Scarlet"}"#);
         let keys: Vec<String> = store
-            .records("colour", 0, 10)
+            .log_records(&Source::register("colour"), 0, 10)
             .expect("records")
             .into_iter()
             .map(|r| r.entry.key)
             .collect();
         assert_eq!(keys, vec!["red", "blue"]);
         let history: Vec<u64> = store
-            .record_history("colour", "red")
+            .log_history(&Source::register("colour"), "red")
             .expect("history")
             .iter()
             .map(|e| e.entry_number)
@@ -237,7 +247,7 @@ fn records_history_facets_and_items() {
             "old values are not current"
         );
         assert!(store
-            .item("colour", &red.items[0].0)
+            .log_item(&Source::register("colour"), &red.items[0].0)
             .expect("item")
             .is_some());
         assert!(store.record("colour", "green").expect("query").is_none());
@@ -312,7 +322,7 @@ fn concurrent_loads_serialise() {
                 .unwrap_or_else(|e| panic!("{}: {e}", db.label));
         }
         let entries = store
-            .entries("colour", LogKind::User, 1, 100)
+            .log_entries(&Source::register("colour"), 1, 100)
             .expect("entries");
         let numbers: Vec<u64> = entries.iter().map(|e| e.entry_number).collect();
         assert_eq!(numbers, (1..=11).collect::<Vec<_>>(), "{}", db.label);
@@ -350,7 +360,7 @@ fn proofs_over_large_trees_match_memory_also_from_the_node_cache() {
         let mut frontier = Frontier::new();
         let mut scratch = String::new();
         for entry in store
-            .entries("big", LogKind::User, 1, 5000)
+            .log_entries(&Source::register("big"), 1, 5000)
             .expect("entries")
         {
             frontier.append(entry.leaf_hash(&mut scratch), |level, index, hash| {
@@ -366,7 +376,9 @@ fn proofs_over_large_trees_match_memory_also_from_the_node_cache() {
                 (3, 1025),
             ] {
                 assert_eq!(
-                    store.inclusion_proof("big", n, size).expect("proof"),
+                    store
+                        .log_inclusion_proof(&Source::register("big"), n, size)
+                        .expect("proof"),
                     merkle::inclusion_proof(&memory, n - 1, size).expect("memory"),
                     "{} {round}: entry {n} at {size}",
                     db.label
@@ -374,7 +386,9 @@ fn proofs_over_large_trees_match_memory_also_from_the_node_cache() {
             }
             for (m, n) in [(1024, 2100), (1500, 2048), (1, 2100)] {
                 assert_eq!(
-                    store.consistency_proof("big", m, n).expect("proof"),
+                    store
+                        .log_consistency_proof(&Source::register("big"), m, n)
+                        .expect("proof"),
                     merkle::consistency_proof(&memory, m, n).expect("memory"),
                     "{} {round}: {m}..{n}",
                     db.label

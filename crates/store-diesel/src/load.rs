@@ -1,0 +1,353 @@
+//! Loading RSF: validate against the stored state, then write the changes, all inside the
+//! caller's transaction.
+//!
+//! The register-core loader validates every line against [`DbState`] (the register as this
+//! transaction sees it) and returns `Changes`; only then is anything written: items and
+//! entries with multi-row INSERTs (`bulk`) or, on PostgreSQL, `COPY` (`pg_copy`), then the
+//! records, the facet rows and the index logs.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use register_core::hash::ItemSet;
+use register_core::load::{Changes, LogChanges};
+use register_core::{merkle, Digest, ItemHash, LogKind, Mode};
+
+use crate::bulk::Bulk;
+use crate::conn::AnyConnection;
+use crate::error::StoreError;
+use crate::indexes;
+use crate::model::{LoadReport, MirrorOf};
+use crate::pg_copy;
+use crate::registers::{find_register, lock_register};
+use crate::rows::{encode_hashes, log_code, now, to_i64, NewRegister};
+use crate::schema::{record_items, records, registers};
+use crate::state::DbState;
+
+/// Entries in one load after which PostgreSQL's statistics are refreshed.
+const ANALYZE_AFTER: usize = 10_000;
+
+/// Loads RSF into the register `name` (created when new) inside the caller's transaction:
+/// locks the register, checks it is what `mirror` says (a local register, or a mirror of that
+/// slice), validates with register-core's loader against the state, then writes. `mirror`
+/// lifts the rule that the RSF's `name` is `name`. Any error leaves the transaction to be
+/// rolled back.
+pub(crate) fn load<R: BufRead + Send>(
+    conn: &mut AnyConnection,
+    name: &str,
+    reader: R,
+    mode: Mode,
+    mirror: Option<&MirrorOf>,
+) -> Result<LoadReport, StoreError> {
+    lock_register(conn, name)?;
+    let existing = find_register(conn, name)?;
+    if let Some(row) = &existing {
+        let columns = mirror.map(MirrorOf::columns);
+        let stored = row.mirror_plan.as_ref().map(|plan| {
+            (
+                row.mirror_partner.clone().unwrap_or_default(),
+                plan.clone(),
+                row.mirror_slice.clone().unwrap_or_default(),
+            )
+        });
+        match (&stored, &columns) {
+            (None, None) => {}
+            (Some(_), None) => return Err(StoreError::Mirror(name.to_string())),
+            (None, Some(_)) => {
+                return Err(StoreError::Conflict(format!(
+                    "register '{name}' is a local register, not a mirror"
+                )))
+            }
+            (Some((_, plan, slice)), Some((_, want_plan, want_slice))) => {
+                if (plan, slice) != (want_plan, want_slice) {
+                    return Err(StoreError::Conflict(format!(
+                        "register '{name}' mirrors slice {slice} of plan {plan}"
+                    )));
+                }
+            }
+        }
+    }
+    let (changes, had_indexes) = {
+        let cell = RefCell::new(&mut *conn);
+        let state = DbState::new(&cell, existing.clone())?;
+        let had_indexes = state.index_names();
+        (register_core::load(reader, &state, mode)?, had_indexes)
+    };
+    if let (Some(found), None) = (changes.metadata.name.as_deref(), mirror) {
+        if found != name {
+            return Err(StoreError::NameMismatch {
+                expected: name.to_string(),
+                found: found.to_string(),
+            });
+        }
+    }
+    let created = existing.is_none();
+    let register_id = match existing {
+        Some(row) => row.id,
+        None => {
+            let id = create_register(conn, name)?;
+            if let Some(mirror) = mirror {
+                let (partner, plan, slice) = mirror.columns();
+                diesel::update(registers::table.find(id))
+                    .set((
+                        registers::mirror_partner.eq(partner),
+                        registers::mirror_plan.eq(plan),
+                        registers::mirror_slice.eq(slice),
+                    ))
+                    .execute(conn)?;
+            }
+            id
+        }
+    };
+    let summary = changes.summary;
+    // Index entries need the records as they were before this load.
+    indexes::write_index_entries(conn, register_id, &had_indexes, &changes)?;
+    let declared: Vec<String> = changes.metadata.indexes.keys().cloned().collect();
+    let grew = changes.user.entries.len() + changes.system.entries.len();
+    let (total_entries, root) = write_changes(conn, register_id, changes)?;
+    // After the items are written: the index logs' item lists refer to them.
+    for index in &declared {
+        indexes::sync_tree(conn, register_id, index)?;
+    }
+    if grew >= ANALYZE_AFTER {
+        analyze(conn)?;
+    }
+    Ok(LoadReport {
+        register: name.to_string(),
+        created,
+        summary,
+        total_entries,
+        root,
+    })
+}
+
+fn create_register(conn: &mut AnyConnection, name: &str) -> Result<i64, StoreError> {
+    let max: Option<i64> = registers::table
+        .select(diesel::dsl::max(registers::id))
+        .first(conn)?;
+    let id = max.unwrap_or(0) + 1;
+    let empty = merkle::empty_root().0.to_vec();
+    let at = now();
+    diesel::insert_into(registers::table)
+        .values(NewRegister {
+            id,
+            name,
+            created_at: at,
+            updated_at: at,
+            user_root: empty.clone(),
+            system_root: empty,
+        })
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Refreshes PostgreSQL's statistics after a large load: the planner otherwise keeps guessing
+/// from an empty table and picks bitmap scans over whole registers for the proof lookups.
+fn analyze(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    if let AnyConnection::Postgresql(c) = conn {
+        c.batch_execute(
+            "ANALYZE items, register_items, entries, records, record_items, merkle_nodes, \
+             index_entries, index_logs, index_merkle_nodes, index_items",
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes accepted changes with multi-row inserts; returns the new user size and root.
+fn write_changes(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    changes: Changes,
+) -> Result<(u64, Digest), StoreError> {
+    let Changes {
+        items: new_items,
+        user,
+        system,
+        ..
+    } = changes;
+
+    let first_load = user.base_size == 0 && system.base_size == 0;
+    if let AnyConnection::Postgresql(c) = conn {
+        pg_copy::copy_items(c, &new_items)?;
+    } else {
+        let mut bulk = Bulk::new(
+            conn,
+            "INSERT INTO items (hash, canonical) VALUES",
+            "ON CONFLICT (hash) DO NOTHING",
+        );
+        for item in &new_items {
+            bulk.row()?.blob(&item.hash.0 .0).text(&item.json).end();
+        }
+        bulk.finish()?;
+    }
+    drop(new_items);
+
+    let mut referenced = ItemSet::default();
+    for entry in user.entries.iter().chain(&system.entries) {
+        referenced.extend(entry.item_hashes.iter().copied());
+    }
+    let added_items = match conn {
+        AnyConnection::Postgresql(c) if first_load => {
+            let hashes: Vec<ItemHash> = referenced.into_iter().collect();
+            pg_copy::copy_register_items(c, register_id, &hashes)?
+        }
+        _ => {
+            let mut bulk = Bulk::new(
+                conn,
+                "INSERT INTO register_items (register_id, hash) VALUES",
+                "ON CONFLICT (register_id, hash) DO NOTHING",
+            );
+            for hash in &referenced {
+                bulk.row()?.int(register_id).blob(&hash.0 .0).end();
+            }
+            bulk.finish()?
+        }
+    };
+
+    let user_size = user.base_size + user.entries.len() as u64;
+    let system_size = system.base_size + system.entries.len() as u64;
+    let (user_root, system_root) = (user.root, system.root);
+    write_log(conn, register_id, LogKind::System, system)?;
+    let touched = write_log(conn, register_id, LogKind::User, user)?;
+    write_record_items(conn, register_id, &touched)?;
+
+    let record_count: i64 = records::table
+        .filter(records::register_id.eq(register_id))
+        .filter(records::log.eq(log_code(LogKind::User)))
+        .count()
+        .get_result(conn)?;
+    diesel::update(registers::table.find(register_id))
+        .set((
+            registers::user_size.eq(to_i64(user_size)),
+            registers::system_size.eq(to_i64(system_size)),
+            registers::record_count.eq(record_count),
+            registers::item_count.eq(registers::item_count + added_items as i64),
+            registers::user_root.eq(user_root.0.to_vec()),
+            registers::system_root.eq(system_root.0.to_vec()),
+            registers::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok((user_size, user_root))
+}
+
+/// Inserts a log's entries and Merkle nodes and moves its records; returns the new current
+/// item list of every user key it touched.
+fn write_log(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    log: LogKind,
+    changes: LogChanges,
+) -> Result<BTreeMap<String, Vec<ItemHash>>, StoreError> {
+    let code = i64::from(log_code(log));
+    if let AnyConnection::Postgresql(c) = conn {
+        pg_copy::copy_log(c, register_id, log, &changes)?;
+    } else {
+        write_log_rows(conn, register_id, code, &changes)?;
+    }
+
+    // The newest entry of each key becomes its record.
+    let mut latest: HashMap<&str, (u64, &[ItemHash])> = HashMap::new();
+    for entry in &changes.entries {
+        latest.insert(&entry.key, (entry.entry_number, &entry.item_hashes));
+    }
+    let mut bulk = Bulk::new(
+        conn,
+        "INSERT INTO records (register_id, log, key, entry_number) VALUES",
+        "ON CONFLICT (register_id, log, key) DO UPDATE SET entry_number = excluded.entry_number",
+    );
+    for (key, (number, _)) in &latest {
+        bulk.row()?
+            .int(register_id)
+            .int(code)
+            .text(key)
+            .int(to_i64(*number))
+            .end();
+    }
+    bulk.finish()?;
+    let mut touched = BTreeMap::new();
+    if log == LogKind::User {
+        for (key, (_, hashes)) in latest {
+            touched.insert(key.to_string(), hashes.to_vec());
+        }
+    }
+    Ok(touched)
+}
+
+/// Entries and Merkle nodes as multi-row INSERTs (SQLite).
+fn write_log_rows(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    code: i64,
+    changes: &LogChanges,
+) -> Result<(), StoreError> {
+    let mut bulk = Bulk::new(
+        conn,
+        "INSERT INTO entries (register_id, log, number, timestamp, key, item_hashes) VALUES",
+        "",
+    );
+    for entry in &changes.entries {
+        bulk.row()?
+            .int(register_id)
+            .int(code)
+            .int(to_i64(entry.entry_number))
+            .int(entry.timestamp.unix_seconds())
+            .text(&entry.key)
+            .blob(&encode_hashes(&entry.item_hashes))
+            .end();
+    }
+    bulk.finish()?;
+    let mut bulk = Bulk::new(
+        conn,
+        "INSERT INTO merkle_nodes (register_id, log, level, idx, hash) VALUES",
+        "",
+    );
+    // Leaves are not stored: they are recomputed from their entries (see `state::leaf`).
+    for (level, idx, hash) in changes.nodes.nodes(changes.base_size).filter(|n| n.0 > 0) {
+        bulk.row()?
+            .int(register_id)
+            .int(code)
+            .int(i64::from(level))
+            .int(to_i64(idx))
+            .blob(&hash.0)
+            .end();
+    }
+    bulk.finish()?;
+    Ok(())
+}
+
+/// Replaces the facet rows of the user records a load touched.
+fn write_record_items(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    touched: &BTreeMap<String, Vec<ItemHash>>,
+) -> Result<(), StoreError> {
+    let keys: Vec<&str> = touched.keys().map(String::as_str).collect();
+    for chunk in keys.chunks(500) {
+        diesel::delete(
+            record_items::table
+                .filter(record_items::register_id.eq(register_id))
+                .filter(record_items::key.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    let mut bulk = Bulk::new(
+        conn,
+        "INSERT INTO record_items (register_id, key, position, hash) VALUES",
+        "",
+    );
+    for (key, hashes) in touched {
+        for (position, hash) in hashes.iter().enumerate() {
+            bulk.row()?
+                .int(register_id)
+                .text(key)
+                .int(position as i64)
+                .blob(&hash.0 .0)
+                .end();
+        }
+    }
+    bulk.finish()?;
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! The values the store's API takes and returns, apart from the rows that hold them.
+//!
+//! They sit at the bottom of the crate so that `rows` can convert to and from them and every
+//! module above can name them; each is re-exported where callers know it (for example
+//! [`Source`] as `store_diesel::queries::Source`).
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use plan_core::{Action, DataRole, PlanId, PlanRecord};
+use register_core::load::LoadSummary;
+use register_core::{Digest, Entry, ItemHash};
+use uuid::Uuid;
+
+/// The log a read serves: a register's user log, or one of its index logs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Source {
+    /// The register.
+    pub register: String,
+    /// The index of the register, or `None` for its user log.
+    pub index: Option<String>,
+}
+
+impl Source {
+    /// The user log of a register.
+    pub fn register(name: &str) -> Source {
+        Source {
+            register: name.to_string(),
+            index: None,
+        }
+    }
+
+    /// An index log of a register.
+    pub fn index(name: &str, index: &str) -> Source {
+        Source {
+            register: name.to_string(),
+            index: Some(index.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.index {
+            None => write!(f, "register '{}'", self.register),
+            Some(index) => write!(f, "index '{index}' of register '{}'", self.register),
+        }
+    }
+}
+
+/// A register's summary: counts, roots, timestamps, and whether it mirrors a partner's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterSummary {
+    /// Register name.
+    pub name: String,
+    /// User-log size (`total-entries`).
+    pub total_entries: u64,
+    /// System-log size.
+    pub system_entries: u64,
+    /// Distinct user keys (`total-records`).
+    pub total_records: u64,
+    /// Distinct items the register refers to (`total-items`).
+    pub total_items: u64,
+    /// User-log root.
+    pub root: Digest,
+    /// System-log root.
+    pub system_root: Digest,
+    /// Created, Unix seconds.
+    pub created_at: i64,
+    /// Last load, Unix seconds.
+    pub updated_at: i64,
+    /// Set when the register is a mirror: (partner, plan, slice).
+    pub mirror_of: Option<(String, String, String)>,
+}
+
+/// A record: its newest entry and that entry's items (canonical JSON, in entry order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The newest entry of the key.
+    pub entry: Entry,
+    /// Its items.
+    pub items: Vec<(ItemHash, String)>,
+}
+
+/// What a successful load did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadReport {
+    /// The register loaded into.
+    pub register: String,
+    /// Whether the load created it.
+    pub created: bool,
+    /// Counts from the RSF.
+    pub summary: LoadSummary,
+    /// User-log size after the load.
+    pub total_entries: u64,
+    /// User-log root after the load.
+    pub root: Digest,
+}
+
+/// What a mirror mirrors: a slice of a plan, held by a partner's server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorOf {
+    /// The partner's server (its base URL).
+    pub partner: String,
+    /// The Approved plan that grants the mirror.
+    pub plan: PlanId,
+    /// The primary's slice.
+    pub slice: Uuid,
+}
+
+impl MirrorOf {
+    /// The `registers.mirror_*` column values.
+    pub(crate) fn columns(&self) -> (String, String, String) {
+        (
+            self.partner.clone(),
+            self.plan.to_string(),
+            self.slice.hyphenated().to_string(),
+        )
+    }
+}
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// An operator of this server: lists plans, manages accounts.
+    Admin,
+    /// A partner: invokes and reviews its own plans, synchronises approved ones.
+    Partner,
+}
+
+impl Role {
+    /// The role as the store (and the token claims) spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Partner => "partner",
+        }
+    }
+
+    /// The inverse of [`Role::as_str`].
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Admin, Role::Partner]
+            .into_iter()
+            .find(|role| role.as_str() == s)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An account, without its password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The login name.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// When the account was created (whole seconds).
+    pub created_at: DateTime<Utc>,
+}
+
+/// This node's identity in plan documents (plans.md §1: Primary or Secondary, Instance,
+/// Controller, Pool).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeIdentity {
+    /// `Primary/@uuid` or `Secondary/@uuid`.
+    pub node_uuid: Uuid,
+    /// Their `@description`.
+    pub description: String,
+    /// `Instance/@uuid`.
+    pub instance_uuid: Uuid,
+    /// `Controller/@uuid`.
+    pub controller_uuid: Uuid,
+    /// `Controller/@description`.
+    pub controller_description: String,
+    /// `Admin/@contact`, if set.
+    pub admin_contact: Option<String>,
+    /// `Admin/@email`, if set.
+    pub admin_email: Option<String>,
+    /// The `Pool/@uuid` whose slices are the offered registers.
+    pub pool_uuid: Uuid,
+}
+
+/// A register offered to partners as a slice of this node's pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    /// The register.
+    pub register: String,
+    /// Its slice UUID in plan documents.
+    pub slice_uuid: Uuid,
+    /// The slice's description.
+    pub description: String,
+    /// When it was offered.
+    pub offered_at: DateTime<Utc>,
+}
+
+/// A plan as stored: the lifecycle record and who owns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPlan {
+    /// Status, document, history and approvals. `record.created_at()` is when it was invoked.
+    pub record: PlanRecord,
+    /// The account that invoked it (the initiator).
+    pub owner: String,
+    /// The plan this one replaces, if any.
+    pub replaces: Option<PlanId>,
+}
+
+impl StoredPlan {
+    /// When the status last changed (the invocation if it never did).
+    pub fn status_on(&self) -> DateTime<Utc> {
+        status_on(&self.record)
+    }
+
+    /// When the partner with `role` last approved the plan, if ever.
+    pub fn approved_on(&self, role: DataRole) -> Option<DateTime<Utc>> {
+        approved_on(&self.record, role)
+    }
+}
+
+/// When the status last changed: the last transition that moved, else the invocation.
+pub(crate) fn status_on(record: &PlanRecord) -> DateTime<Utc> {
+    record
+        .history()
+        .iter()
+        .rev()
+        .find(|t| t.from != t.to)
+        .map_or(record.created_at(), |t| t.at)
+}
+
+/// When the partner with `role` last approved the plan (a review's approval, or one of the
+/// two approvals that re-activate it).
+pub(crate) fn approved_on(record: &PlanRecord, role: DataRole) -> Option<DateTime<Utc>> {
+    record
+        .history()
+        .iter()
+        .rev()
+        .find(|t| t.action == Action::Approve && t.by.data == role)
+        .map(|t| t.at)
+}
+
+/// One subscribed slice and its sync bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The Approved plan that grants the subscription.
+    pub plan_uuid: PlanId,
+    /// The primary's slice.
+    pub slice_uuid: Uuid,
+    /// The primary's server (base URL).
+    pub remote: String,
+    /// The local mirror register.
+    pub register_name: String,
+    /// User-log size of the mirror after the last successful sync (0 before any).
+    pub last_size: u64,
+    /// Its root hash then.
+    pub last_root: Option<Digest>,
+    /// When the last sync succeeded.
+    pub last_success: Option<DateTime<Utc>>,
+    /// What went wrong in the last sync, if it failed; cleared by a success.
+    pub last_error: Option<String>,
+    /// When this bookkeeping last changed.
+    pub updated_at: DateTime<Utc>,
+}

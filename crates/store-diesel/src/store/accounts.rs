@@ -1,0 +1,60 @@
+//! [`Store`]'s accounts and logins (`accounts`).
+
+use super::Store;
+use crate::accounts::{self, Role, User};
+use crate::error::StoreError;
+
+impl Store {
+    /// Creates an account. The password is stored as an argon2id hash with a random salt.
+    /// `Invalid` for an empty (or badly formed) name or an empty password, `Conflict` when
+    /// the name is taken.
+    pub fn add_user(&self, name: &str, password: &str, role: Role) -> Result<(), StoreError> {
+        // Hash before taking a connection: it is the slow part.
+        let row = accounts::new_user(name, password, role)?;
+        accounts::insert_user(&mut *self.conn()?, &row)
+    }
+
+    /// The account `name` if `password` is its password; `None` for a wrong password and for
+    /// an unknown user alike. An unknown user still costs one argon2 verification (against a
+    /// fixed dummy hash), so the time taken does not tell the two apart.
+    pub fn verify_password(&self, name: &str, password: &str) -> Result<Option<User>, StoreError> {
+        // The connection goes back to the pool before the (slow) verification.
+        let row = accounts::find_user(&mut *self.conn()?, name)?;
+        accounts::verify(row, password)
+    }
+
+    /// A login: [`Store::verify_password`] with a lock against guessing. After
+    /// [`LOCK_AFTER_FAILURES`] consecutive failures the account is locked for
+    /// [`FIRST_LOCK_SECONDS`], doubling with each further failure up to [`MAX_LOCK_SECONDS`];
+    /// while locked, every login of that account fails exactly like a wrong password (same
+    /// answer, same argon2 cost), so the lock reveals neither itself nor the account. A
+    /// successful login clears the count. `now` is Unix seconds.
+    ///
+    /// [`LOCK_AFTER_FAILURES`]: accounts::LOCK_AFTER_FAILURES
+    /// [`FIRST_LOCK_SECONDS`]: accounts::FIRST_LOCK_SECONDS
+    /// [`MAX_LOCK_SECONDS`]: accounts::MAX_LOCK_SECONDS
+    pub fn login(&self, name: &str, password: &str, now: i64) -> Result<Option<User>, StoreError> {
+        if accounts::is_locked(&mut *self.conn()?, name, now)? {
+            return accounts::refuse_locked(password);
+        }
+        let user = self.verify_password(name, password)?;
+        match &user {
+            Some(_) => accounts::clear_failures(&mut *self.conn()?, name)?,
+            None => self.transaction(|conn| accounts::count_failure(conn, name, now))?,
+        }
+        Ok(user)
+    }
+
+    /// The account `name`, if any.
+    pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        accounts::find_user(&mut *self.conn()?, name)?
+            .map(|row| row.into_user())
+            .transpose()
+    }
+
+    /// Deletes the account `name`. `NotFound` for an unknown user; `Conflict` while it owns
+    /// plans (plans are the record of an agreement and outlive nothing silently).
+    pub fn remove_user(&self, name: &str) -> Result<(), StoreError> {
+        self.transaction(|conn| accounts::remove_user(conn, name))
+    }
+}

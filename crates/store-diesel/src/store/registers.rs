@@ -1,0 +1,232 @@
+//! [`Store`]'s reads of registers and index logs, through [`Source`]s (`queries`), and its
+//! roots and proofs (`tree`).
+
+use std::io::Write;
+
+use register_core::merkle::{self, NodeStore};
+use register_core::{Digest, Entry, ItemHash, Metadata};
+
+use super::Store;
+use crate::conn::AnyConnection;
+use crate::error::StoreError;
+use crate::queries::{self, Record, RegisterSummary, Source};
+use crate::registers::read_metadata;
+use crate::tree::{self, Tree};
+
+impl Store {
+    /// Runs a Merkle computation over a log's stored nodes (see [`tree::with_nodes`]); `f`
+    /// gets the nodes and the log's size.
+    fn with_nodes<T>(
+        &self,
+        source: &Source,
+        f: impl Fn(&dyn NodeStore, u64) -> Result<T, register_core::Error>,
+    ) -> Result<T, StoreError> {
+        self.read(source, |conn, tree| {
+            tree::with_nodes(conn, tree, &self.nodes, f)
+        })
+    }
+
+    /// Runs `f` on a pooled connection with the tree of `source` (see [`queries::tree`]).
+    fn read<T>(
+        &self,
+        source: &Source,
+        f: impl FnOnce(&mut AnyConnection, Tree<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        let tree = queries::tree(&mut conn, &self.ids, source)?;
+        f(&mut conn, tree)
+    }
+
+    /// Every register, by name.
+    pub fn registers(&self) -> Result<Vec<RegisterSummary>, StoreError> {
+        queries::registers(&mut *self.conn()?)
+    }
+
+    /// One register's summary.
+    pub fn register(&self, name: &str) -> Result<RegisterSummary, StoreError> {
+        self.summary(&Source::register(name))
+    }
+
+    /// The summary of a log: for an index, its own size, root and counts (`system_entries`
+    /// 0, `system_root` the empty tree's), with the register's name and creation time.
+    pub fn summary(&self, source: &Source) -> Result<RegisterSummary, StoreError> {
+        queries::summary(&mut *self.conn()?, source)
+    }
+
+    /// Up to `limit` entries of a log from entry `start` (1-based; index entry number for an
+    /// index), in order.
+    pub fn log_entries(
+        &self,
+        source: &Source,
+        start: u64,
+        limit: u64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.read(source, |conn, tree| queries::page(conn, tree, start, limit))
+    }
+
+    /// The current record of a key (an index: of a value; `None` once it has no items).
+    pub fn log_record(&self, source: &Source, key: &str) -> Result<Option<Record>, StoreError> {
+        self.read(source, |conn, tree| queries::record(conn, tree, key))
+    }
+
+    /// A page of current records, newest entry first.
+    pub fn log_records(
+        &self,
+        source: &Source,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Record>, StoreError> {
+        self.read(source, |conn, tree| {
+            queries::records(conn, tree, offset, limit)
+        })
+    }
+
+    /// Every entry of a key, oldest first (an index: every entry of a value, the empty ones
+    /// included).
+    pub fn log_history(&self, source: &Source, key: &str) -> Result<Vec<Entry>, StoreError> {
+        self.read(source, |conn, tree| queries::history(conn, tree, key))
+    }
+
+    /// The canonical JSON of an item the log refers to.
+    pub fn log_item(&self, source: &Source, hash: &ItemHash) -> Result<Option<String>, StoreError> {
+        self.read(source, |conn, tree| queries::item(conn, tree, hash))
+    }
+
+    /// The register's metadata (from its system records).
+    pub fn metadata(&self, name: &str) -> Result<Metadata, StoreError> {
+        let mut conn = self.conn()?;
+        let id = self.ids.get(&mut conn, name)?;
+        read_metadata(&mut conn, id)
+    }
+
+    /// The current record of a user key.
+    pub fn record(&self, name: &str, key: &str) -> Result<Option<Record>, StoreError> {
+        self.log_record(&Source::register(name), key)
+    }
+
+    /// Calls `f` with the key and item hashes of every current user record, in entry order,
+    /// reading a page at a time inside one read transaction (repeatable read on PostgreSQL) so
+    /// the records all belong to the user-log root it returns. Memory holds one page.
+    pub fn for_each_record(
+        &self,
+        name: &str,
+        f: impl FnMut(&str, &[ItemHash]),
+    ) -> Result<Digest, StoreError> {
+        self.transaction(|conn| queries::for_each_record(conn, name, f))
+    }
+
+    /// Current user records with an item whose `field` equals `value` (or, for a list field,
+    /// contains it), newest first.
+    pub fn facet(
+        &self,
+        name: &str,
+        field: &str,
+        value: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Record>, StoreError> {
+        if !queries::is_field_name(field) {
+            return Ok(Vec::new());
+        }
+        let keys = {
+            let mut conn = self.conn()?;
+            let id = self.ids.get(&mut conn, name)?;
+            queries::facet_keys(&mut conn, id, field, value, offset, limit)?
+        };
+        let mut found = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(record) = self.record(name, &key)? {
+                found.push(record);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The user-log root when the register held `size` entries (O(log n) reads).
+    pub fn root_at(&self, name: &str, size: u64) -> Result<Digest, StoreError> {
+        self.log_root_at(&Source::register(name), size)
+    }
+
+    /// A log's root when it held `size` entries (O(log n) reads).
+    pub(crate) fn log_root_at(&self, source: &Source, size: u64) -> Result<Digest, StoreError> {
+        self.with_nodes(source, |nodes, current| {
+            if size > current {
+                return Err(register_core::Error::SizeOutOfRange { size, current });
+            }
+            merkle::root_at(nodes, size)
+        })
+    }
+
+    /// The audit path of entry `entry_number` (1-based; the index entry number for an index)
+    /// in the log's tree of `size` entries.
+    pub fn log_inclusion_proof(
+        &self,
+        source: &Source,
+        entry_number: u64,
+        size: u64,
+    ) -> Result<Vec<Digest>, StoreError> {
+        self.with_nodes(source, |nodes, current| {
+            if size > current {
+                return Err(register_core::Error::SizeOutOfRange { size, current });
+            }
+            if entry_number == 0 {
+                return Err(register_core::Error::EntryOutOfRange { entry: 0, size });
+            }
+            merkle::inclusion_proof(nodes, entry_number - 1, size)
+        })
+    }
+
+    /// The consistency proof between a log's sizes `m` and `n`.
+    pub fn log_consistency_proof(
+        &self,
+        source: &Source,
+        m: u64,
+        n: u64,
+    ) -> Result<Vec<Digest>, StoreError> {
+        self.with_nodes(source, |nodes, current| {
+            if n > current {
+                return Err(register_core::Error::SizeOutOfRange { size: n, current });
+            }
+            merkle::consistency_proof(nodes, m, n)
+        })
+    }
+
+    /// Streams the ranged RSF dump `from..to` (registers.md §6) a page of entries at a time;
+    /// memory holds one page and the set of item hashes already written.
+    pub fn export_rsf(
+        &self,
+        name: &str,
+        from: u64,
+        to: Option<u64>,
+        out: &mut dyn Write,
+    ) -> Result<(), StoreError> {
+        self.log_export_rsf(&Source::register(name), from, to, out)
+    }
+
+    /// [`Store::export_rsf`] of any log. An index's dump is the RSF that self-hosts it (§5):
+    /// its entries in the range as `append-entry user <value> …` with the items they name,
+    /// no system log, and no `assert-root-hash` lines — a copy numbers its entries itself, so
+    /// its leaves (and roots) differ from the index log's. Index entries with no items (a
+    /// value leaving the index) have no RSF form and are left out.
+    pub fn log_export_rsf(
+        &self,
+        source: &Source,
+        from: u64,
+        to: Option<u64>,
+        out: &mut dyn Write,
+    ) -> Result<(), StoreError> {
+        let summary = self.summary(source)?;
+        let to = queries::export_end(&summary, from, to)?;
+        let roots = if source.index.is_some() {
+            None
+        } else {
+            Some((
+                self.log_root_at(source, from)?,
+                self.log_root_at(source, to)?,
+            ))
+        };
+        self.read(source, |conn, tree| {
+            queries::write_rsf(conn, tree, from, to, summary.system_entries, roots, out)
+        })
+    }
+}
