@@ -17,6 +17,10 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# Layering: no import circle between the files of any crate.
+imports:
+    python3 scripts/check-imports.py crates/* bins/*
+
 # Regenerate crates/store-diesel/src/schema.rs from the migrations (needs the diesel CLI).
 schema:
     bash scripts/check-schema.sh --write
