@@ -642,7 +642,11 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
                 .expect("recorded");
             // The refusal is recorded as the pusher was told it.
             let error = recorded.last_error.expect("the refusal is recorded");
-            assert!(message.contains(&error), "{}: {error} / {message}", db.label);
+            assert!(
+                message.contains(&error),
+                "{}: {error} / {message}",
+                db.label
+            );
         }
         server.stop();
     }

@@ -13,6 +13,8 @@
 //! - **Auth fails closed**: HTTP Basic or an admin bearer token for loads ([`auth`]), the
 //!   plan API's JWTs through the `Caller` extractor ([`tokens`]).
 
+#![deny(missing_docs)]
+
 mod auth;
 pub mod errors;
 mod negotiate;
@@ -21,6 +23,8 @@ mod proofs;
 mod registers;
 mod render;
 mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tokens;
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -606,7 +606,7 @@ fn literals<'s>(source: &'s str, function: &str, starts: &[&str]) -> Vec<(&'s st
 /// The route patterns written in `server_actix::configure()`, normalised like [`ROUTES`]: its own
 /// literals, and `log_routes()`'s `{base}` patterns under each base `configure()` passes it.
 fn configured_patterns() -> BTreeSet<String> {
-    let path = format!("{MANIFEST}/../../crates/server-actix/src/lib.rs");
+    let path = format!("{MANIFEST}/src/lib.rs");
     let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut out = BTreeSet::new();
     let mut bases = Vec::new();

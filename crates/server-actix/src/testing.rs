@@ -1,0 +1,157 @@
+//! Test support for this crate's tests and the crates above it (feature `testing`): the
+//! server over a fresh database per backend (`store_diesel::testing`), the shared RSF
+//! fixtures, and requests answered as `(status, headers, body)`.
+
+use crate::AppState;
+use actix_http::Request;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header::HeaderMap;
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use actix_web::web::Bytes;
+use register_core::Mode;
+pub use store_diesel::testing::{backends, TestDb};
+
+/// The domain every test server names in its summaries.
+pub const DOMAIN: &str = "test.example";
+
+/// A fixture of `crates/register-core/tests/data`.
+pub fn data(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../register-core/tests/data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Every backend, each holding `country` (country-data.rsf) and `colour` (colour.rsf).
+pub fn loaded() -> Vec<TestDb> {
+    let dbs = backends();
+    for db in &dbs {
+        for (name, file) in [("country", "country-data.rsf"), ("colour", "colour.rsf")] {
+            db.store
+                .load_rsf(name, &data(file)[..], Mode::Strict)
+                .unwrap_or_else(|e| panic!("{}: loading {file}: {e}", db.label));
+        }
+    }
+    dbs
+}
+
+/// The server's state over a test database.
+pub fn state(db: &TestDb) -> AppState {
+    AppState::new(db.store.clone(), DOMAIN, tokens())
+}
+
+/// The secret test servers sign tokens with.
+pub const TOKEN_SECRET: &[u8] = b"a test secret of at least 32 bytes";
+
+/// The issuer test servers name.
+pub const ISSUER: &str = "urn:test";
+
+/// Tokens as the test servers issue them.
+pub fn tokens() -> crate::tokens::Tokens {
+    crate::tokens::Tokens::new(TOKEN_SECRET, ISSUER).expect("tokens")
+}
+
+/// A response, read to the end.
+#[derive(Debug)]
+pub struct Reply {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// A header as text; panics when it is missing.
+    pub fn header(&self, name: &str) -> &str {
+        self.maybe_header(name)
+            .unwrap_or_else(|| panic!("no {name} header in {self:?}"))
+    }
+
+    /// A header as text, if present.
+    pub fn maybe_header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("ASCII header"))
+    }
+
+    /// The body as UTF-8.
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("UTF-8 body")
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
+    }
+
+    /// Asserts the error envelope `{"message_code": code, "message_text": "…"}`, as JSON.
+    pub fn assert_error(&self, status: u16, context: &str) {
+        assert_eq!(self.status.as_u16(), status, "{context}: {}", self.text());
+        assert_eq!(self.header("content-type"), "application/json", "{context}");
+        let body = self.json();
+        let object = body
+            .as_object()
+            .unwrap_or_else(|| panic!("{context}: {body}"));
+        assert_eq!(object.len(), 2, "{context}: {body}");
+        assert_eq!(
+            body["message_code"],
+            serde_json::json!(1000 + status),
+            "{context}: {body}"
+        );
+        let text = body["message_text"].as_str().unwrap_or_default();
+        assert!(!text.is_empty(), "{context}: {body}");
+    }
+}
+
+/// Sends a request as the HTTP server would: a service error becomes its error response.
+pub async fn send<S, B>(app: &S, request: TestRequest) -> Reply
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
+    let response = match app.call(request.to_request()).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => {
+            let response = error.error_response();
+            ServiceResponse::new(TestRequest::default().to_http_request(), response)
+        }
+    };
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = actix_web::test::read_body(response).await;
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// `GET uri`.
+pub async fn get<S, B>(app: &S, uri: &str) -> Reply
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
+    send(app, TestRequest::get().uri(uri)).await
+}
+
+/// `GET uri` with one extra header.
+pub async fn get_with<S, B>(app: &S, uri: &str, header: (&str, &str)) -> Reply
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
+    send(
+        app,
+        TestRequest::get()
+            .uri(uri)
+            .insert_header((header.0.to_string(), header.1.to_string())),
+    )
+    .await
+}
