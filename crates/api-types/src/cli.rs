@@ -6,9 +6,6 @@ use serde::{Deserialize, Serialize};
 /// A plan in `plan list` and after a review action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanSummary {
-    /// Everything `plan show` adds.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<PlanDetails>,
     /// The account that invoked it.
     pub owner: String,
     /// The plan.
@@ -21,7 +18,7 @@ pub struct PlanSummary {
     pub status_on: String,
 }
 
-/// What `plan show` adds to a [`PlanSummary`].
+/// A plan as `plan show` prints it: a [`PlanSummary`] with its history and document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanDetails {
     /// The document's XML.
@@ -30,12 +27,22 @@ pub struct PlanDetails {
     pub history: Vec<TransitionView>,
     /// `primary` or `secondary`.
     pub initiator_role: String,
+    /// The account that invoked it.
+    pub owner: String,
+    /// The plan.
+    pub plan_uuid: String,
     /// When the primary approved.
     pub primary_approved_on: Option<String>,
     /// The plan this one replaces.
     pub replaces_plan_uuid: Option<String>,
     /// When the secondary approved.
     pub secondary_approved_on: Option<String>,
+    /// Its status.
+    pub status: String,
+    /// The last transition's message.
+    pub status_message: Option<String>,
+    /// When the status was set.
+    pub status_on: String,
 }
 
 /// One transition of a plan's history.
@@ -89,4 +96,54 @@ pub struct OfferView {
     pub register: String,
     /// The slice.
     pub slice_uuid: String,
+}
+
+/// What `register unoffer` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unoffered {
+    /// `false`.
+    pub offered: bool,
+    /// The register.
+    pub register: String,
+}
+
+/// What `remote plan request` prints: the plan as proposed on the partner's server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanRequested {
+    /// The plan.
+    pub plan_uuid: String,
+    /// The partner's server.
+    pub remote: String,
+    /// Its status there (`Proposed`).
+    pub status: String,
+    /// One subscription per slice asked for.
+    pub subscriptions: Vec<RequestedSubscription>,
+}
+
+/// A subscription of a requested plan, and the local register that will mirror it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestedSubscription {
+    /// The local register.
+    pub register: String,
+    /// The partner's slice.
+    pub slice_uuid: String,
+    /// The subscription.
+    pub subscription_uuid: String,
+}
+
+/// What `remote plan show` prints of a plan on a partner's server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemotePlan {
+    /// The plan.
+    pub plan_uuid: String,
+    /// When the primary approved.
+    pub primary_approved_on: Option<String>,
+    /// When the secondary approved.
+    pub secondary_approved_on: Option<String>,
+    /// Its status.
+    pub status: String,
+    /// The last transition's message.
+    pub status_message: Option<String>,
+    /// When the status was set.
+    pub status_on: String,
 }

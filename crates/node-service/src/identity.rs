@@ -183,17 +183,14 @@ pub fn set_details(
     Ok(store.set_node_details(description, contact, email)?)
 }
 
-/// A slice this node subscribes to, and the local register that will mirror it (serialised
-/// as `remote plan request` prints it).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A slice this node subscribes to, and the local register that will mirror it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wanted {
     /// The local register (the partner's register name).
     pub register: String,
     /// The partner's slice.
-    #[serde(rename = "slice_uuid")]
     pub slice: Uuid,
     /// The new subscription's UUID.
-    #[serde(rename = "subscription_uuid")]
     pub subscription: Uuid,
 }
 

@@ -25,7 +25,6 @@ fn role(role: DataRole) -> &'static str {
 pub fn plan_summary(plan: &StoredPlan) -> PlanSummary {
     let record = &plan.record;
     PlanSummary {
-        details: None,
         owner: plan.owner.clone(),
         plan_uuid: record.id().to_string(),
         status: record.status().as_str().to_string(),
@@ -35,7 +34,7 @@ pub fn plan_summary(plan: &StoredPlan) -> PlanSummary {
 }
 
 /// A plan as `plan show` prints it: the summary, its history and its document's XML.
-pub fn plan_details(plan: &StoredPlan) -> PlanSummary {
+pub fn plan_details(plan: &StoredPlan) -> PlanDetails {
     let record = &plan.record;
     let history = record
         .history()
@@ -49,16 +48,19 @@ pub fn plan_details(plan: &StoredPlan) -> PlanSummary {
             to: t.to.as_str().to_string(),
         })
         .collect();
-    PlanSummary {
-        details: Some(PlanDetails {
-            document: record.document().map(Plan::to_xml),
-            history,
-            initiator_role: role(record.initiator_role()).to_string(),
-            primary_approved_on: plan.approved_on(DataRole::Primary).map(time),
-            replaces_plan_uuid: plan.replaces.map(|id| id.to_string()),
-            secondary_approved_on: plan.approved_on(DataRole::Secondary).map(time),
-        }),
-        ..plan_summary(plan)
+    let summary = plan_summary(plan);
+    PlanDetails {
+        document: record.document().map(Plan::to_xml),
+        history,
+        initiator_role: role(record.initiator_role()).to_string(),
+        owner: summary.owner,
+        plan_uuid: summary.plan_uuid,
+        primary_approved_on: plan.approved_on(DataRole::Primary).map(time),
+        replaces_plan_uuid: plan.replaces.map(|id| id.to_string()),
+        secondary_approved_on: plan.approved_on(DataRole::Secondary).map(time),
+        status: summary.status,
+        status_message: summary.status_message,
+        status_on: summary.status_on,
     }
 }
 
@@ -126,5 +128,39 @@ pub fn subscription(s: &Subscription) -> api_types::SubscriptionStatus {
         root_hash: s.last_root.map(|r| r.to_string()),
         slice_uuid: s.slice_uuid.to_string(),
         total_entries: s.last_size,
+    }
+}
+
+/// What `remote plan request` prints: the plan `proposed` on `remote`, with what it
+/// subscribes to.
+pub fn plan_requested(
+    proposed: api_types::PlanBody,
+    remote: String,
+    wanted: &[crate::identity::Wanted],
+) -> api_types::cli::PlanRequested {
+    api_types::cli::PlanRequested {
+        plan_uuid: proposed.plan_uuid,
+        remote,
+        status: proposed.status,
+        subscriptions: wanted
+            .iter()
+            .map(|w| api_types::cli::RequestedSubscription {
+                register: w.register.clone(),
+                slice_uuid: w.slice.to_string(),
+                subscription_uuid: w.subscription.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// What `remote plan show` prints of a partner's plan answer.
+pub fn remote_plan(plan: api_types::PlanBody) -> api_types::cli::RemotePlan {
+    api_types::cli::RemotePlan {
+        plan_uuid: plan.plan_uuid,
+        primary_approved_on: plan.primary_approved_on,
+        secondary_approved_on: plan.secondary_approved_on,
+        status: plan.status,
+        status_message: plan.status_message,
+        status_on: plan.status_on,
     }
 }

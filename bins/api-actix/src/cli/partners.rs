@@ -63,10 +63,11 @@ impl RegisterCommand {
             }
             RegisterCommand::Unoffer { name, database } => {
                 database.open()?.unoffer_register(&name)?;
-                println!(
-                    "{}",
-                    serde_json::json!({"register": name, "offered": false})
-                );
+                let unoffered = api_types::cli::Unoffered {
+                    offered: false,
+                    register: name,
+                };
+                println!("{}", serde_json::to_string(&unoffered)?);
             }
         }
         Ok(ExitCode::SUCCESS)

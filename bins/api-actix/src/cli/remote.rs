@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use api_client::Client;
 use clap::{Args, Subcommand};
+use node_service::views;
 use uuid::Uuid;
 
 use super::registers::{password_from_stdin, Database};
@@ -132,15 +133,8 @@ impl Request {
                     )
                 })?;
         }
-        println!(
-            "{}",
-            serde_json::json!({
-                "plan_uuid": proposed.plan_uuid,
-                "status": proposed.status,
-                "remote": remote,
-                "subscriptions": wanted,
-            })
-        );
+        let requested = views::plan_requested(proposed, remote, &wanted);
+        println!("{}", serde_json::to_string(&requested)?);
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -149,17 +143,7 @@ impl Show {
     fn run(self) -> anyhow::Result<ExitCode> {
         let session = self.login.session()?;
         let plan = session.plan(self.uuid)?;
-        println!(
-            "{}",
-            serde_json::json!({
-                "plan_uuid": plan.plan_uuid,
-                "status": plan.status,
-                "status_message": plan.status_message,
-                "status_on": plan.status_on,
-                "primary_approved_on": plan.primary_approved_on,
-                "secondary_approved_on": plan.secondary_approved_on,
-            })
-        );
+        println!("{}", serde_json::to_string(&views::remote_plan(plan))?);
         Ok(ExitCode::SUCCESS)
     }
 }
