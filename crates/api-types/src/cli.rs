@@ -147,3 +147,30 @@ pub struct RemotePlan {
     /// When the status was set.
     pub status_on: String,
 }
+
+/// What `api-actix root` prints: a register's size and root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootLine {
+    /// Entries in the user log.
+    #[serde(rename = "total-entries")]
+    pub total_entries: u64,
+    /// Its root hash.
+    #[serde(rename = "root-hash")]
+    pub root_hash: String,
+}
+
+/// What `user add` and `partner add` print.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountAdded {
+    /// The account.
+    pub user: String,
+    /// `admin` or `partner`.
+    pub role: String,
+}
+
+/// What `migrate` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Migrated {
+    /// `true`.
+    pub migrated: bool,
+}

@@ -235,10 +235,11 @@ impl Root {
     /// Prints `{"total-entries":N,"root-hash":"sha-256:…"}`.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let summary = self.database.open()?.register(&self.name)?;
-        println!(
-            "{{\"total-entries\":{},\"root-hash\":\"{}\"}}",
-            summary.total_entries, summary.root
-        );
+        let line = api_types::cli::RootLine {
+            total_entries: summary.total_entries,
+            root_hash: summary.root.to_string(),
+        };
+        println!("{}", serde_json::to_string(&line)?);
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -285,7 +286,11 @@ pub fn password_from_stdin() -> anyhow::Result<String> {
 pub fn add_account(database: &Database, name: &str, role: Role) -> anyhow::Result<ExitCode> {
     let password = password_from_stdin()?;
     database.open()?.add_user(name, &password, role)?;
-    println!("{{\"user\":\"{name}\",\"role\":\"{}\"}}", role.as_str());
+    let added = api_types::cli::AccountAdded {
+        user: name.to_string(),
+        role: role.as_str().to_string(),
+    };
+    println!("{}", serde_json::to_string(&added)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -300,7 +305,8 @@ impl Migrate {
     /// Opening the store runs the pending migrations.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         self.database.open()?;
-        println!("{{\"migrated\":true}}");
+        let migrated = api_types::cli::Migrated { migrated: true };
+        println!("{}", serde_json::to_string(&migrated)?);
         Ok(ExitCode::SUCCESS)
     }
 }
