@@ -88,7 +88,8 @@ pub struct Entry {
     pub timestamp: Timestamp,
     /// The record key.
     pub key: String,
-    /// The items, in order (ADR-007). Empty only in index logs (the key left the index).
+    /// The items, in order (ADR-007). Empty when the record left the current set (an index:
+    /// the value has no records left).
     pub item_hashes: Vec<ItemHash>,
 }
 

@@ -54,6 +54,15 @@ pub enum Error {
         /// How many it takes.
         expected: usize,
     },
+    /// A three-argument `append-entry` in neither of the 2016–2017 forms.
+    #[error(
+        "append-entry must have 4 arguments (or 3 in a 2016 form: timestamp, hashes, key or \
+         key, timestamp, hashes)"
+    )]
+    LegacyEntryShape,
+    /// A system entry with no items (only a user record can leave the current set).
+    #[error("a system entry must have at least one item")]
+    EmptySystemEntry,
     /// An entry type other than `user` or `system`.
     #[error("Type must be 'user' or 'system', not '{0}'")]
     InvalidEntryType(String),

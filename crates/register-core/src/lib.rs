@@ -7,7 +7,8 @@
 //!   the SHA-256 of their canonical JSON ([`ItemHash`]). RSF carries them canonical, so loading
 //!   checks canonicity by re-serialising into a reused buffer and comparing bytes.
 //! - **Entries** ([`Entry`]) live in two logs per register, user and system ([`LogKind`]),
-//!   each numbered from 1. An entry lists one or more item hashes.
+//!   each numbered from 1. An entry lists its item hashes: one or more, or none when the
+//!   record left the current set (registers.md §6.1).
 //! - **Metadata** ([`Metadata`]) is derived from the system log's records and drives the
 //!   validation rules of registers.md §3 ([`Mode::Strict`] or [`Mode::Relaxed`]).
 //! - **Loading** ([`load`]) validates RSF against a read-only [`RegisterState`] and stages the
@@ -21,6 +22,8 @@
 //! - **Snapshot imports** ([`import`]) turn a full copy of a source table (CSV, TSV, JSON
 //!   Lines) into an RSF patch with one entry per new or changed record, streaming the rows
 //!   against an index of the current records; applying the patch is an ordinary load.
+//! - **Dialects**: the reader accepts every RSF form GOV.UK published (registers.md §6.1);
+//!   writers emit the current one, and [`upgrade`] rewrites a file in it.
 //!
 //! Nothing here does I/O beyond [`std::io::BufRead`] and [`std::io::Write`] (the `csv` crate
 //! parses snapshots from them); there is no HTTP, SQL or async code, so other programs can
@@ -54,6 +57,7 @@ pub mod metadata;
 pub mod register;
 pub mod rsf;
 pub mod time;
+pub mod upgrade;
 
 pub use datatype::Datatype;
 pub use entry::{Entry, LogKind};
@@ -67,3 +71,4 @@ pub use merkle::{Frontier, NodeStore};
 pub use metadata::{Metadata, Mode};
 pub use register::Register;
 pub use time::Timestamp;
+pub use upgrade::{upgrade, Upgrade};

@@ -84,6 +84,8 @@ pub struct LoadSummary {
     pub system_entries: u64,
     /// `assert-root-hash` lines, all of which held.
     pub asserts: u64,
+    /// Items of the file no entry refers to, kept in relaxed mode (strict mode refuses them).
+    pub unreferenced_items: u64,
 }
 
 /// Everything an accepted RSF file adds to a register.
@@ -91,6 +93,9 @@ pub struct LoadSummary {
 pub struct Changes {
     /// Items not stored before, in no particular order.
     pub items: Vec<NewItem>,
+    /// Items of the file no entry refers to (relaxed mode), stored or new, in file order:
+    /// the register keeps them although no entry names them.
+    pub unreferenced: Vec<ItemHash>,
     /// The user log's additions.
     pub user: LogChanges,
     /// The system log's additions.
@@ -243,19 +248,27 @@ impl<'s, S: RegisterState + ?Sized> Loader<'s, S> {
         self.user.frontier.root()
     }
 
-    /// Ends the file: checks that every added item was referenced and returns the changes.
+    /// Ends the file: checks that every added item was referenced (strict mode; relaxed mode
+    /// keeps the others and counts them) and returns the changes.
     pub fn finish(self) -> Result<Changes, Error> {
+        let mut unreferenced = Vec::new();
         if self.unreferenced > 0 {
-            let orphan = self
+            let mut orphans: Vec<(u64, ItemHash)> = self
                 .file_items
                 .iter()
                 .filter(|(_, item)| !item.referenced)
-                .min_by_key(|(_, item)| item.line);
-            if let Some((hash, item)) = orphan {
-                return Err(Error::OrphanAddItem(*hash).at_line(item.line));
+                .map(|(hash, item)| (item.line, *hash))
+                .collect();
+            orphans.sort_unstable();
+            if self.mode == Mode::Strict {
+                if let Some(&(line, hash)) = orphans.first() {
+                    return Err(Error::OrphanAddItem(hash).at_line(line));
+                }
             }
+            unreferenced = orphans.into_iter().map(|(_, hash)| hash).collect();
         }
         let mut summary = self.summary;
+        summary.unreferenced_items = unreferenced.len() as u64;
         let items: Vec<NewItem> = if self.keep_entries {
             let arena = &self.arena;
             self.file_items
@@ -283,6 +296,7 @@ impl<'s, S: RegisterState + ?Sized> Loader<'s, S> {
         };
         Ok(Changes {
             items,
+            unreferenced,
             user: close(self.user),
             system: close(self.system),
             metadata: self.metadata,

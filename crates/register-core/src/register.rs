@@ -28,9 +28,19 @@ impl Log {
         self.entries.len() as u64
     }
 
-    fn record(&self, key: &str) -> Option<&Entry> {
+    /// The newest entry of a key, with no items if the record was removed.
+    fn latest(&self, key: &str) -> Option<&Entry> {
         let &position = self.history.get(key)?.last()?;
         self.entries.get(position)
+    }
+
+    /// The newest entries of the keys that have a record (their newest entry has items).
+    fn current(&self) -> impl Iterator<Item = (usize, &Entry)> {
+        self.history.values().filter_map(|positions| {
+            let &position = positions.last()?;
+            let entry = self.entries.get(position)?;
+            (!entry.item_hashes.is_empty()).then_some((position, entry))
+        })
     }
 
     fn apply(&mut self, changes: LogChanges) {
@@ -160,9 +170,9 @@ impl Register {
         self.items.len() as u64
     }
 
-    /// Number of user records (distinct user keys).
+    /// Number of user records: keys whose newest entry has items.
     pub fn record_count(&self) -> u64 {
-        self.user.history.len() as u64
+        self.user.current().count() as u64
     }
 
     fn log(&self, log: LogKind) -> &Log {
@@ -183,9 +193,12 @@ impl Register {
         self.log(log).entries.get(index)
     }
 
-    /// The current record (newest entry) for a key.
+    /// The current record (newest entry) for a key; `None` if there is none or its newest
+    /// entry has no items (the record was removed; its history stays).
     pub fn record(&self, log: LogKind, key: &str) -> Option<&Entry> {
-        self.log(log).record(key)
+        self.log(log)
+            .latest(key)
+            .filter(|entry| !entry.item_hashes.is_empty())
     }
 
     /// Every entry of a key, oldest first.
@@ -199,12 +212,7 @@ impl Register {
 
     /// Current user records, newest entry first.
     pub fn records(&self) -> Vec<&Entry> {
-        let mut positions: Vec<usize> = self
-            .user
-            .history
-            .values()
-            .filter_map(|ps| ps.last().copied())
-            .collect();
+        let mut positions: Vec<usize> = self.user.current().map(|(p, _)| p).collect();
         positions.sort_unstable_by(|a, b| b.cmp(a));
         positions
             .into_iter()
@@ -332,7 +340,8 @@ impl RegisterState for Register {
     }
 
     fn current_item_hashes(&self, log: LogKind, key: &str) -> Result<Option<Vec<ItemHash>>, Error> {
-        Ok(self.record(log, key).map(|e| e.item_hashes.clone()))
+        // A removed record is `Some([])`: a second removal is "identical" (rule 5).
+        Ok(self.log(log).latest(key).map(|e| e.item_hashes.clone()))
     }
 
     fn metadata(&self) -> Result<Metadata, Error> {

@@ -20,7 +20,9 @@ pub const MEDIA_TYPE: &str = "application/uk-gov-rsf";
 pub enum Command<'a> {
     /// `add-item<TAB>json`: the JSON text, not yet checked.
     AddItem(&'a str),
-    /// `append-entry<TAB>type<TAB>key<TAB>timestamp<TAB>hash[;hash…]`.
+    /// `append-entry<TAB>type<TAB>key<TAB>timestamp<TAB>hash[;hash…]`, or one of the two
+    /// three-argument forms of 2016–2017 (registers.md §6.1), which are user entries. An
+    /// empty hash field is an entry with no items.
     AppendEntry {
         /// User or system log.
         log: LogKind,
@@ -28,7 +30,7 @@ pub enum Command<'a> {
         key: &'a str,
         /// Entry timestamp.
         timestamp: Timestamp,
-        /// Item hashes, in order.
+        /// Item hashes, in order; empty when the record left the current set (user log only).
         item_hashes: Vec<ItemHash>,
     },
     /// `assert-root-hash<TAB>sha-256:…`.
@@ -65,22 +67,25 @@ pub fn parse_command(line: &str) -> Result<Command<'_>, Error> {
             arity("add-item", 1)?;
             Ok(Command::AddItem(args[0]))
         }
-        "append-entry" => {
-            arity("append-entry", 4)?;
-            let log = LogKind::parse(args[0])?;
-            let timestamp = Timestamp::parse(args[2])
-                .ok_or_else(|| Error::InvalidTimestamp(args[2].to_string()))?;
-            let item_hashes = args[3]
-                .split(';')
-                .map(|h| ItemHash::parse(h).ok_or_else(|| Error::InvalidHash(excerpt(h))))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Command::AppendEntry {
-                log,
-                key: args[1],
-                timestamp,
-                item_hashes,
-            })
-        }
+        "append-entry" => match count {
+            4 => {
+                let log = LogKind::parse(args[0])?;
+                append_entry(log, args[1], args[2], args[3])
+            }
+            // The 2016-2017 forms (registers.md §6.1), told apart by which field is a
+            // timestamp; a key cannot be one (RFC 0008 keys have no ':').
+            3 if Timestamp::parse(args[0]).is_some() => {
+                append_entry(LogKind::User, args[2], args[0], args[1])
+            }
+            3 if Timestamp::parse(args[1]).is_some() => {
+                append_entry(LogKind::User, args[0], args[1], args[2])
+            }
+            3 => Err(Error::LegacyEntryShape),
+            _ => Err(Error::ArgumentCount {
+                command: "append-entry",
+                expected: 4,
+            }),
+        },
         "assert-root-hash" => {
             arity("assert-root-hash", 1)?;
             Digest::parse_prefixed(args[0])
@@ -89,6 +94,38 @@ pub fn parse_command(line: &str) -> Result<Command<'_>, Error> {
         }
         other => Err(Error::UnknownCommand(excerpt(other))),
     }
+}
+
+/// An `append-entry` from its fields, whatever their order in the line.
+fn append_entry<'a>(
+    log: LogKind,
+    key: &'a str,
+    timestamp: &str,
+    hashes: &str,
+) -> Result<Command<'a>, Error> {
+    let timestamp =
+        Timestamp::parse(timestamp).ok_or_else(|| Error::InvalidTimestamp(excerpt(timestamp)))?;
+    let item_hashes = parse_item_hashes(hashes)?;
+    if item_hashes.is_empty() && log == LogKind::System {
+        return Err(Error::EmptySystemEntry);
+    }
+    Ok(Command::AppendEntry {
+        log,
+        key,
+        timestamp,
+        item_hashes,
+    })
+}
+
+/// `h1;h2;…`, or nothing: an entry with no items (the record left the current set).
+pub fn parse_item_hashes(field: &str) -> Result<Vec<ItemHash>, Error> {
+    if field.is_empty() {
+        return Ok(Vec::new());
+    }
+    field
+        .split(';')
+        .map(|h| ItemHash::parse(h).ok_or_else(|| Error::InvalidHash(excerpt(h))))
+        .collect()
 }
 
 fn excerpt(text: &str) -> String {
@@ -155,18 +192,26 @@ pub fn write_add_item<W: Write + ?Sized>(w: &mut W, canonical_json: &str) -> std
     w.write_all(b"\n")
 }
 
-/// Writes `append-entry<TAB>type<TAB>key<TAB>timestamp<TAB>hashes\n`.
+/// Writes `append-entry<TAB>type<TAB>key<TAB>timestamp<TAB>hashes\n` (the hash field is
+/// empty for an entry with no items).
 pub fn write_append_entry<W: Write + ?Sized>(
     w: &mut W,
     log: LogKind,
     entry: &Entry,
 ) -> std::io::Result<()> {
-    write!(
-        w,
-        "append-entry\t{}\t{}\t{}\t",
-        log, entry.key, entry.timestamp
-    )?;
-    for (i, hash) in entry.item_hashes.iter().enumerate() {
+    write_append_entry_parts(w, log, &entry.key, entry.timestamp, &entry.item_hashes)
+}
+
+/// [`write_append_entry`] from an entry's parts.
+pub fn write_append_entry_parts<W: Write + ?Sized>(
+    w: &mut W,
+    log: LogKind,
+    key: &str,
+    timestamp: Timestamp,
+    item_hashes: &[ItemHash],
+) -> std::io::Result<()> {
+    write!(w, "append-entry\t{log}\t{key}\t{timestamp}\t")?;
+    for (i, hash) in item_hashes.iter().enumerate() {
         if i > 0 {
             w.write_all(b";")?;
         }
@@ -200,6 +245,11 @@ mod tests {
         check_error("add-item\t{}\t{}", "add-item must have 1 argument");
         check_error(
             "append-entry\tuser\tGB\t2016-04-05T13:23:05Z",
+            "append-entry must have 4 arguments (or 3 in a 2016 form: timestamp, hashes, key or \
+             key, timestamp, hashes)",
+        );
+        check_error(
+            "append-entry\tuser\tGB",
             "append-entry must have 4 arguments",
         );
         check_error(
@@ -227,6 +277,37 @@ mod tests {
             "'sha-256:00' was not hashed using sha-256",
         );
         check_error("assert-root-hash", "assert-root-hash must have 1 argument");
+    }
+
+    #[test]
+    fn old_forms_and_empty_hash_fields_parse() {
+        let a = "sha-256:5dd4fe3b0de91882dae86b223ca531b5c8f2335d9ee3fd0ab18dfdc2871d0c61";
+        let ts = Timestamp::parse("2016-11-24T17:20:33Z").expect("timestamp");
+        let user = |key, item_hashes: Vec<ItemHash>| Command::AppendEntry {
+            log: LogKind::User,
+            key,
+            timestamp: ts,
+            item_hashes,
+        };
+        let one = vec![ItemHash::parse(a).expect("hash")];
+        for (line, expected) in [
+            (
+                format!("append-entry\t{ts}\t{a}\t402175"),
+                user("402175", one.clone()),
+            ),
+            (
+                format!("append-entry\t402175\t{ts}\t{a}"),
+                user("402175", one),
+            ),
+            (format!("append-entry\t{ts}\t\tNMD"), user("NMD", vec![])),
+            (format!("append-entry\tNMD\t{ts}\t"), user("NMD", vec![])),
+            (
+                format!("append-entry\tuser\tNMD\t{ts}\t"),
+                user("NMD", vec![]),
+            ),
+        ] {
+            assert_eq!(parse_command(&line), Ok(expected), "{line:?}");
+        }
     }
 
     #[test]

@@ -183,3 +183,47 @@ fn list_fields_put_a_record_under_each_value() {
     assert_eq!(keys, vec!["blue", "red", "blue", "green"]);
     assert_eq!(index.record("blue").map(|e| e.item_hashes.len()), Some(2));
 }
+
+#[test]
+fn removing_records_empties_their_values_and_a_return_refills_them() {
+    let mut register = authorities(true);
+    let removals = "append-entry\tuser\tLEI\t2020-01-03T00:00:00Z\t\n\
+                    append-entry\tuser\tCHE\t2020-01-03T00:00:00Z\t\n\
+                    append-entry\tuser\tLND\t2020-01-03T00:00:00Z\t\n";
+    register
+        .load(removals.as_bytes(), Mode::Strict)
+        .expect("removals");
+    assert_eq!(register.record_count(), 0);
+    let index = register.index("by-type").expect("index");
+    let tail: Vec<(u64, &str, usize)> = index.entries()[6..]
+        .iter()
+        .map(|e| (e.entry_number, e.key.as_str(), e.item_hashes.len()))
+        .collect();
+    assert_eq!(tail, [(6, "NMD", 2), (7, "NMD", 1), (8, "NMD", 0)]);
+    assert_eq!(index.record("NMD").map(|e| e.item_hashes.len()), Some(0));
+
+    // The removed key returns: its value's record has its item again.
+    register
+        .load(
+            common::Rsf::new()
+                .user(
+                    "LEI",
+                    &[
+                        ("local-authority", "LEI"),
+                        ("name", "Leicester"),
+                        ("local-authority-type", "NMD"),
+                    ],
+                )
+                .bytes(),
+            Mode::Strict,
+        )
+        .expect("return");
+    let index = register.index("by-type").expect("index");
+    let last = index.entries().last().expect("entry");
+    assert_eq!(
+        (last.entry_number, last.key.as_str()),
+        (9, "NMD"),
+        "{last:?}"
+    );
+    assert_eq!(last.item_hashes, [hash("LEI", "Leicester", "NMD")]);
+}

@@ -53,7 +53,8 @@ fn rsf_syntax_errors_name_the_line() {
     );
     check(
         &format!("{ok_item}\nappend-entry\tuser\tgreen\t{TS}\n"),
-        "line 2: append-entry must have 4 arguments",
+        "line 2: append-entry must have 4 arguments (or 3 in a 2016 form: timestamp, hashes, \
+         key or key, timestamp, hashes)",
     );
     check(
         &format!("{ok_item}\nappend-entry\tusr\tgreen\t{TS}\t{hash}\n"),
