@@ -176,7 +176,7 @@ fn three_argument_lines_of_neither_form_fail_naming_the_line() {
             "append-entry must have 4 arguments",
         ),
         (
-            format!("append-entry\tsystem\tname\t2016-11-24T17:20:33Z\t"),
+            "append-entry\tsystem\tname\t2016-11-24T17:20:33Z\t".to_string(),
             "a system entry must have at least one item",
         ),
     ];
