@@ -67,6 +67,19 @@ enum Command {
         #[arg(long)]
         relaxed: bool,
     },
+    /// Rewrite a file of any published dialect (the 2016–2017 three-argument entries
+    /// included) in the current one, line for line: same entries, same roots.
+    ///
+    /// Checks the whole file as `verify` does first. Writes the upgraded file to stdout
+    /// (adding a final `assert-root-hash` when the file lacks one) and a JSON line to stderr,
+    /// and exits 0; on error prints `line N: message`, writes nothing to stdout and exits 1.
+    Upgrade {
+        /// Check in relaxed mode (files without a system log, such as every 2016 dump).
+        #[arg(long)]
+        relaxed: bool,
+        /// The RSF file, or `-` for standard input.
+        file: PathBuf,
+    },
     /// Write a valid strict-mode register to stdout, for benchmarks and tests.
     Generate(generate::Options),
     /// Turn a tabular snapshot (CSV, TSV or JSON Lines) into an RSF patch against a register.
@@ -156,11 +169,12 @@ fn run(command: Command) -> anyhow::Result<()> {
             let summary = verified.summary;
             writeln!(
                 out,
-                "{{\"items\":{},\"user-entries\":{},\"system-entries\":{},\"asserts\":{},\"root-hash\":\"{}\",\"system-root-hash\":\"{}\"}}",
+                "{{\"items\":{},\"user-entries\":{},\"system-entries\":{},\"asserts\":{},\"unreferenced-items\":{},\"root-hash\":\"{}\",\"system-root-hash\":\"{}\"}}",
                 summary.new_items,
                 summary.user_entries,
                 summary.system_entries,
                 summary.asserts,
+                summary.unreferenced_items,
                 verified.root,
                 verified.system_root,
             )?;
@@ -204,6 +218,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let to = to.unwrap_or(register.size(LogKind::User));
             register.write_rsf_range(&mut out, from, to)?;
         }
+        Command::Upgrade { relaxed, file } => upgrade(&file, relaxed, &mut out)?,
         Command::Generate(options) => generate::write(&options, &mut out)?,
         Command::Patch(args) => patch(args, &mut out)?,
     }
@@ -236,6 +251,27 @@ fn patch(args: PatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     staged.seek(io::SeekFrom::Start(0))?;
     io::copy(&mut staged, out)?;
     eprintln!("{}", serde_json::to_string(&summary)?);
+    Ok(())
+}
+
+fn upgrade(file: &Path, relaxed: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    // As for `patch`: a file that fails halfway must leave nothing on stdout.
+    let mut staged =
+        BufWriter::new(tempfile::tempfile().context("cannot create a temporary file")?);
+    let done = register_core::upgrade(open(file)?, mode(relaxed), &mut staged)?;
+    let mut staged = staged.into_inner().map_err(|e| e.into_error())?;
+    staged.seek(io::SeekFrom::Start(0))?;
+    io::copy(&mut staged, out)?;
+    let verified = done.verification;
+    eprintln!(
+        "{{\"user-entries\":{},\"system-entries\":{},\"legacy-entries\":{},\"asserts\":{},\"final-assert-added\":{},\"root-hash\":\"{}\"}}",
+        verified.summary.user_entries,
+        verified.summary.system_entries,
+        done.legacy_entries,
+        verified.summary.asserts,
+        done.final_assert_added,
+        verified.root,
+    );
     Ok(())
 }
 

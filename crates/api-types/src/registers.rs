@@ -126,6 +126,9 @@ pub struct LoadReport {
     /// Size of the user log after the load.
     #[serde(rename = "total-entries")]
     pub total_entries: u64,
+    /// Items the file added without an entry naming them (kept in relaxed mode only).
+    #[serde(rename = "unreferenced-items")]
+    pub unreferenced_items: u64,
     /// User entries appended.
     #[serde(rename = "user-entries-added")]
     pub user_entries_added: u64,

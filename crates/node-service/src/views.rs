@@ -102,6 +102,7 @@ pub fn load_report(report: &LoadReport) -> api_types::LoadReport {
         success: None,
         system_entries_added: report.summary.system_entries,
         total_entries: report.total_entries,
+        unreferenced_items: report.summary.unreferenced_items,
         user_entries_added: report.summary.user_entries,
     }
 }

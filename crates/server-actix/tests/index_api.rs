@@ -417,14 +417,20 @@ async fn an_index_dump_self_hosts_the_index() {
             "{label}: {}",
             dump.text()
         );
+        let emptying: Vec<&str> = dump
+            .text()
+            .lines()
+            .filter(|l| l.starts_with("append-entry") && l.ends_with('\t'))
+            .collect();
+        assert_eq!(emptying.len(), 1, "{label}: index entry 3 empties a value");
         // Loads as an ordinary register whose records are the index's.
         let report = db
             .store
             .load_rsf("by-kind", dump.text().as_bytes(), Mode::Relaxed)
             .expect("the index dump loads");
         assert_eq!(
-            report.total_entries, 4,
-            "{label}: the empty entry has no RSF form"
+            report.total_entries, 5,
+            "{label}: every index entry, the emptying one included"
         );
         for value in ["CTY", "NMD"] {
             let hosted = db
@@ -447,7 +453,7 @@ async fn an_index_dump_self_hosts_the_index() {
             .lines()
             .filter(|l| l.starts_with("append-entry"))
             .collect();
-        assert_eq!(appended.len(), 1, "{label}: entry 3 is empty, 4 is NMD");
+        assert_eq!(appended.len(), 1, "{label}: entry 4 is NMD");
         assert!(appended[0].starts_with("append-entry\tuser\tNMD\t"));
         let tail = get(&service, &format!("{BASE}/download-rsf/4")).await;
         let appended: Vec<&str> = tail

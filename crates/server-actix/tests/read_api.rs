@@ -956,7 +956,7 @@ async fn load_rsf_needs_an_admin_and_is_all_or_nothing() {
             json!({
                 "success": true, "message": "success", "register": "colour", "created": true,
                 "items-added": 7, "user-entries-added": 3, "system-entries-added": 4,
-                "asserts": 4, "total-entries": 3, "root-hash": COLOUR_ROOT,
+                "asserts": 4, "unreferenced-items": 0, "total-entries": 3, "root-hash": COLOUR_ROOT,
             }),
             "{l}"
         );

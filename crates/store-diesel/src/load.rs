@@ -164,6 +164,7 @@ fn write_changes(
 ) -> Result<(u64, Digest), StoreError> {
     let Changes {
         items: new_items,
+        unreferenced,
         user,
         system,
         ..
@@ -185,7 +186,9 @@ fn write_changes(
     }
     drop(new_items);
 
-    let mut referenced = ItemSet::default();
+    // The register's items: those its entries name, and in relaxed mode those it was given
+    // without an entry (served at /items/{hash} all the same).
+    let mut referenced: ItemSet = unreferenced.into_iter().collect();
     for entry in user.entries.iter().chain(&system.entries) {
         referenced.extend(entry.item_hashes.iter().copied());
     }
@@ -248,7 +251,7 @@ fn write_log(
         write_log_rows(conn, register_id, code, &changes)?;
     }
 
-    // The newest entry of each key becomes its record.
+    // The newest entry of each key becomes its record; one with no items removes it.
     let mut latest: HashMap<&str, (u64, &[ItemHash])> = HashMap::new();
     for entry in &changes.entries {
         latest.insert(&entry.key, (entry.entry_number, &entry.item_hashes));
@@ -258,7 +261,7 @@ fn write_log(
         "INSERT INTO records (register_id, log, key, entry_number) VALUES",
         "ON CONFLICT (register_id, log, key) DO UPDATE SET entry_number = excluded.entry_number",
     );
-    for (key, (number, _)) in &latest {
+    for (key, (number, _)) in latest.iter().filter(|(_, (_, hashes))| !hashes.is_empty()) {
         bulk.row()?
             .int(register_id)
             .int(code)
@@ -267,6 +270,20 @@ fn write_log(
             .end();
     }
     bulk.finish()?;
+    let removed: Vec<&str> = latest
+        .iter()
+        .filter(|(_, (_, hashes))| hashes.is_empty())
+        .map(|(key, _)| *key)
+        .collect();
+    for chunk in removed.chunks(500) {
+        diesel::delete(
+            records::table
+                .filter(records::register_id.eq(register_id))
+                .filter(records::log.eq(log_code(log)))
+                .filter(records::key.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
     let mut touched = BTreeMap::new();
     if log == LogKind::User {
         for (key, (_, hashes)) in latest {

@@ -57,9 +57,10 @@ pub struct RegisterSummary {
     pub total_entries: u64,
     /// System-log size.
     pub system_entries: u64,
-    /// Distinct user keys (`total-records`).
+    /// User keys with a record (`total-records`; a removed record does not count).
     pub total_records: u64,
-    /// Distinct items the register refers to (`total-items`).
+    /// Distinct items the register holds (`total-items`): those its entries name, and those
+    /// a relaxed load gave it without an entry.
     pub total_items: u64,
     /// User-log root.
     pub root: Digest,

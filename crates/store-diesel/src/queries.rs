@@ -294,8 +294,8 @@ pub(crate) fn export_end(
     Ok(to)
 }
 
-/// Streams the RSF of the entries `from + 1 ..= to` of a tree's log a page of entries at a
-/// time: the system log first when `from` is 0 (`system_entries` of them; an index has
+/// Streams the RSF of the entries `from + 1 ..= to` of a tree's log (those with no items
+/// included) a page of entries at a time: the system log first when `from` is 0 (`system_entries` of them; an index has
 /// none), every item once before the entries, and around it all the `assert-root-hash` lines
 /// of `roots` (start, end) if given. Memory holds one page and the set of item hashes
 /// already written.
@@ -337,7 +337,7 @@ pub(crate) fn write_rsf(
         Ok(())
     })?;
     for_each_page(conn, tree, &ranges, |_, log, page| {
-        for entry in page.iter().filter(|e| !e.item_hashes.is_empty()) {
+        for entry in page {
             rsf::write_append_entry(out, log, entry).map_err(io)?;
         }
         Ok(())

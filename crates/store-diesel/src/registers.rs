@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use diesel::prelude::*;
-use register_core::{Entry, ItemView, LogKind, Metadata, Mode};
+use register_core::{Entry, ItemHash, ItemView, LogKind, Metadata, Mode};
 
 use crate::conn::{native, AnyConnection};
 use crate::error::StoreError;
-use crate::rows::{log_code, to_i64, EntryRow, RegisterRow};
+use crate::rows::{decode_hashes, log_code, to_i64, EntryRow, RegisterRow};
 use crate::schema::{entries, items, records, registers};
 
 /// Serialises loads into the register `name` until the transaction ends.
@@ -82,7 +82,8 @@ pub(crate) fn current_records(register_id: i64, log: i16) -> _ {
         .filter(records::log.eq(log))
 }
 
-/// The newest entry of `key` in a log: the record.
+/// The newest entry of `key` in a log when it has items: the record (`records` holds no row
+/// for a removed one).
 pub(crate) fn current_entry(
     conn: &mut AnyConnection,
     register_id: i64,
@@ -95,6 +96,25 @@ pub(crate) fn current_entry(
         .first(c)
         .optional()?);
     row.map(EntryRow::into_entry).transpose()
+}
+
+/// The item hashes of the newest entry of `key` in a log, whether or not it has items: what
+/// rule 5 compares with (a removed record is `Some([])`).
+pub(crate) fn latest_item_hashes(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    log: LogKind,
+    key: &str,
+) -> Result<Option<Vec<ItemHash>>, StoreError> {
+    let row: Option<Vec<u8>> = native!(conn, c => entries::table
+        .filter(entries::register_id.eq(register_id))
+        .filter(entries::log.eq(log_code(log)))
+        .filter(entries::key.eq(key))
+        .order(entries::number.desc())
+        .select(entries::item_hashes)
+        .first(c)
+        .optional()?);
+    row.map(|hashes| decode_hashes(&hashes)).transpose()
 }
 
 /// Metadata from the current system records, applied in entry order.

@@ -9,7 +9,7 @@ use register_core::{Error, ItemHash, LogKind, Metadata, RegisterState};
 
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
-use crate::registers::{current_entry, read_metadata};
+use crate::registers::{latest_item_hashes, read_metadata};
 use crate::rows::{to_u64, RegisterRow};
 use crate::schema::{items, register_items};
 use crate::tree::{state_error, DbNodes, Tree};
@@ -104,9 +104,7 @@ impl RegisterState for DbState<'_> {
             return Ok(None);
         };
         let mut conn = self.conn.borrow_mut();
-        current_entry(&mut conn, register_id, log, key)
-            .map(|entry| entry.map(|e| e.item_hashes))
-            .map_err(state_error)
+        latest_item_hashes(&mut conn, register_id, log, key).map_err(state_error)
     }
 
     fn metadata(&self) -> Result<Metadata, Error> {

@@ -206,8 +206,9 @@ impl Store {
     /// [`Store::export_rsf`] of any log. An index's dump is the RSF that self-hosts it (§5):
     /// its entries in the range as `append-entry user <value> …` with the items they name,
     /// no system log, and no `assert-root-hash` lines — a copy numbers its entries itself, so
-    /// its leaves (and roots) differ from the index log's. Index entries with no items (a
-    /// value leaving the index) have no RSF form and are left out.
+    /// its leaves (and roots) differ from the index log's. An index entry with no items (a
+    /// value leaving the index) is written with an empty hash field, so the copy drops that
+    /// record too.
     pub fn log_export_rsf(
         &self,
         source: &Source,
