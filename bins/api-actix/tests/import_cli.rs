@@ -65,6 +65,43 @@ async fn exported_records_import_as_zero_entries() {
     }
 }
 
+#[actix_web::test]
+async fn a_row_for_a_removed_record_brings_it_back() {
+    for db in loaded() {
+        let l = db.label;
+        let csv = country_records_csv(&db).await;
+        let gb = db.store.record("country", "GB").expect("read").expect("GB");
+        db.store
+            .load_rsf(
+                "country",
+                &b"append-entry\tuser\tGB\t2024-04-01T00:00:00Z\t\n"[..],
+                register_core::Mode::Strict,
+            )
+            .expect("remove GB");
+        assert_eq!(db.store.record("country", "GB").expect("read"), None);
+        let (code, out, err) = import(
+            &db,
+            &["country", "-", "--ignore", ENTRY_COLUMNS, "--timestamp", TS],
+            &csv,
+        );
+        assert_eq!(code, 0, "{l}: {err}");
+        let report = json(&out);
+        assert_eq!(
+            (&report["new"], &report["changed"]),
+            (&1.into(), &0.into()),
+            "{l}"
+        );
+        assert_eq!(report["user-entries-added"], 1, "{l}");
+        let back = db
+            .store
+            .record("country", "GB")
+            .expect("read")
+            .expect("GB back");
+        assert_eq!(back.items, gb.items, "{l}: the same item as before");
+        assert_eq!(back.entry.entry_number, 210, "{l}");
+    }
+}
+
 #[test]
 fn changes_new_rows_and_ended_rows_become_exactly_their_entries() {
     for db in loaded() {

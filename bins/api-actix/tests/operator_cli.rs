@@ -79,6 +79,16 @@ fn a_bad_file_reports_its_line_and_changes_nothing() {
     );
     let (_, root, _) = run(&["root", "colour"], &db, "");
     assert!(root.contains("\"total-entries\":3"), "{root}");
+    // Relaxed mode keeps the item and says so.
+    let (code, out, err) = run(
+        &["load", "colour", bad.to_str().expect("path"), "--relaxed"],
+        &db,
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON line");
+    assert_eq!(report["unreferenced-items"], 1, "{report}");
+    assert_eq!(report["user-entries-added"], 0, "{report}");
     // Relaxed mode is an explicit option.
     let (code, _, err) = run(
         &["load", "country", &data("country-with-asserts.rsf")],

@@ -290,11 +290,33 @@ fn pull_copies_then_follows_the_primary_and_the_mirror_is_served_read_only() {
             summary(&db.store, "country")
         );
 
+        // A removal (an entry with no items) is a delta like any other.
+        db.store
+            .load_rsf(
+                "country",
+                &b"append-entry\tuser\tGB\t2026-11-22T00:00:00Z\t\n"[..],
+                Mode::Strict,
+            )
+            .expect("remove GB");
+        let (code, out, err) = sync("pull", &primary.url(), plan, &path, 50);
+        assert_eq!(code, 0, "{err}");
+        let line: Value = serde_json::from_str(out.trim()).expect("JSON");
+        assert_eq!(line["entries-added"], 1);
+        assert_eq!(
+            summary(&secondary, "country"),
+            summary(&db.store, "country")
+        );
+        assert_eq!(secondary.record("country", "GB").expect("read"), None);
+        assert_eq!(
+            secondary.register("country").expect("mirror").total_records,
+            db.store.register("country").expect("primary").total_records
+        );
+
         // Status shows the subscription's last success.
         let (code, out, _) = cli(&["sync", "status"], &path, "");
         assert_eq!(code, 0);
         let status: Value = serde_json::from_str(out.trim()).expect("one JSON line");
-        assert_eq!(status["total-entries"], 238);
+        assert_eq!(status["total-entries"], 239);
         assert_eq!(status["register"], "country");
         assert_eq!(status["last_error"], Value::Null);
         assert!(status["last_success"].is_string(), "{status}");

@@ -4,8 +4,10 @@
 mod common;
 
 use actix_web::test::{self, TestRequest};
-use base64::Engine as _;
-use common::{backends, data, get, get_with, loaded, object_keys, send, state, Reply};
+use common::{
+    assert_csv, assert_json_text, backends, basic, data, get, get_with, loaded, object_keys,
+    post_rsf, send, state, JSON, RSF,
+};
 use register_core::Mode;
 use serde_json::json;
 use server_actix::app;
@@ -20,9 +22,6 @@ const ENTRY_10: &str = r#"{"index-entry-number":"10","entry-number":"10","entry-
 const GB_HASH: &str = "sha-256:6b18693874513ba13da54d61aafa7cad0c8f5573f3431d6f1c04b07ddb27d6bb";
 const GB_ITEM: &str = r#"{"citizen-names":"Briton;British citizen","country":"GB","name":"United Kingdom","official-name":"The United Kingdom of Great Britain and Northern Ireland"}"#;
 const ENTRIES_CSV_HEADER: &str = "index-entry-number,entry-number,entry-timestamp,key,item-hash";
-const JSON: &str = "application/json";
-const CSV: &str = "text/csv;charset=UTF-8";
-const RSF: &str = "application/uk-gov-rsf";
 
 /// A paging case: (query, what the page holds, next page's query, previous page's query).
 type PageCase<R> = (&'static str, R, Option<&'static str>, Option<&'static str>);
@@ -41,21 +40,6 @@ fn links(base: &str, next: Option<&str>, previous: Option<&str>) -> Option<Strin
 
 fn prefixed(hexes: &[&str]) -> Vec<String> {
     hexes.iter().map(|h| format!("sha-256:{h}")).collect()
-}
-
-/// Asserts a 200 JSON response with exactly this body text.
-fn assert_json_text(reply: &Reply, expected: &str, context: &str) {
-    assert_eq!(reply.status, 200, "{context}: {}", reply.text());
-    assert_eq!(reply.header("content-type"), JSON, "{context}");
-    assert_eq!(reply.text(), expected, "{context}");
-}
-
-/// Asserts a 200 CSV response with exactly these rows (CRLF after each).
-fn assert_csv(reply: &Reply, rows: &[&str], context: &str) {
-    assert_eq!(reply.status, 200, "{context}: {}", reply.text());
-    assert_eq!(reply.header("content-type"), CSV, "{context}");
-    let expected: String = rows.iter().map(|row| format!("{row}\r\n")).collect();
-    assert_eq!(reply.text(), expected, "{context}");
 }
 
 #[actix_web::test]
@@ -885,22 +869,6 @@ async fn errors_use_the_envelope() {
             let reply = send(&app, TestRequest::default().method(method.clone()).uri(uri)).await;
             reply.assert_error(status, &format!("{l} {method} {uri}"));
         }
-    }
-}
-
-fn basic(user: &str, password: &str) -> (String, String) {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    ("authorization".to_string(), format!("Basic {encoded}"))
-}
-
-fn post_rsf(uri: &str, body: Vec<u8>, credentials: Option<(String, String)>) -> TestRequest {
-    let request = TestRequest::post()
-        .uri(uri)
-        .insert_header(("content-type", RSF))
-        .set_payload(body);
-    match credentials {
-        Some(header) => request.insert_header(header),
-        None => request,
     }
 }
 
