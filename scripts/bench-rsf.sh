@@ -8,6 +8,10 @@
 # strict-mode register of ENTRIES user entries over KEYS keys into a temporary file, runs
 # `rsf verify` on it three times and reports the median wall time, throughput and peak RSS.
 # Targets (judged only for ENTRIES=1000000): <= 3 s wall and <= 500 MB peak RSS.
+#
+# RSF_REFERENCE=/path/to/other/rsf also times that binary on the same file, each of its runs
+# right after the corresponding run of ours, and reports the ratio of the medians (for
+# "within noise of the previous build" checks: build the old commit, copy its binary).
 set -euo pipefail
 
 usage() {
@@ -23,7 +27,7 @@ KEYS=$2
 TARGET_WALL_S=3
 TARGET_RSS_MB=500
 JUDGED_ENTRIES=1000000
-RUNS=3
+RUNS=${RUNS:-3}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -57,6 +61,7 @@ if [[ -x /usr/bin/time ]]; then
 fi
 
 walls=()
+ref_walls=()
 rss_kb=()
 echo "== verifying $RUNS times"
 for i in $(seq 1 "$RUNS"); do
@@ -83,6 +88,13 @@ for i in $(seq 1 "$RUNS"); do
         read -r wall <"$stats"
     fi
     walls+=("$wall")
+    if [[ -n ${RSF_REFERENCE:-} ]]; then
+        TIMEFORMAT=%R
+        { time "$RSF_REFERENCE" verify "$RSF" >"$TMPDIR_BENCH/ref.$i.out"; } 2>"$TMPDIR_BENCH/ref.$i.time"
+        read -r ref_wall <"$TMPDIR_BENCH/ref.$i.time"
+        ref_walls+=("$ref_wall")
+        echo "reference run $i: ${ref_wall} s"
+    fi
     if ((HAVE_TIME)); then
         echo "run $i: ${wall} s, peak RSS $((rss / 1024)) MB: $(cat "$out")"
     else
@@ -111,6 +123,12 @@ printf '%-22s %s\n' "file size" "$SIZE_MB MB"
 printf '%-22s %s\n' "generate time" "$GEN_S s"
 printf '%-22s %s\n' "verify wall (median)" "$MEDIAN s  (runs: ${walls[*]})"
 printf '%-22s %s\n' "throughput" "$ENTRIES_PER_S entries/s, $MB_PER_S MB/s"
+if [[ -n ${RSF_REFERENCE:-} ]]; then
+    REF_MEDIAN=$(printf '%s\n' "${ref_walls[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    RATIO=$(awk -v a="$MEDIAN" -v b="$REF_MEDIAN" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+    printf '%-22s %s\n' "reference (median)" "$REF_MEDIAN s  (runs: ${ref_walls[*]})"
+    printf '%-22s %s\n' "ours / reference" "$RATIO"
+fi
 if ((HAVE_TIME)); then
     printf '%-22s %s\n' "peak RSS (max)" "$PEAK_MB MB"
 else
