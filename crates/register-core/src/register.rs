@@ -235,6 +235,11 @@ impl Register {
         self.indexes.get(name)
     }
 
+    /// The Merkle nodes of a log: every complete subtree, leaves included (for tiles).
+    pub fn nodes(&self, log: LogKind) -> &MemoryNodeStore {
+        &self.log(log).nodes
+    }
+
     /// The current root of a log.
     pub fn root(&self, log: LogKind) -> Digest {
         self.log(log).frontier.root()
