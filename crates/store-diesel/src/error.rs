@@ -21,6 +21,9 @@ pub enum StoreError {
         /// The `name` system record of the RSF.
         found: String,
     },
+    /// A tile path that names no tile, or a bundle that cannot be written.
+    #[error(transparent)]
+    Tile(#[from] tlog_core::TileError),
     /// Something that must exist does not (user, plan, subscription).
     #[error("{0} not found")]
     NotFound(String),

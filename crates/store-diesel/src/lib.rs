@@ -33,8 +33,10 @@
 //!    (Merkle trees: nodes, leaves, the node cache, roots and proofs in two round trips),
 //!    then `state` (the loader's view inside a load).
 //! 3. Concerns, each a set of functions over a connection or the caller's transaction:
-//!    `indexes` (deriving index logs), `load` (the RSF load), `queries` (the reads the API
-//!    serves), `accounts`, `node`, `plans`, `subscriptions`. None of them knows [`Store`].
+//!    `indexes` (deriving index logs), `checkpoints` (signing and reading checkpoints),
+//!    `load` (the RSF load), `queries` (the reads the API serves), `tiles` (tlog-tiles from
+//!    the stored tree), `accounts`, `node`, `plans`, `subscriptions`. None of them knows
+//!    [`Store`].
 //! 4. Top: `store`, the front door. [`Store`] owns the pool and the caches; each method
 //!    checks out a connection or opens a transaction and calls one concern. `testing`
 //!    builds on it.
@@ -45,6 +47,7 @@
 
 pub mod accounts;
 mod bulk;
+mod checkpoints;
 pub mod conn;
 pub mod error;
 mod index_logs;
@@ -66,4 +69,5 @@ pub mod store;
 pub mod subscriptions;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tiles;
 mod tree;

@@ -17,10 +17,11 @@ use register_core::load::{Changes, LogChanges};
 use register_core::{merkle, Digest, ItemHash, LogKind, Mode};
 
 use crate::bulk::Bulk;
+use crate::checkpoints;
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
 use crate::indexes;
-use crate::model::{LoadReport, MirrorOf};
+use crate::model::{LoadReport, MirrorOf, NodeKeys};
 use crate::pg_copy;
 use crate::registers::{find_register, lock_register};
 use crate::rows::{encode_hashes, log_code, now, to_i64, NewRegister};
@@ -33,14 +34,16 @@ const ANALYZE_AFTER: usize = 10_000;
 /// Loads RSF into the register `name` (created when new) inside the caller's transaction:
 /// locks the register, checks it is what `mirror` says (a local register, or a mirror of that
 /// slice), validates with register-core's loader against the state, then writes. `mirror`
-/// lifts the rule that the RSF's `name` is `name`. Any error leaves the transaction to be
-/// rolled back.
+/// lifts the rule that the RSF's `name` is `name`. With `keys`, the logs the load leaves at
+/// a new size get their signed checkpoints in the same transaction (a local register only).
+/// Any error leaves the transaction to be rolled back.
 pub(crate) fn load<R: BufRead + Send>(
     conn: &mut AnyConnection,
     name: &str,
     reader: R,
     mode: Mode,
     mirror: Option<&MirrorOf>,
+    keys: Option<&NodeKeys>,
 ) -> Result<LoadReport, StoreError> {
     lock_register(conn, name)?;
     let existing = find_register(conn, name)?;
@@ -111,6 +114,9 @@ pub(crate) fn load<R: BufRead + Send>(
     // After the items are written: the index logs' item lists refer to them.
     for index in &declared {
         indexes::sync_tree(conn, register_id, index)?;
+    }
+    if let (Some(keys), None) = (keys, mirror) {
+        checkpoints::sign_register(conn, keys, register_id)?;
     }
     if grew >= ANALYZE_AFTER {
         analyze(conn)?;

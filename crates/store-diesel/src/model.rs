@@ -264,3 +264,52 @@ pub struct Subscription {
     /// When this bookkeeping last changed.
     pub updated_at: DateTime<Utc>,
 }
+
+/// This node's signing keys and origin (checkpoints.md §1–2): the log key signs every log's
+/// checkpoints, each under its own origin; the cosigner key signs cosignatures as
+/// `<origin>/witness` and `<origin>/mirror`. `Debug` shows verifier keys only.
+#[derive(Debug, Clone)]
+pub struct NodeKeys {
+    /// The node origin: a scheme-less URL prefix such as `registers.example.org`.
+    pub origin: String,
+    /// The log key (Ed25519, note type 0x01).
+    pub log: tlog_core::PrivateKey,
+    /// The cosigner key (`cosignature/v1`, type 0x04).
+    pub cosigner: tlog_core::PrivateKey,
+}
+
+impl NodeKeys {
+    /// The origin of a register's log, or of one of its index logs.
+    pub fn log_origin(&self, register: &str, index: Option<&str>) -> String {
+        match index {
+            None => format!("{}/registers/{register}", self.origin),
+            Some(index) => format!("{}/registers/{register}/indexes/{index}", self.origin),
+        }
+    }
+
+    /// The key that signs a log's checkpoints: the log key under the log's origin.
+    pub fn log_key(
+        &self,
+        register: &str,
+        index: Option<&str>,
+    ) -> Result<tlog_core::PrivateKey, tlog_core::NoteError> {
+        self.log.renamed(&self.log_origin(register, index))
+    }
+
+    /// The verifier key of a log's checkpoints (`checkpoint-key` in its summary).
+    pub fn checkpoint_key(
+        &self,
+        register: &str,
+        index: Option<&str>,
+    ) -> Result<tlog_core::VerifierKey, tlog_core::NoteError> {
+        Ok(self.log_key(register, index)?.verifier())
+    }
+
+    /// The cosigner's verifier key under `<origin>/<role>` (`witness` or `mirror`).
+    pub fn cosigner_key(&self, role: &str) -> Result<tlog_core::VerifierKey, tlog_core::NoteError> {
+        Ok(self
+            .cosigner
+            .renamed(&format!("{}/{role}", self.origin))?
+            .verifier())
+    }
+}

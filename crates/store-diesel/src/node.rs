@@ -31,6 +31,11 @@ const CONTROLLER_DESCRIPTION: &str = "controller_description";
 const ADMIN_CONTACT: &str = "admin_contact";
 const ADMIN_EMAIL: &str = "admin_email";
 const TOKEN_SECRET: &str = "token_secret";
+const ORIGIN: &str = "origin";
+const LOG_KEY: &str = "log_key";
+const COSIGNER_KEY: &str = "cosigner_key";
+/// The node origin until the operator sets one.
+pub const DEFAULT_ORIGIN: &str = "localhost";
 
 /// Inserts `name = value` unless `name` is set already; the value in the store wins.
 fn insert_if_absent(conn: &mut AnyConnection, name: &str, value: &str) -> Result<(), StoreError> {
@@ -127,6 +132,65 @@ pub(crate) fn token_secret(conn: &mut AnyConnection) -> Result<Vec<u8>, StoreErr
 /// Offers the register `name` (with `description`, or the register's name), inside the
 /// caller's transaction; offering it again only changes the description.
 /// `RegisterNotFound` for an unknown register.
+/// The node origin (checkpoints.md §1): the operator's setting, or [`DEFAULT_ORIGIN`].
+pub(crate) fn origin(conn: &mut AnyConnection) -> Result<String, StoreError> {
+    Ok(setting(conn, ORIGIN)?.unwrap_or_else(|| DEFAULT_ORIGIN.to_string()))
+}
+
+/// Checks a node origin: a scheme-less URL prefix usable as a note key name.
+pub fn check_origin(origin: &str) -> Result<(), StoreError> {
+    let invalid = |why: &str| Err(StoreError::Invalid(format!("origin '{origin}' {why}")));
+    if !tlog_core::note::is_valid_name(origin) {
+        return invalid("must be non-empty, without spaces or '+'");
+    }
+    if origin.contains("://") {
+        return invalid("has no scheme: write registers.example.org, not https://…");
+    }
+    if origin.ends_with('/') {
+        return invalid("has no trailing slash");
+    }
+    if origin.chars().any(char::is_control) || origin.len() > 200 {
+        return invalid("must be printable and at most 200 characters");
+    }
+    Ok(())
+}
+
+pub(crate) fn set_origin(conn: &mut AnyConnection, origin: &str) -> Result<(), StoreError> {
+    check_origin(origin)?;
+    diesel::delete(node_settings::table.find(ORIGIN)).execute(conn)?;
+    diesel::insert_into(node_settings::table)
+        .values((
+            node_settings::name.eq(ORIGIN),
+            node_settings::value.eq(origin),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The log and cosigner keys of an embedded installation: generated on first use and kept
+/// (as private key strings, under placeholder names: each use renames them).
+pub(crate) fn generated_keys(
+    conn: &mut AnyConnection,
+) -> Result<(tlog_core::PrivateKey, tlog_core::PrivateKey), StoreError> {
+    let mut read =
+        |setting_name: &str, key_type: u8| -> Result<tlog_core::PrivateKey, StoreError> {
+            let mut seed = [0u8; 32];
+            OsRng.fill_bytes(&mut seed);
+            let fresh = tlog_core::PrivateKey::from_seed(setting_name, key_type, seed)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            insert_if_absent(conn, setting_name, &fresh.to_private_string())?;
+            let stored = setting(conn, setting_name)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("node setting '{setting_name}' is missing"))
+            })?;
+            // The error never quotes the key.
+            tlog_core::PrivateKey::parse(&stored)
+                .map_err(|e| StoreError::Corrupt(format!("node setting '{setting_name}': {e}")))
+        };
+    let log = read(LOG_KEY, tlog_core::note::ED25519)?;
+    let cosigner = read(COSIGNER_KEY, tlog_core::note::COSIGNATURE_V1)?;
+    Ok((log, cosigner))
+}
+
 pub(crate) fn offer(
     conn: &mut AnyConnection,
     name: &str,

@@ -1,6 +1,17 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    checkpoints (register_id, log_name, size) {
+        register_id -> BigInt,
+        log_name -> Text,
+        size -> BigInt,
+        root -> Binary,
+        note -> Text,
+        signed_at -> BigInt,
+    }
+}
+
+diesel::table! {
     entries (register_id, log, number) {
         register_id -> BigInt,
         log -> SmallInt,
@@ -187,6 +198,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(checkpoints -> registers (register_id));
 diesel::joinable!(entries -> registers (register_id));
 diesel::joinable!(index_entries -> registers (register_id));
 diesel::joinable!(index_items -> items (hash));
@@ -203,6 +215,7 @@ diesel::joinable!(register_items -> items (hash));
 diesel::joinable!(register_items -> registers (register_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    checkpoints,
     entries,
     index_entries,
     index_items,

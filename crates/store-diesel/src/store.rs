@@ -12,14 +12,16 @@ use diesel::r2d2::Pool;
 use diesel::Connection;
 use register_core::Mode;
 
+use crate::checkpoints;
 use crate::conn::{self, AnyConnection, Backend, Conn, Manager};
 use crate::error::StoreError;
 use crate::indexes;
 use crate::load;
 use crate::registers::RegisterIds;
+use crate::tiles::TileCache;
 use crate::tree::NodeCache;
 
-pub use crate::model::{LoadReport, MirrorOf};
+pub use crate::model::{LoadReport, MirrorOf, NodeKeys};
 
 mod accounts;
 mod partners;
@@ -34,6 +36,10 @@ pub struct Store {
     ids: Arc<RegisterIds>,
     /// Upper Merkle nodes already read (immutable once written).
     nodes: Arc<NodeCache>,
+    /// Full tiles served recently (immutable once complete).
+    tiles: Arc<TileCache>,
+    /// The keys that sign checkpoints; without them loads sign nothing.
+    keys: Option<Arc<NodeKeys>>,
 }
 
 impl Store {
@@ -52,7 +58,29 @@ impl Store {
             backend,
             ids: Default::default(),
             nodes: Default::default(),
+            tiles: Default::default(),
+            keys: None,
         })
+    }
+
+    /// This store, signing a checkpoint in every load that leaves a local log at a new size.
+    pub fn with_keys(mut self, keys: NodeKeys) -> Store {
+        self.keys = Some(Arc::new(keys));
+        self
+    }
+
+    /// The keys loads sign with, if any.
+    pub fn keys(&self) -> Option<&NodeKeys> {
+        self.keys.as_deref()
+    }
+
+    /// Signs the checkpoints local logs lack at their current size (once on start: logs
+    /// loaded by a process without keys). Returns how many were signed; 0 without keys.
+    pub fn sign_missing_checkpoints(&self) -> Result<usize, StoreError> {
+        match &self.keys {
+            Some(keys) => self.transaction(|conn| checkpoints::sign_all(conn, keys)),
+            None => Ok(0),
+        }
     }
 
     /// Which backend this store uses.
@@ -111,6 +139,7 @@ impl Store {
         mirror: Option<&MirrorOf>,
     ) -> Result<LoadReport, StoreError> {
         register_core::entry::check_user_key(name).map_err(StoreError::Register)?;
-        self.transaction(|conn| load::load(conn, name, reader, mode, mirror))
+        let keys = self.keys.as_deref();
+        self.transaction(|conn| load::load(conn, name, reader, mode, mirror, keys))
     }
 }

@@ -1,5 +1,6 @@
 //! Test databases for the store's own tests and for crates above it (feature `testing`).
 //!
+//! Every test store signs checkpoints with [`keys`] (fixed seeds, origin [`ORIGIN`]).
 //! Every test runs on a fresh SQLite file, and on a fresh PostgreSQL database when
 //! `TEST_DATABASE_URL` names a server where it may create databases (for example
 //! `postgres://postgres@127.0.0.1:5432/test`). Each [`TestDb`] owns its database and drops it
@@ -68,7 +69,7 @@ pub fn sqlite() -> TestDb {
         .join("store.sqlite")
         .to_string_lossy()
         .into_owned();
-    let store = Store::open(&url).expect("open sqlite");
+    let store = Store::open(&url).expect("open sqlite").with_keys(keys());
     TestDb {
         store,
         url,
@@ -111,7 +112,7 @@ pub fn postgres() -> Option<TestDb> {
         .rsplit_once('/')
         .map_or(admin.as_str(), |(base, _)| base);
     let url = format!("{base}/{name}");
-    let store = Store::open(&url).expect("open postgres");
+    let store = Store::open(&url).expect("open postgres").with_keys(keys());
     Some(TestDb {
         store,
         url,
@@ -119,6 +120,21 @@ pub fn postgres() -> Option<TestDb> {
         _dir: None,
         postgres: Some((admin, name)),
     })
+}
+
+/// The origin of the test stores' keys.
+pub const ORIGIN: &str = "registers.test";
+
+/// The keys every test store signs with: fixed seeds, so tests can check exact notes.
+pub fn keys() -> crate::model::NodeKeys {
+    let key = |name: &str, key_type: u8, byte: u8| {
+        tlog_core::PrivateKey::from_seed(name, key_type, [byte; 32]).expect("test key")
+    };
+    crate::model::NodeKeys {
+        origin: ORIGIN.to_string(),
+        log: key("log", tlog_core::note::ED25519, 7),
+        cosigner: key("cosigner", tlog_core::note::COSIGNATURE_V1, 9),
+    }
 }
 
 /// SQLite, then PostgreSQL when available.

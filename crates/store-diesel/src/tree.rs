@@ -269,7 +269,7 @@ pub(crate) fn with_nodes<T>(
 }
 
 /// The size of a log, as its summary holds it.
-fn log_size(conn: &mut AnyConnection, tree: Tree<'_>) -> Result<u64, StoreError> {
+pub(crate) fn log_size(conn: &mut AnyConnection, tree: Tree<'_>) -> Result<u64, StoreError> {
     let size: i64 = match tree {
         Tree::Log(id, LogKind::User) => native!(conn, c => registers::table
             .find(id)
@@ -285,4 +285,39 @@ fn log_size(conn: &mut AnyConnection, tree: Tree<'_>) -> Result<u64, StoreError>
             .first(conn)?,
     };
     Ok(to_u64(size))
+}
+
+/// The stored subtree hashes at `level` >= 1 with indexes `first .. first + count`, in order,
+/// in one range query (a tile's hashes above level 0). Fewer than `count` when some are not
+/// stored (the caller checks the log's size first).
+pub(crate) fn node_range(
+    conn: &mut AnyConnection,
+    tree: Tree<'_>,
+    level: u32,
+    first: u64,
+    count: u64,
+) -> Result<Vec<Digest>, StoreError> {
+    let (from, to) = (to_i64(first), to_i64(first.saturating_add(count)));
+    let level = i16::try_from(level).unwrap_or(i16::MAX);
+    let hashes: Vec<Vec<u8>> = match tree {
+        Tree::Log(register_id, log) => native!(conn, c => merkle_nodes::table
+            .filter(merkle_nodes::register_id.eq(register_id))
+            .filter(merkle_nodes::log.eq(log_code(log)))
+            .filter(merkle_nodes::level.eq(level))
+            .filter(merkle_nodes::idx.ge(from))
+            .filter(merkle_nodes::idx.lt(to))
+            .order(merkle_nodes::idx.asc())
+            .select(merkle_nodes::hash)
+            .load(c)?),
+        Tree::Index(register_id, name) => index_merkle_nodes::table
+            .filter(index_merkle_nodes::register_id.eq(register_id))
+            .filter(index_merkle_nodes::index_name.eq(name))
+            .filter(index_merkle_nodes::level.eq(level))
+            .filter(index_merkle_nodes::idx.ge(from))
+            .filter(index_merkle_nodes::idx.lt(to))
+            .order(index_merkle_nodes::idx.asc())
+            .select(index_merkle_nodes::hash)
+            .load(conn)?,
+    };
+    hashes.iter().map(|h| digest(h)).collect()
 }

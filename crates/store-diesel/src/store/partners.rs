@@ -38,6 +38,26 @@ impl Store {
         node::token_secret(&mut *self.conn()?)
     }
 
+    /// The log and cosigner keys of an embedded installation: generated the first time and
+    /// kept in the database. Deployments on PostgreSQL supply their own (every instance must
+    /// sign with the same keys) and never call this.
+    pub fn generated_keys(
+        &self,
+    ) -> Result<(tlog_core::PrivateKey, tlog_core::PrivateKey), StoreError> {
+        node::generated_keys(&mut *self.conn()?)
+    }
+
+    /// The node origin (`node set --origin`), or `localhost` until one is set.
+    pub fn origin(&self) -> Result<String, StoreError> {
+        node::origin(&mut *self.conn()?)
+    }
+
+    /// Sets the node origin; `Invalid` unless it is a scheme-less URL prefix usable as a key
+    /// name. Logs signed before keep their checkpoints under the old origin.
+    pub fn set_origin(&self, origin: &str) -> Result<(), StoreError> {
+        node::set_origin(&mut *self.conn()?, origin)
+    }
+
     /// Offers the register `name` to partners as a slice of this node's pool (with
     /// `description`, or the register's name). Offering it again only changes the
     /// description. `RegisterNotFound` for an unknown register.

@@ -7,11 +7,13 @@ use register_core::merkle::{self, NodeStore};
 use register_core::{Digest, Entry, ItemHash, Metadata};
 
 use super::Store;
+use crate::checkpoints;
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
 use crate::queries::{self, Record, RegisterSummary, Source};
 use crate::registers::read_metadata;
 use crate::tree::{self, Tree};
+use tlog_core::TilePath;
 
 impl Store {
     /// Runs a Merkle computation over a log's stored nodes (see [`tree::with_nodes`]); `f`
@@ -229,5 +231,33 @@ impl Store {
         self.read(source, |conn, tree| {
             queries::write_rsf(conn, tree, from, to, summary.system_entries, roots, out)
         })
+    }
+
+    /// A log's signed checkpoint: the one at `size`, or the latest (`None`: none signed).
+    pub fn checkpoint(
+        &self,
+        source: &Source,
+        size: Option<u64>,
+    ) -> Result<Option<String>, StoreError> {
+        self.read(source, |conn, tree| {
+            let (id, index) = match tree {
+                Tree::Log(id, _) => (id, None),
+                Tree::Index(id, index) => (id, Some(index)),
+            };
+            match size {
+                Some(size) => checkpoints::at(conn, id, index, size),
+                None => checkpoints::latest(conn, id, index),
+            }
+        })
+    }
+
+    /// The bytes of a tile or entry bundle of a log (c2sp.org/tlog-tiles). `NotFound` when
+    /// the log does not have all of it; `Tile` when an entry is too long for a bundle.
+    pub fn log_tile(
+        &self,
+        source: &Source,
+        tile: &TilePath,
+    ) -> Result<std::sync::Arc<Vec<u8>>, StoreError> {
+        self.read(source, |conn, tree| self.tiles.get(conn, tree, tile))
     }
 }

@@ -1,0 +1,155 @@
+//! Signed checkpoints (checkpoints.md §3): signed in the load's transaction for the size
+//! the load leaves each log at, and kept, all of them. A log is a register's user log
+//! (`log_name` '') or one of its index logs (`log_name` = the index). Mirrors are not signed
+//! here: a mirror holds its primary's log.
+
+use diesel::prelude::*;
+use register_core::Digest;
+use tlog_core::Checkpoint;
+
+use crate::conn::{native, AnyConnection};
+use crate::error::StoreError;
+use crate::model::NodeKeys;
+use crate::rows::{digest, now, to_i64, to_u64};
+use crate::schema::{checkpoints, index_logs, registers};
+
+/// `log_name` of a log: '' for the register's user log, else the index name.
+fn log_name(index: Option<&str>) -> &str {
+    index.unwrap_or_default()
+}
+
+/// Signs and keeps the checkpoint of a log at `size` and `root`, unless it has one at that
+/// size. Signatures are deterministic, so a racing instance writes the same bytes.
+fn sign_if_missing(
+    conn: &mut AnyConnection,
+    keys: &NodeKeys,
+    (register_id, register): (i64, &str),
+    index: Option<&str>,
+    size: u64,
+    root: Digest,
+) -> Result<bool, StoreError> {
+    if at(conn, register_id, index, size)?.is_some() {
+        return Ok(false);
+    }
+    let key = keys
+        .log_key(register, index)
+        .map_err(|e| StoreError::Invalid(format!("cannot sign for {register}: {e}")))?;
+    let note = Checkpoint {
+        origin: keys.log_origin(register, index),
+        size,
+        root,
+    }
+    .sign(&key)
+    .map_err(|e| StoreError::Invalid(format!("cannot sign for {register}: {e}")))?;
+    let row = (
+        checkpoints::register_id.eq(register_id),
+        checkpoints::log_name.eq(log_name(index)),
+        checkpoints::size.eq(to_i64(size)),
+        checkpoints::root.eq(root.0.to_vec()),
+        checkpoints::note.eq(note),
+        checkpoints::signed_at.eq(now()),
+    );
+    let insert = diesel::insert_into(checkpoints::table)
+        .values(row)
+        .on_conflict((
+            checkpoints::register_id,
+            checkpoints::log_name,
+            checkpoints::size,
+        ))
+        .do_nothing();
+    match conn {
+        AnyConnection::Postgresql(c) => insert.execute(c)?,
+        AnyConnection::Sqlite(c) => insert.execute(c)?,
+    };
+    Ok(true)
+}
+
+/// Signs the checkpoints a register's logs lack at their current sizes: its user log and
+/// every index log. Nothing for a mirror. Returns how many were signed.
+pub(crate) fn sign_register(
+    conn: &mut AnyConnection,
+    keys: &NodeKeys,
+    register_id: i64,
+) -> Result<usize, StoreError> {
+    let (name, size, root, mirror): (String, i64, Vec<u8>, Option<String>) = registers::table
+        .find(register_id)
+        .select((
+            registers::name,
+            registers::user_size,
+            registers::user_root,
+            registers::mirror_plan,
+        ))
+        .first(conn)?;
+    if mirror.is_some() {
+        return Ok(0);
+    }
+    let mut signed = 0;
+    let register = (register_id, name.as_str());
+    signed += usize::from(sign_if_missing(
+        conn,
+        keys,
+        register,
+        None,
+        to_u64(size),
+        digest(&root)?,
+    )?);
+    let indexes: Vec<(String, i64, Vec<u8>)> = index_logs::table
+        .filter(index_logs::register_id.eq(register_id))
+        .order(index_logs::index_name.asc())
+        .select((index_logs::index_name, index_logs::size, index_logs::root))
+        .load(conn)?;
+    for (index, size, root) in indexes {
+        signed += usize::from(sign_if_missing(
+            conn,
+            keys,
+            register,
+            Some(&index),
+            to_u64(size),
+            digest(&root)?,
+        )?);
+    }
+    Ok(signed)
+}
+
+/// Signs what every register lacks (on start: logs loaded before keys existed, or by a
+/// process without them). Returns how many were signed.
+pub(crate) fn sign_all(conn: &mut AnyConnection, keys: &NodeKeys) -> Result<usize, StoreError> {
+    let ids: Vec<i64> = registers::table
+        .order(registers::id.asc())
+        .select(registers::id)
+        .load(conn)?;
+    let mut signed = 0;
+    for id in ids {
+        signed += sign_register(conn, keys, id)?;
+    }
+    Ok(signed)
+}
+
+/// The checkpoint of a log at `size`, if one was signed.
+pub(crate) fn at(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    index: Option<&str>,
+    size: u64,
+) -> Result<Option<String>, StoreError> {
+    Ok(native!(conn, c => checkpoints::table
+        .find((register_id, log_name(index), to_i64(size)))
+        .select(checkpoints::note)
+        .first(c)
+        .optional()?))
+}
+
+/// The largest checkpoint of a log.
+pub(crate) fn latest(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    index: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    Ok(native!(conn, c => checkpoints::table
+        .filter(checkpoints::register_id.eq(register_id))
+        .filter(checkpoints::log_name.eq(log_name(index)))
+        .order(checkpoints::size.desc())
+        .select(checkpoints::note)
+        .first(c)
+        .optional()?))
+}
