@@ -15,6 +15,7 @@ use register_core::{
     Timestamp,
 };
 
+mod checkpoint;
 mod generate;
 
 /// Verify, hash, prove, emit and generate RSF registers, without a database.
@@ -31,10 +32,19 @@ enum Command {
     ///
     /// Prints one JSON line with counts and roots and exits 0; on error prints
     /// `line N: message` to stderr and exits 1.
+    ///
+    /// With `--checkpoint` and `--key`, the checkpoint must also verify and the file's user
+    /// log must have exactly its size and root; the output is the same JSON line.
     Verify {
         /// Skip rules 3 and 5 and accept entries before metadata (real production files).
         #[arg(long)]
         relaxed: bool,
+        /// A checkpoint note (file, or `-` for standard input) the file must match.
+        #[arg(long, value_name = "NOTE", requires = "key")]
+        checkpoint: Option<PathBuf>,
+        /// The log's verifier key (`name+id+key`), or `@FILE` to read it from a file.
+        #[arg(long, value_name = "VKEY", requires = "checkpoint")]
+        key: Option<String>,
         /// The RSF file, or `-` for standard input.
         file: PathBuf,
     },
@@ -47,6 +57,11 @@ enum Command {
     Canonical {
         /// The item's JSON.
         json: String,
+    },
+    /// Check signed checkpoints offline.
+    Checkpoint {
+        #[command(subcommand)]
+        checkpoint: CheckpointCommand,
     },
     /// Print a Merkle proof as the register API's JSON body.
     Proof {
@@ -118,6 +133,21 @@ struct PatchArgs {
 }
 
 #[derive(Debug, Subcommand)]
+enum CheckpointCommand {
+    /// Verify a checkpoint note's signature by a log's key (its name must be the origin).
+    ///
+    /// Prints `{"origin":…,"size":N,"root-hash":"sha-256:…"}` and exits 0; on error prints
+    /// `error: message` to stderr and exits 1.
+    Verify {
+        /// The checkpoint note, or `-` for standard input.
+        note: PathBuf,
+        /// The log's verifier key (`name+id+key`), or `@FILE` to read it from a file.
+        #[arg(long, value_name = "VKEY")]
+        key: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum ProofCommand {
     /// Audit path of entry N in the tree of SIZE entries.
     Entry {
@@ -164,9 +194,29 @@ fn run(command: Command) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match command {
-        Command::Verify { relaxed, file } => {
+        Command::Verify {
+            relaxed,
+            checkpoint,
+            key,
+            file,
+        } => {
+            // The checkpoint is checked first (it is small), the file against it last; stdout
+            // gets the line only when everything holds.
+            let checkpoint = match (checkpoint, key) {
+                (Some(note), Some(key)) => {
+                    if note == Path::new("-") && file == Path::new("-") {
+                        anyhow::bail!("the file and the checkpoint cannot both be standard input");
+                    }
+                    let key = checkpoint::read_key(&key)?;
+                    Some(checkpoint::verify(&checkpoint::read_note(&note)?, &key)?)
+                }
+                _ => None,
+            };
             let verified = register_core::verify(open(&file)?, mode(relaxed))?;
             let summary = verified.summary;
+            if let Some(checkpoint) = &checkpoint {
+                checkpoint::check_file(checkpoint, summary.user_entries, &verified.root)?;
+            }
             writeln!(
                 out,
                 "{{\"items\":{},\"user-entries\":{},\"system-entries\":{},\"asserts\":{},\"unreferenced-items\":{},\"root-hash\":\"{}\",\"system-root-hash\":\"{}\"}}",
@@ -184,6 +234,13 @@ fn run(command: Command) -> anyhow::Result<()> {
             writeln!(out, "{}", item.hash())?;
         }
         Command::Canonical { json } => writeln!(out, "{}", canonicalise(&json)?)?,
+        Command::Checkpoint {
+            checkpoint: CheckpointCommand::Verify { note, key },
+        } => {
+            let key = checkpoint::read_key(&key)?;
+            let checkpoint = checkpoint::verify(&checkpoint::read_note(&note)?, &key)?;
+            writeln!(out, "{}", checkpoint::summary_line(&checkpoint)?)?;
+        }
         Command::Proof { proof } => match proof {
             ProofCommand::Entry {
                 file,
