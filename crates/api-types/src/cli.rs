@@ -77,12 +77,28 @@ pub struct NodeView {
     pub description: String,
     /// The software instance's UUID.
     pub instance_uuid: String,
+    /// The verifier key of this node's mirror cosignatures (`<origin>/mirror`).
+    #[serde(
+        rename = "mirror-key",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mirror_key: Option<String>,
     /// The node's UUID.
     pub node_uuid: String,
     /// The registers offered.
     pub offers: Vec<OfferView>,
+    /// The node origin: a register `R` is the log `<origin>/registers/R`.
+    pub origin: String,
     /// The pool of offered slices.
     pub pool_uuid: String,
+    /// The verifier key of this node's witness cosignatures (`<origin>/witness`).
+    #[serde(
+        rename = "witness-key",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub witness_key: Option<String>,
 }
 
 /// A register offered as a slice.
@@ -157,6 +173,19 @@ pub struct RootLine {
     /// Its root hash.
     #[serde(rename = "root-hash")]
     pub root_hash: String,
+}
+
+/// What `publish` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    /// Logs published (registers and index logs with a checkpoint).
+    pub logs: u64,
+    /// Files already there, kept.
+    pub kept: u64,
+    /// Entry bundles left out (an entry too long for a bundle).
+    pub unbundled: u64,
+    /// Files written.
+    pub written: u64,
 }
 
 /// What `user add` and `partner add` print.

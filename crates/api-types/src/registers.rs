@@ -23,6 +23,14 @@ pub struct RegisterListing {
 /// `GET …/register`: the summary of a register's user log or of one of its index logs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisterSummary {
+    /// The verifier key of the log's signed checkpoints (checkpoints.md §2), when this node
+    /// signs them (not on a mirror).
+    #[serde(
+        rename = "checkpoint-key",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checkpoint_key: Option<String>,
     /// The custodian named by the register's metadata.
     pub custodian: Option<String>,
     /// The domain this server names itself by.
@@ -37,6 +45,9 @@ pub struct RegisterSummary {
     /// When the log last changed, `YYYY-MM-DDThh:mm:ssZ`.
     #[serde(rename = "last-updated")]
     pub last_updated: String,
+    /// The log's origin, the first line of its checkpoints (with `checkpoint-key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     /// The register's own record (its `register` system item), when declared.
     #[serde(rename = "register-record")]
     pub register_record: Option<serde_json::Value>,

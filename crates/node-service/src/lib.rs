@@ -14,6 +14,8 @@
 //!   computed against.
 //! - [`mirrors`]: the store as register-sync's [`register_sync::MirrorStore`], and the
 //!   receiving side of a push.
+//! - [`keys`]: this node's signing keys, supplied or (embedded SQLite) generated and kept.
+//! - [`publish`]: checkpoints, tiles and bundles written as static files.
 //!
 //! Nothing here speaks HTTP or parses arguments; time is passed in or read once through
 //! [`now`], in the whole seconds the store keeps.
@@ -22,8 +24,10 @@
 
 pub mod identity;
 pub mod import;
+pub mod keys;
 pub mod mirrors;
 pub mod plans;
+pub mod publish;
 pub mod views;
 
 use chrono::{DateTime, Utc};

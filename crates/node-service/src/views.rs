@@ -74,8 +74,17 @@ pub fn offer(offer: &Offer) -> OfferView {
     }
 }
 
-/// This node's identity with its offers.
-pub fn node(node: &NodeIdentity, offers: &[Offer]) -> NodeView {
+/// This node's identity with its offers, origin and, when it has keys, its cosigner keys.
+pub fn node(
+    node: &NodeIdentity,
+    offers: &[Offer],
+    origin: &str,
+    keys: Option<&store_diesel::store::NodeKeys>,
+) -> NodeView {
+    let cosigner = |role: &str| {
+        keys.and_then(|k| k.cosigner_key(role).ok())
+            .map(|key| key.to_string())
+    };
     NodeView {
         admin_contact: node.admin_contact.clone(),
         admin_email: node.admin_email.clone(),
@@ -83,9 +92,12 @@ pub fn node(node: &NodeIdentity, offers: &[Offer]) -> NodeView {
         controller_uuid: node.controller_uuid.to_string(),
         description: node.description.clone(),
         instance_uuid: node.instance_uuid.to_string(),
+        mirror_key: cosigner("mirror"),
         node_uuid: node.node_uuid.to_string(),
         offers: offers.iter().map(offer).collect(),
+        origin: origin.to_string(),
         pool_uuid: node.pool_uuid.to_string(),
+        witness_key: cosigner("witness"),
     }
 }
 

@@ -140,6 +140,13 @@ impl From<StoreError> for ApiError {
             StoreError::NameMismatch { .. } | StoreError::Invalid(_) => {
                 ApiError::BadRequest(e.to_string())
             }
+            StoreError::Tile(tlog_core::TileError::EntryTooLong { .. }) => {
+                ApiError::Unprocessable {
+                    message: e.to_string(),
+                    schema_errors: Vec::new(),
+                }
+            }
+            StoreError::Tile(_) => ApiError::BadRequest(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -25,6 +25,7 @@ mod render;
 mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tiles;
 pub mod tokens;
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -165,6 +166,12 @@ fn log_routes(cfg: &mut web::ServiceConfig, base: &str) {
         &format!("{base}/proof/consistency/{{m}}/{{n}}/merkle:sha-256"),
         proofs::consistency_proof,
     ))
+    .service(get(&format!("{base}/checkpoint"), tiles::checkpoint))
+    .service(get(
+        &format!("{base}/checkpoint/{{size}}"),
+        tiles::checkpoint,
+    ))
+    .service(get(&format!("{base}/tile/{{tail:.*}}"), tiles::tile))
     .service(get(&format!("{base}/download-rsf"), proofs::download))
     .service(get(&format!("{base}/download-rsf/{{m}}"), proofs::download))
     .service(get(

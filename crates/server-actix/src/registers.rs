@@ -220,7 +220,7 @@ pub async fn register(
         ));
     }
     let source = source(&at.name, &at.index);
-    let name = at.name;
+    let name = at.name.clone();
     let read = fresh(&state, &request, &source, move |store, _| {
         Ok(store.metadata(&name)?)
     })
@@ -229,6 +229,14 @@ pub async fn register(
         Ok(found) => found,
         Err(not_modified) => return Ok(not_modified),
     };
+    // A mirror's log is signed by its primary, under the primary's origin.
+    let signing = state.store.keys().filter(|_| summary.mirror_of.is_none());
+    let origin = signing.map(|keys| keys.log_origin(&at.name, at.index.as_deref()));
+    let checkpoint_key = signing
+        .map(|keys| keys.checkpoint_key(&at.name, at.index.as_deref()))
+        .transpose()
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map(|key| key.to_string());
     let updated = chrono::DateTime::from_timestamp(summary.updated_at, 0)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default();
@@ -245,10 +253,12 @@ pub async fn register(
             index: def.name,
         });
     let body = api_types::RegisterSummary {
+        checkpoint_key,
         custodian: metadata.custodian,
         domain: state.domain.clone(),
         index_record,
         last_updated: updated,
+        origin,
         register_record: record,
         total_entries: summary.total_entries,
         total_items: summary.total_items,

@@ -70,6 +70,8 @@ pub(crate) fn summary(
     };
     let log = index_logs::summary_row(conn, row.id, index)?
         .ok_or_else(|| StoreError::NotFound(source.to_string()))?;
+    // An index of a mirror is part of the mirror.
+    let mirror_of = row.clone().into_summary()?.mirror_of;
     Ok(RegisterSummary {
         name: row.name,
         total_entries: to_u64(log.size),
@@ -80,7 +82,7 @@ pub(crate) fn summary(
         system_root: merkle::empty_root(),
         created_at: row.created_at,
         updated_at: log.updated_at,
-        mirror_of: None,
+        mirror_of,
     })
 }
 

@@ -43,7 +43,7 @@ impl Import {
     /// Imports atomically; one JSON line on success, the first problem and exit 1 on error
     /// (the register unchanged).
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let store = self.database.open()?;
+        let store = self.database.open_signing(4)?;
         let timestamp = match self.timestamp {
             Some(timestamp) => timestamp,
             None => Timestamp::from_unix_seconds(chrono::Utc::now().timestamp())

@@ -1,6 +1,7 @@
 //! The command tree. Add a command group by adding a variant to [`Command`] and a module.
 
 mod import;
+mod keys;
 mod partners;
 mod plan;
 mod registers;
@@ -54,6 +55,11 @@ enum Command {
     /// A partner's server, as the initiator of a plan
     #[command(subcommand)]
     Remote(remote::RemoteCommand),
+    /// Signing keys of checkpoints and cosignatures
+    #[command(subcommand)]
+    Key(keys::KeyCommand),
+    /// Write every log's checkpoint, tiles and entry bundles as static files, incrementally
+    Publish(keys::Publish),
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +91,8 @@ impl Cli {
             Command::Register(command) => command.run(),
             Command::Node(command) => command.run(),
             Command::Remote(command) => command.run(),
+            Command::Key(command) => command.run(),
+            Command::Publish(command) => command.run(),
         }
     }
 }

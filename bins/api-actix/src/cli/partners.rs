@@ -92,6 +92,10 @@ pub enum NodeCommand {
         /// The administrators' email (an empty value removes it)
         #[arg(long)]
         email: Option<String>,
+        /// The node origin, a scheme-less URL prefix such as `registers.example.org`: the
+        /// checkpoints of register R are signed as the log `<origin>/registers/R`
+        #[arg(long)]
+        origin: Option<String>,
         #[command(flatten)]
         database: Database,
     },
@@ -109,8 +113,12 @@ impl NodeCommand {
                 description,
                 contact,
                 email,
+                origin,
                 database,
             } => {
+                if let Some(origin) = origin {
+                    database.open_with_pool_size(1)?.set_origin(&origin)?;
+                }
                 let store = database.open()?;
                 let node = node_service::identity::set_details(
                     &store,
@@ -121,7 +129,7 @@ impl NodeCommand {
                 (store, node)
             }
         };
-        let view = views::node(&node, &store.offers()?);
+        let view = views::node(&node, &store.offers()?, &store.origin()?, store.keys());
         println!("{}", serde_json::to_string(&view)?);
         Ok(ExitCode::SUCCESS)
     }

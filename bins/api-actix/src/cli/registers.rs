@@ -22,18 +22,47 @@ pub const DEFAULT_DATABASE: &str = "data/registers.sqlite";
 const DEMO_COUNTRY: &[u8] =
     include_bytes!("../../../../crates/register-core/tests/data/country-data.rsf");
 
-/// Where the store is.
+/// Where the store is, and the keys that sign its checkpoints.
 #[derive(Debug, Args)]
 pub struct Database {
     /// Database URL: `postgres://…`, or a SQLite file path.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE)]
     pub database_url: String,
+    /// File holding the log key (`api-actix key generate`; or set LOG_KEY to the key).
+    /// Required with PostgreSQL to load or serve; an embedded SQLite database keeps its own.
+    #[arg(long, env = "LOG_KEY_FILE", value_name = "FILE")]
+    log_key_file: Option<PathBuf>,
+    /// File holding the cosigner key (`key generate --cosigner`; or set COSIGNER_KEY).
+    #[arg(long, env = "COSIGNER_KEY_FILE", value_name = "FILE")]
+    cosigner_key_file: Option<PathBuf>,
 }
 
 impl Database {
-    /// Opens (creating and migrating) the store.
+    /// Opens (creating and migrating) the store, signing with the node's keys when it has
+    /// them.
     pub fn open(&self) -> anyhow::Result<Store> {
-        self.open_with_pool_size(4)
+        let store = self.open_with_pool_size(4)?;
+        Ok(
+            match node_service::keys::resolve(&store, &self.key_sources())? {
+                Some(keys) => store.with_keys(keys),
+                None => store,
+            },
+        )
+    }
+
+    /// Opens the store for a command that loads: every load signs, so PostgreSQL without
+    /// keys is refused.
+    pub fn open_signing(&self, pool_size: u32) -> anyhow::Result<Store> {
+        let store = self.open_with_pool_size(pool_size)?;
+        let keys = node_service::keys::require(&store, &self.key_sources())?;
+        Ok(store.with_keys(keys))
+    }
+
+    fn key_sources(&self) -> node_service::keys::KeySources {
+        node_service::keys::KeySources {
+            log_key_file: self.log_key_file.clone(),
+            cosigner_key_file: self.cosigner_key_file.clone(),
+        }
     }
 
     /// Opens the store with a pool of `size` connections.
@@ -109,7 +138,7 @@ impl Serve {
             .init();
         let is_default = self.database.database_url == DEFAULT_DATABASE;
         let fresh = is_default && !Path::new(DEFAULT_DATABASE).exists();
-        let store = self.database.open_with_pool_size(POOL_SIZE)?;
+        let store = self.database.open_signing(POOL_SIZE)?;
         if fresh {
             let report = store
                 .load_rsf("country", DEMO_COUNTRY, Mode::Strict)
@@ -119,6 +148,11 @@ impl Serve {
                 "new database {DEFAULT_DATABASE}: loaded the demo register 'country'"
             );
         }
+        let signed = store.sign_missing_checkpoints()?;
+        tracing::info!(
+            signed,
+            "checkpoints signed for logs that had none at their size"
+        );
         let secret = token_secret(self.token_secret_file.as_deref(), &store)?;
         let node = store.node().context("reading this node's identity")?;
         let tokens =
@@ -152,7 +186,7 @@ pub struct Load {
 impl Load {
     /// Loads atomically; one JSON line on success, `line N: message` and exit 1 on error.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let store = self.database.open()?;
+        let store = self.database.open_signing(4)?;
         let (input, size): (Box<dyn Read + Send>, u64) = if self.file == Path::new("-") {
             (Box::new(std::io::stdin()), 0)
         } else {

@@ -103,7 +103,7 @@ type Run = fn(
 impl Transfer {
     fn run(self, run: Run) -> anyhow::Result<ExitCode> {
         let password = password_from_stdin()?;
-        let store = self.database.open()?;
+        let store = self.database.open_signing(4)?;
         let mut remote = Client::new(&self.remote, &self.username, &password);
         let plan = PlanId(self.plan);
         loop {

@@ -4,9 +4,17 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// The built binary.
+/// The built binary, with the test stores' signing keys in its environment (PostgreSQL
+/// needs supplied keys to load; an embedded SQLite database would generate its own).
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_api-actix"))
+    let keys = store_diesel::testing::keys();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_api-actix"));
+    command
+        .env("LOG_KEY", keys.log.to_private_string())
+        .env("COSIGNER_KEY", keys.cosigner.to_private_string())
+        .env_remove("LOG_KEY_FILE")
+        .env_remove("COSIGNER_KEY_FILE");
+    command
 }
 
 /// Runs `command` with `stdin` as its standard input; returns (exit code, stdout, stderr).
