@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use actix_web::web::Bytes;
 use register_core::Mode;
-pub use store_diesel::testing::{backends, TestDb};
+pub use store_diesel::testing::{backends, TestDb, ORIGIN};
 
 /// The domain every test server names in its summaries.
 pub const DOMAIN: &str = "test.example";
