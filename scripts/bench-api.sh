@@ -12,7 +12,10 @@
 #   entries  GET /registers/synthetic/entries?start=S&limit=100   target >= 3000 req/s
 #   proof    GET /registers/synthetic/proof/entry/N/ENTRIES/merkle:sha-256
 #                                                                 target >= 5000 req/s
-# then a 60 s run of the three mixed while sampling the server's RSS every 5 s (target: flat,
+#   checkpoint GET /registers/synthetic/checkpoint                target >= 20000 req/s
+#   tile     GET /registers/synthetic/tile/0/N (random full tile)  target >= 15000 req/s
+#   bundle   GET /registers/synthetic/tile/entries/N (random full) target >= 5000 req/s
+# then a 60 s run of the first three mixed while sampling the server's RSS every 5 s (target: flat,
 # i.e. last - first <= max(10% of first, 8 MB)). Every run must also be free of wrk errors
 # (non-2xx answers, timeouts, socket errors). Targets are judged for ENTRIES=1000000 only.
 #
@@ -67,6 +70,9 @@ TARGET_RECORD_RPS=15000
 TARGET_RECORD_P99_MS=20
 TARGET_ENTRIES_RPS=3000
 TARGET_PROOF_RPS=5000
+TARGET_CHECKPOINT_RPS=20000
+TARGET_TILE_RPS=15000
+TARGET_BUNDLE_RPS=5000
 JUDGED_ENTRIES=1000000
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -145,6 +151,9 @@ mid=$(((ENTRIES + 1) / 2))
 check "/registers/$NAME/records/$(printf 'K%07d' $((KEYS - 1))).json"
 check "/registers/$NAME/entries?start=$mid&limit=100"
 check "/registers/$NAME/proof/entry/$mid/$ENTRIES/merkle:sha-256"
+check "/registers/$NAME/checkpoint"
+check "/registers/$NAME/tile/0/000"
+check "/registers/$NAME/tile/entries/000"
 
 TICKS=$(getconf CLK_TCK)
 # CPU seconds (user + system) the server has used so far.
@@ -193,6 +202,9 @@ run() {
 run record record "$DURATION"
 run entries entries "$DURATION"
 run proof proof "$DURATION"
+run checkpoint checkpoint "$DURATION"
+run tile tile "$DURATION"
+run bundle bundle "$DURATION"
 run rss mixed "$RSS_SECONDS"
 
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
@@ -202,6 +214,9 @@ clean() { [[ ${ERRS[$1]} -eq 0 ]]; }
 record_ok() { clean record && ge "${RPS[record]}" $TARGET_RECORD_RPS && le "${P99[record]}" $TARGET_RECORD_P99_MS; }
 entries_ok() { clean entries && ge "${RPS[entries]}" $TARGET_ENTRIES_RPS; }
 proof_ok() { clean proof && ge "${RPS[proof]}" $TARGET_PROOF_RPS; }
+checkpoint_ok() { clean checkpoint && ge "${RPS[checkpoint]}" $TARGET_CHECKPOINT_RPS; }
+tile_ok() { clean tile && ge "${RPS[tile]}" $TARGET_TILE_RPS; }
+bundle_ok() { clean bundle && ge "${RPS[bundle]}" $TARGET_BUNDLE_RPS; }
 RSS_FIRST=${RSS_SAMPLES[0]}
 RSS_LAST=${RSS_SAMPLES[-1]}
 RSS_MAX=$(printf '%s\n' "${RSS_SAMPLES[@]}" | sort -g | tail -n 1)
@@ -214,9 +229,9 @@ echo
 echo "== bench-api report: $ENTRIES entries, $KEYS keys, ${DURATION}s runs, $CONNECTIONS connections," \
     "$THREADS wrk threads, server workers ${WORKERS:-default}, RUST_LOG=$RUST_LOG, $(nproc) cores" \
     "shared by wrk and the server$( ((PIN == 1)) && echo ' (pinned: server CPU 0, wrk CPU 1)')"
-printf '%-8s %10s %9s %9s %7s %11s  %-32s %s\n' run "req/s" "p50 ms" "p99 ms" errors "server CPU" target result
+printf '%-10s %10s %9s %9s %7s %11s  %-32s %s\n' run "req/s" "p50 ms" "p99 ms" errors "server CPU" target result
 row() {
-    printf '%-8s %10s %9s %9s %7s %11s  %-32s %s\n' "$1" "${RPS[$1]}" "${P50[$1]}" "${P99[$1]}" \
+    printf '%-10s %10s %9s %9s %7s %11s  %-32s %s\n' "$1" "${RPS[$1]}" "${P50[$1]}" "${P99[$1]}" \
         "${ERRS[$1]}" "${CPU[$1]} cores" "$2" "$3"
 }
 judged=0
@@ -225,6 +240,9 @@ j() { if ((judged)); then verdict "$@"; else echo "(not judged)"; fi; }
 row record ">= $TARGET_RECORD_RPS req/s, p99 <= $TARGET_RECORD_P99_MS ms" "$(j record_ok)"
 row entries ">= $TARGET_ENTRIES_RPS req/s" "$(j entries_ok)"
 row proof ">= $TARGET_PROOF_RPS req/s" "$(j proof_ok)"
+row checkpoint ">= $TARGET_CHECKPOINT_RPS req/s" "$(j checkpoint_ok)"
+row tile ">= $TARGET_TILE_RPS req/s" "$(j tile_ok)"
+row bundle ">= $TARGET_BUNDLE_RPS req/s" "$(j bundle_ok)"
 row rss "RSS flat over ${RSS_SECONDS}s" "$(j rss_ok)"
 echo "RSS samples (MB, every ${RSS_EVERY}s, then at the end): ${RSS_SAMPLES[*]}"
 echo "RSS first $RSS_FIRST MB, last $RSS_LAST MB, max $RSS_MAX MB"

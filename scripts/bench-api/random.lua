@@ -8,6 +8,9 @@
 --   entries GET /registers/NAME/entries?start=S&limit=100       (S 1..ENTRIES-99)
 --   proof   GET /registers/NAME/proof/entry/N/ENTRIES/merkle:sha-256 (N 1..ENTRIES)
 --   mixed   one of the three above, chosen at random per request
+--   checkpoint GET /registers/NAME/checkpoint
+--   tile    GET /registers/NAME/tile/0/N    (a random full level-0 tile)
+--   bundle  GET /registers/NAME/tile/entries/N (a random full entry bundle)
 --
 -- Each wrk thread seeds its own generator (thread number and clock), so threads do not
 -- replay one another's sequence. `done` prints one machine-readable `BENCH ...` line that
@@ -25,8 +28,9 @@ function init(args)
   name = args[2] or "synthetic"
   entries = tonumber(args[3] or "1000000")
   keys = tonumber(args[4] or "200000")
-  if mode ~= "record" and mode ~= "entries" and mode ~= "proof" and mode ~= "mixed" then
-    error("unknown mode " .. mode .. " (record, entries, proof or mixed)")
+  local known = { record = 1, entries = 1, proof = 1, mixed = 1, checkpoint = 1, tile = 1, bundle = 1 }
+  if not known[mode] then
+    error("unknown mode " .. mode .. " (record, entries, proof, mixed, checkpoint, tile or bundle)")
   end
   math.randomseed(os.time() * 1000 + (thread_id or 0) * 7919)
   -- LuaJIT's first draws after seeding are poorly mixed; discard a few.
@@ -47,7 +51,38 @@ local function proof_path()
     name, math.random(1, entries), entries)
 end
 
-local paths = { record = record_path, entries = entries_path, proof = proof_path }
+-- tlog-tiles' index path: 3-digit groups, all but the last prefixed with x.
+local function tile_index(n)
+  local path = string.format("%03d", n % 1000)
+  n = math.floor(n / 1000)
+  while n > 0 do
+    path = string.format("x%03d/", n % 1000) .. path
+    n = math.floor(n / 1000)
+  end
+  return path
+end
+
+local function full_tiles()
+  return math.max(math.floor(entries / 256), 1)
+end
+
+local function checkpoint_path()
+  return string.format("/registers/%s/checkpoint", name)
+end
+
+local function tile_path()
+  return string.format("/registers/%s/tile/0/%s", name, tile_index(math.random(0, full_tiles() - 1)))
+end
+
+local function bundle_path()
+  return string.format("/registers/%s/tile/entries/%s", name,
+    tile_index(math.random(0, full_tiles() - 1)))
+end
+
+local paths = {
+  record = record_path, entries = entries_path, proof = proof_path,
+  checkpoint = checkpoint_path, tile = tile_path, bundle = bundle_path,
+}
 local mixed = { record_path, entries_path, proof_path }
 
 function request()

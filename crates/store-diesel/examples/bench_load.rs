@@ -1,7 +1,8 @@
 //! Loads an RSF file into a fresh store and times proofs at the final size.
 //!
-//! `cargo run --release -p store-diesel --example bench_load -- DATABASE_URL FILE`
-//! The database must be new (an empty SQLite path or an empty PostgreSQL database).
+//! `cargo run --release -p store-diesel --example bench_load -- DATABASE_URL FILE [signed]`
+//! The database must be new (an empty SQLite path or an empty PostgreSQL database). With
+//! `signed`, the store signs the load's checkpoints (fixed benchmark keys), as a server does.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -9,25 +10,43 @@ use std::time::Instant;
 
 use register_core::Mode;
 use store_diesel::queries::Source;
-use store_diesel::store::Store;
+use store_diesel::store::{NodeKeys, Store};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let (Some(url), Some(path)) = (args.next(), args.next()) else {
         return Err("usage: bench_load DATABASE_URL FILE".into());
     };
-    let store = Store::open(&url)?;
+    let mut store = Store::open(&url)?;
+    let signed = args.next().as_deref() == Some("signed");
+    if signed {
+        let key = |name: &str, key_type: u8, byte: u8| {
+            tlog_core::PrivateKey::from_seed(name, key_type, [byte; 32])
+        };
+        store = store.with_keys(NodeKeys {
+            origin: "bench.example".into(),
+            log: key("log", tlog_core::note::ED25519, 1)?,
+            cosigner: key("cosigner", tlog_core::note::COSIGNATURE_V1, 2)?,
+        });
+    }
     let file = BufReader::with_capacity(1 << 20, File::open(&path)?);
     let started = Instant::now();
     let report = store.load_rsf("synthetic", file, Mode::Strict)?;
     let load = started.elapsed().as_secs_f64();
     let n = report.total_entries;
     println!(
-        "load: {} user entries in {load:.1} s ({:.0} entries/s), root {}",
+        "load{}: {} user entries in {load:.2} s ({:.0} entries/s), root {}",
+        if signed { " (signed)" } else { "" },
         n,
         n as f64 / load,
         report.root
     );
+    if signed {
+        let note = store
+            .checkpoint(&Source::register("synthetic"), Some(n))?
+            .ok_or("no checkpoint was signed")?;
+        println!("checkpoint signed at size {n}: {} bytes", note.len());
+    }
 
     let log = Source::register("synthetic");
     let mut inclusion = Vec::new();
