@@ -19,8 +19,9 @@ use store_diesel::store::Store;
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The route table of `server::configure()`, normalised: `{segment:entries(\.json|\.csv)?}`
-/// is written `entries`, `{base}` is `/registers/{name}`, and the `/registers.json` suffix
-/// form is `/registers`. Keep in step with `configure()` (checked below against its source).
+/// is written `entries`, `{base}` is `/registers/{name}`, the `/registers.json` suffix form
+/// is `/registers`, and a catch-all segment is its documented parameter ([`CATCH_ALLS`]).
+/// Keep in step with `configure()` (checked below against its source).
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/registers"),
     ("get", "/registers/{name}/register"),
@@ -43,6 +44,9 @@ const ROUTES: &[(&str, &str)] = &[
         "get",
         "/registers/{name}/proof/consistency/{m}/{n}/merkle:sha-256",
     ),
+    ("get", "/registers/{name}/checkpoint"),
+    ("get", "/registers/{name}/checkpoint/{size}"),
+    ("get", "/registers/{name}/tile/{tile}"),
     ("get", "/registers/{name}/download-rsf"),
     ("get", "/registers/{name}/download-rsf/{m}"),
     ("get", "/registers/{name}/download-rsf/{m}/{n}"),
@@ -85,12 +89,24 @@ const ROUTES: &[(&str, &str)] = &[
         "get",
         "/registers/{name}/indexes/{index}/proof/consistency/{m}/{n}/merkle:sha-256",
     ),
+    ("get", "/registers/{name}/indexes/{index}/checkpoint"),
+    ("get", "/registers/{name}/indexes/{index}/checkpoint/{size}"),
+    ("get", "/registers/{name}/indexes/{index}/tile/{tile}"),
     ("get", "/registers/{name}/indexes/{index}/download-rsf"),
     ("get", "/registers/{name}/indexes/{index}/download-rsf/{m}"),
     (
         "get",
         "/registers/{name}/indexes/{index}/download-rsf/{m}/{n}",
     ),
+];
+
+/// Each catch-all segment of the route table (a regex matching the rest of the path, slashes
+/// included) and the one path parameter that documents it. An OpenAPI path parameter cannot
+/// span segments, so the document names the whole rest of the path as one parameter and says
+/// in its description that it holds slashes.
+const CATCH_ALLS: &[(&str, &str)] = &[
+    // `{base}/tile/{tail:.*}`: `<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`.
+    ("tail:.*", "{tile}"),
 ];
 
 /// Example path parameters over the `colour` register (3 entries: red, blue, red again) and
@@ -106,6 +122,8 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("value", "Blue"),
     ("uuid", "9b2f8c1e-4d3a-4f5b-8c7d-6e5f4a3b2c1d"),
     ("action", "approve"),
+    // A partial level-0 tile: the register's 3 entries, and the first 3 of the index's.
+    ("tile", "0/000.p/3"),
     (
         "hash",
         "sha-256:0246f5efebe7130536ffdc1fff60eb147a2b4f7f00db0bce3e79af1d85ea27f7",
@@ -229,6 +247,11 @@ fn concrete(path: &str) -> String {
     if path.contains("/indexes/{index}/") {
         // An index's keys are values of its field: `name` for `by-name`.
         examples.insert("key", "Scarlet");
+        // Checkpoints exist only at the sizes loads left a log at: the index log was built
+        // whole when declared, with 4 entries (Red, Blue, Red emptied, Scarlet).
+        if path.ends_with("/checkpoint/{size}") {
+            examples.insert("size", "4");
+        }
     }
     let mut out = String::new();
     let mut rest = path;
@@ -307,10 +330,12 @@ const BY_NAME: &str = "add-item\t{\"field\":\"name\",\"index\":\"by-name\"}\n\
     sha-256:d1e2cbca35100fd776adfd585f1304ee457b6d3145fc41f888a19a7dabc8a841\n";
 
 /// A fresh SQLite store holding `colour` with the index `by-name`, and an admin account
-/// `admin` / `secret`.
+/// `admin` / `secret`. It signs checkpoints with the test keys, as a serving node does.
 fn store(dir: &tempfile::TempDir) -> Store {
     let path = dir.path().join("openapi.sqlite");
-    let store = Store::open(path.to_str().expect("UTF-8 temp path")).expect("open the store");
+    let store = Store::open(path.to_str().expect("UTF-8 temp path"))
+        .expect("open the store")
+        .with_keys(store_diesel::testing::keys());
     store
         .load_rsf("colour", &data("colour.rsf")[..], Mode::Strict)
         .expect("load colour.rsf");
@@ -320,6 +345,50 @@ fn store(dir: &tempfile::TempDir) -> Store {
     store
         .add_user("admin", "secret", Role::Admin)
         .expect("add the admin");
+    store
+}
+
+/// Entries of the register `many`: 256 short ones (a full tile and bundle), then one naming
+/// 1,000 items, whose leaf (about 75 KB) is too long for an entry bundle.
+fn many() -> String {
+    let item = |text: String| {
+        let item = register_core::Item::parse(&text).expect("an item");
+        (item.canonical_json(), item.hash().to_string())
+    };
+    let mut rsf = String::new();
+    for i in 0..256 {
+        let (json, hash) = item(format!(r#"{{"n":"{i}"}}"#));
+        rsf +=
+            &format!("add-item\t{json}\nappend-entry\tuser\tk{i}\t2020-01-01T00:00:00Z\t{hash}\n");
+    }
+    let mut hashes = Vec::new();
+    for i in 0..1_000 {
+        let (json, hash) = item(format!(r#"{{"m":"{i}"}}"#));
+        rsf += &format!("add-item\t{json}\n");
+        hashes.push(hash);
+    }
+    rsf += &format!(
+        "append-entry\tuser\tlong\t2020-01-01T00:00:00Z\t{}\n",
+        hashes.join(";")
+    );
+    rsf
+}
+
+/// [`store`] with the register `many` ([`many`]) and `mirrored`, a mirror of a partner's
+/// copy of `colour` (its log is signed by its primary, so it has no checkpoint here).
+fn transparency_store(dir: &tempfile::TempDir) -> Store {
+    let store = store(dir);
+    store
+        .load_rsf("many", many().as_bytes(), Mode::Relaxed)
+        .expect("load many");
+    let mirror = store_diesel::store::MirrorOf {
+        partner: "https://partner.example".into(),
+        plan: plan_core::PlanId(uuid::Uuid::new_v4()),
+        slice: uuid::Uuid::new_v4(),
+    };
+    store
+        .load_mirror_rsf("mirrored", &data("colour.rsf")[..], &mirror)
+        .expect("load the mirror");
     store
 }
 
@@ -352,6 +421,18 @@ fn conforms(doc: &Yaml, operation: &Yaml, reply: &Reply, context: &str) {
             reply.headers.contains_key(name),
             "{context}: documented header {name} missing"
         );
+        let header = resolve(doc, &response["headers"][name]);
+        if let Some(allowed) = header["schema"]["enum"].as_sequence() {
+            let value = reply
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            assert!(
+                allowed.iter().any(|a| a.as_str() == Some(value)),
+                "{context}: header {name}: '{value}' is not one of {allowed:?}"
+            );
+        }
     }
     let Some(content) = response["content"].as_mapping() else {
         return;
@@ -506,7 +587,7 @@ async fn every_documented_operation_is_served_as_documented() {
 async fn documented_error_responses_are_the_envelope() {
     let doc = document();
     let dir = tempfile::tempdir().expect("a temp dir");
-    let service = test::init_service(app(state(store(&dir)))).await;
+    let service = test::init_service(app(state(transparency_store(&dir)))).await;
     let cases = [
         (
             "/registers/{name}/entries",
@@ -567,6 +648,72 @@ async fn documented_error_responses_are_the_envelope() {
             "/registers/colour/download-rsf/2/9",
             None,
             404,
+        ),
+        (
+            "/registers/{name}/checkpoint",
+            "/registers/mirrored/checkpoint",
+            None,
+            404,
+        ),
+        (
+            "/registers/{name}/checkpoint",
+            "/registers/nothing/checkpoint",
+            None,
+            404,
+        ),
+        (
+            "/registers/{name}/checkpoint/{size}",
+            "/registers/colour/checkpoint/2",
+            None,
+            404,
+        ),
+        (
+            "/registers/{name}/checkpoint/{size}",
+            "/registers/colour/checkpoint/three",
+            None,
+            400,
+        ),
+        (
+            "/registers/{name}/indexes/{index}/checkpoint/{size}",
+            "/registers/colour/indexes/by-name/checkpoint/99",
+            None,
+            404,
+        ),
+        (
+            "/registers/{name}/tile/{tile}",
+            "/registers/colour/tile/0/001",
+            None,
+            404,
+        ),
+        (
+            "/registers/{name}/tile/{tile}",
+            "/registers/colour/tile/0/000.p/4",
+            None,
+            404,
+        ),
+        (
+            "/registers/{name}/tile/{tile}",
+            "/registers/colour/tile/0/1",
+            None,
+            400,
+        ),
+        (
+            "/registers/{name}/tile/{tile}",
+            "/registers/colour/tile/0/x000/000.p/1",
+            None,
+            400,
+        ),
+        (
+            "/registers/{name}/indexes/{index}/tile/{tile}",
+            "/registers/colour/indexes/by-name/tile/entries/000.p/0",
+            None,
+            400,
+        ),
+        (
+            "/registers/{name}/tile/{tile}",
+            "/registers/many/tile/entries/001.p/1",
+            None,
+            422,
         ),
     ];
     for (path, uri, accept, status) in cases {
@@ -629,7 +776,8 @@ fn configured_patterns() -> BTreeSet<String> {
     out
 }
 
-/// `{base}/{{segment:entries(\\.json|\\.csv)?}}` → `/registers/{name}/entries`.
+/// `{base}/{{segment:entries(\\.json|\\.csv)?}}` → `/registers/{name}/entries`, and
+/// `{base}/tile/{{tail:.*}}` → `/registers/{name}/tile/{tile}` ([`CATCH_ALLS`]).
 fn normalise(pattern: &str, base: &str) -> String {
     let pattern = pattern
         .replace("{base}", base)
@@ -641,7 +789,13 @@ fn normalise(pattern: &str, base: &str) -> String {
         let close = open + rest[open..].find('}').expect("a closed segment");
         out.push_str(&rest[..open]);
         let segment = &rest[open + 1..close];
+        let catch_all = CATCH_ALLS.iter().find(|(route, _)| *route == segment);
         match segment.split_once(':') {
+            // A catch-all: the parameter that documents it.
+            Some(_) if catch_all.is_some() => out.push_str(catch_all.expect("found").1),
+            Some((_, regex)) if regex.contains(".*") || regex.contains(".+") => {
+                panic!("catch-all segment {{{segment}}}: add it and its parameter to CATCH_ALLS")
+            }
             // A regex segment: keep its literal head (`entries`, or nothing for a suffix); an
             // alternation of words (`approve|reject|hold`) is a parameter.
             Some((name, regex)) => {
@@ -786,5 +940,116 @@ async fn plan_api_answers_as_documented() {
         let context = format!("{} {uri}", method.to_uppercase());
         assert_eq!(reply.status.as_u16(), status, "{context}: {}", reply.text());
         conforms(&doc, op(method, path), &reply, &context);
+    }
+}
+
+/// The summary's `origin` and `checkpoint-key` (and every other property it serves) are
+/// documented, present for a signed log and absent on a mirror; checkpoints and tiles answer
+/// with the documented media types and both documented `Cache-Control` values.
+#[actix_web::test]
+async fn checkpoints_tiles_and_summary_keys_answer_as_documented() {
+    let doc = document();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let service = test::init_service(app(state(transparency_store(&dir)))).await;
+    let get = |uri: &str| TestRequest::get().uri(uri).to_request();
+    let op = |path: &str| &doc["paths"][path]["get"];
+
+    let summary_schema = resolve(&doc, &doc["components"]["schemas"]["RegisterSummary"]);
+    let logs = [
+        (
+            "/registers/{name}/register",
+            "/registers/colour",
+            Some("registers.test/registers/colour"),
+        ),
+        (
+            "/registers/{name}/indexes/{index}/register",
+            "/registers/colour/indexes/by-name",
+            Some("registers.test/registers/colour/indexes/by-name"),
+        ),
+        ("/registers/{name}/register", "/registers/mirrored", None),
+    ];
+    for (path, prefix, origin) in logs {
+        let uri = format!("{prefix}/register");
+        let reply = send(&service, get(&uri)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.text());
+        conforms(&doc, op(path), &reply, &uri);
+        let body: Json = serde_json::from_slice(&reply.body).expect("JSON");
+        for key in body.as_object().expect("an object").keys() {
+            assert!(
+                summary_schema["properties"].get(key.as_str()).is_some(),
+                "{uri}: '{key}' is served but not a documented property of RegisterSummary"
+            );
+        }
+        assert_eq!(body["origin"].as_str(), origin, "{uri}");
+        let Some(origin) = origin else {
+            assert!(
+                body.get("checkpoint-key").is_none(),
+                "{uri}: a mirror's key"
+            );
+            continue;
+        };
+        let key = body["checkpoint-key"].as_str().expect("a checkpoint-key");
+        let rest = key
+            .strip_prefix(&format!("{origin}+"))
+            .unwrap_or_else(|| panic!("{uri}: key {key} is not named by the origin"));
+        let (id, public) = rest.split_once('+').expect("<origin>+<id>+<key>");
+        assert!(
+            id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{uri}: key ID {id}"
+        );
+        assert!(!public.is_empty(), "{uri}");
+
+        // The latest checkpoint is a note whose first line is that origin.
+        let checkpoint_path = format!(
+            "{}/checkpoint",
+            path.strip_suffix("/register").expect("a summary path")
+        );
+        let latest = send(&service, get(&format!("{prefix}/checkpoint"))).await;
+        assert_eq!(latest.status, StatusCode::OK, "{prefix}: {}", latest.text());
+        conforms(&doc, op(&checkpoint_path), &latest, &checkpoint_path);
+        let note = latest.text();
+        let mut lines = note.lines();
+        assert_eq!(lines.next(), Some(origin), "{note}");
+        let size = lines.next().expect("a size line");
+        let at = send(&service, get(&format!("{prefix}/checkpoint/{size}"))).await;
+        assert_eq!(at.status, StatusCode::OK, "{prefix}: {}", at.text());
+        assert_eq!(
+            at.body, latest.body,
+            "{prefix}: checkpoint/{size} is the latest"
+        );
+    }
+
+    // Both Cache-Control values of tiles: `many` has a full first tile and bundle.
+    let tiles = [
+        (
+            "/registers/many/tile/0/000",
+            8192,
+            "public, max-age=31536000, immutable",
+        ),
+        (
+            "/registers/many/tile/entries/000",
+            0,
+            "public, max-age=31536000, immutable",
+        ),
+        ("/registers/many/tile/0/001.p/1", 32, "public, max-age=5"),
+        ("/registers/many/tile/1/000.p/1", 32, "public, max-age=5"),
+        (
+            "/registers/colour/tile/entries/000.p/3",
+            0,
+            "public, max-age=5",
+        ),
+    ];
+    for (uri, length, cache) in tiles {
+        let reply = send(&service, get(uri)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.text());
+        conforms(&doc, op("/registers/{name}/tile/{tile}"), &reply, uri);
+        let served = reply
+            .headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(served, Some(cache), "{uri}");
+        if length > 0 {
+            assert_eq!(reply.body.len(), length, "{uri}");
+        }
     }
 }
