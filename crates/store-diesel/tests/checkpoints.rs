@@ -82,6 +82,16 @@ fn every_load_leaves_a_signed_checkpoint_for_its_size() {
             0,
             "{l}: nothing missing"
         );
+
+        // The keys never show in a store's Debug form (logs print it).
+        let shown = format!("{store:?} {:?}", keys());
+        for private in [
+            keys().log.to_private_string(),
+            keys().cosigner.to_private_string(),
+        ] {
+            let seed = private.splitn(5, '+').nth(4).expect("the key part");
+            assert!(!shown.contains(seed), "{l}: {shown}");
+        }
     }
 }
 
