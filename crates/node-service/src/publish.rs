@@ -123,10 +123,7 @@ fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
         path: path.display().to_string(),
         reason: e.to_string(),
     };
-    let parent = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
     std::fs::create_dir_all(&parent).map_err(io)?;
     let mut file = tempfile::NamedTempFile::new_in(&parent).map_err(io)?;
     file.write_all(bytes).map_err(io)?;
