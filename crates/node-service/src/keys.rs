@@ -36,13 +36,13 @@ pub enum KeyError {
         /// Why (never the key).
         reason: String,
     },
-    /// PostgreSQL without keys.
+    /// PostgreSQL without one or both keys.
     #[error(
         "signing keys are required with PostgreSQL (every instance must sign with the same \
-         keys): pass --log-key-file and --cosigner-key-file (or set LOG_KEY and COSIGNER_KEY); \
-         `api-actix key generate` makes them"
+         keys); missing: {0}. Pass --log-key-file and --cosigner-key-file (or set LOG_KEY and \
+         COSIGNER_KEY); `api-actix key generate` makes them"
     )]
-    Missing,
+    Missing(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] store_diesel::error::StoreError),
@@ -92,8 +92,17 @@ fn supplied(
 }
 
 /// The node's keys and origin: supplied ones first, else (embedded SQLite) generated and
-/// kept; `None` on PostgreSQL without supplied keys.
+/// kept; `None` on PostgreSQL without supplied keys (commands that sign call [`require`]).
 pub fn resolve(store: &Store, sources: &KeySources) -> Result<Option<NodeKeys>, KeyError> {
+    match require(store, sources) {
+        Err(KeyError::Missing(_)) => Ok(None),
+        other => other.map(Some),
+    }
+}
+
+/// As [`resolve`], but PostgreSQL without both keys is an error naming the missing one: for
+/// the server and every command that loads (each load signs its checkpoints).
+pub fn require(store: &Store, sources: &KeySources) -> Result<NodeKeys, KeyError> {
     let log = supplied(
         "log key",
         sources.log_key_file.as_ref(),
@@ -115,19 +124,22 @@ pub fn resolve(store: &Store, sources: &KeySources) -> Result<Option<NodeKeys>, 
                 cosigner.unwrap_or(generated_cosigner),
             )
         }
-        (_, _, Backend::Postgres) => return Ok(None),
+        (log, cosigner, Backend::Postgres) => {
+            let missing: Vec<&str> = [
+                ("the log key", log.is_none()),
+                ("the cosigner key", cosigner.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(what, missing)| missing.then_some(what))
+            .collect();
+            return Err(KeyError::Missing(missing.join(" and ")));
+        }
     };
-    Ok(Some(NodeKeys {
+    Ok(NodeKeys {
         origin: store.origin()?,
         log,
         cosigner,
-    }))
-}
-
-/// As [`resolve`], but PostgreSQL without keys is an error: for the server and every
-/// command that loads (each load signs its checkpoints).
-pub fn require(store: &Store, sources: &KeySources) -> Result<NodeKeys, KeyError> {
-    resolve(store, sources)?.ok_or(KeyError::Missing)
+    })
 }
 
 /// A new random private key named `name`: a log key, or with `cosigner` a cosigner key.

@@ -127,6 +127,14 @@ fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
     std::fs::create_dir_all(&parent).map_err(io)?;
     let mut file = tempfile::NamedTempFile::new_in(&parent).map_err(io)?;
     file.write_all(bytes).map_err(io)?;
+    // Temporary files are private (0600); published ones are for any web server to read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(io)?;
+    }
     file.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }

@@ -1,13 +1,14 @@
 //! Signed checkpoints (checkpoints.md §3): signed in the load's transaction for the size
 //! the load leaves each log at, and kept, all of them. A log is a register's user log
-//! (`log_name` '') or one of its index logs (`log_name` = the index). Mirrors are not signed
+//! (`log_name` '') or one of its index logs (`log_name` = the index), under an origin: a new
+//! node origin signs anew, and the checkpoints of the old one stay. Mirrors are not signed
 //! here: a mirror holds its primary's log.
 
 use diesel::prelude::*;
 use register_core::Digest;
 use tlog_core::Checkpoint;
 
-use crate::conn::{native, AnyConnection};
+use crate::conn::AnyConnection;
 use crate::error::StoreError;
 use crate::model::NodeKeys;
 use crate::rows::{digest, now, to_i64, to_u64};
@@ -28,14 +29,15 @@ fn sign_if_missing(
     size: u64,
     root: Digest,
 ) -> Result<bool, StoreError> {
-    if at(conn, register_id, index, size)?.is_some() {
+    let origin = keys.log_origin(register, index);
+    if at(conn, register_id, index, Some(&origin), size)?.is_some() {
         return Ok(false);
     }
     let key = keys
         .log_key(register, index)
         .map_err(|e| StoreError::Invalid(format!("cannot sign for {register}: {e}")))?;
     let note = Checkpoint {
-        origin: keys.log_origin(register, index),
+        origin: origin.clone(),
         size,
         root,
     }
@@ -44,6 +46,7 @@ fn sign_if_missing(
     let row = (
         checkpoints::register_id.eq(register_id),
         checkpoints::log_name.eq(log_name(index)),
+        checkpoints::origin.eq(&origin),
         checkpoints::size.eq(to_i64(size)),
         checkpoints::root.eq(root.0.to_vec()),
         checkpoints::note.eq(note),
@@ -54,6 +57,7 @@ fn sign_if_missing(
         .on_conflict((
             checkpoints::register_id,
             checkpoints::log_name,
+            checkpoints::origin,
             checkpoints::size,
         ))
         .do_nothing();
@@ -125,31 +129,47 @@ pub(crate) fn sign_all(conn: &mut AnyConnection, keys: &NodeKeys) -> Result<usiz
     Ok(signed)
 }
 
-/// The checkpoint of a log at `size`, if one was signed.
+/// The checkpoint of a log at `size` under `origin` (any origin: the latest signed), if one
+/// was signed.
 pub(crate) fn at(
     conn: &mut AnyConnection,
     register_id: i64,
     index: Option<&str>,
+    origin: Option<&str>,
     size: u64,
 ) -> Result<Option<String>, StoreError> {
-    Ok(native!(conn, c => checkpoints::table
-        .find((register_id, log_name(index), to_i64(size)))
+    let mut query = checkpoints::table
+        .filter(checkpoints::register_id.eq(register_id))
+        .filter(checkpoints::log_name.eq(log_name(index)))
+        .filter(checkpoints::size.eq(to_i64(size)))
+        .into_boxed();
+    if let Some(origin) = origin {
+        query = query.filter(checkpoints::origin.eq(origin));
+    }
+    Ok(query
+        .order(checkpoints::signed_at.desc())
         .select(checkpoints::note)
-        .first(c)
-        .optional()?))
+        .first(conn)
+        .optional()?)
 }
 
-/// The largest checkpoint of a log.
+/// The largest checkpoint of a log under `origin` (any origin: the latest signed).
 pub(crate) fn latest(
     conn: &mut AnyConnection,
     register_id: i64,
     index: Option<&str>,
+    origin: Option<&str>,
 ) -> Result<Option<String>, StoreError> {
-    Ok(native!(conn, c => checkpoints::table
+    let mut query = checkpoints::table
         .filter(checkpoints::register_id.eq(register_id))
         .filter(checkpoints::log_name.eq(log_name(index)))
-        .order(checkpoints::size.desc())
+        .into_boxed();
+    if let Some(origin) = origin {
+        query = query.filter(checkpoints::origin.eq(origin));
+    }
+    Ok(query
+        .order((checkpoints::size.desc(), checkpoints::signed_at.desc()))
         .select(checkpoints::note)
-        .first(c)
-        .optional()?))
+        .first(conn)
+        .optional()?)
 }

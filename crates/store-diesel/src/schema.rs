@@ -1,9 +1,10 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
-    checkpoints (register_id, log_name, size) {
+    checkpoints (register_id, log_name, origin, size) {
         register_id -> BigInt,
         log_name -> Text,
+        origin -> Text,
         size -> BigInt,
         root -> Binary,
         note -> Text,

@@ -83,6 +83,27 @@ fn every_load_leaves_a_signed_checkpoint_for_its_size() {
             "{l}: nothing missing"
         );
 
+        // A new node origin signs the same log anew (on start); the old checkpoints stay.
+        let renamed =
+            Store::open(&db.url)
+                .expect("store")
+                .with_keys(store_diesel::store::NodeKeys {
+                    origin: "other.example".into(),
+                    ..keys()
+                });
+        assert_eq!(renamed.sign_missing_checkpoints().expect(l), 1, "{l}");
+        let moved = renamed.checkpoint(&colour, None).expect(l).expect("signed");
+        assert!(
+            moved.starts_with("other.example/registers/colour\n5\n"),
+            "{l}: {moved}"
+        );
+        assert_eq!(
+            checkpoint(store, &colour, None).map(|c| c.size),
+            Some(5),
+            "{l}"
+        );
+        assert_eq!(renamed.checkpoint(&colour, Some(3)).expect(l), None, "{l}");
+
         // The keys never show in a store's Debug form (logs print it).
         let shown = format!("{store:?} {:?}", keys());
         for private in [

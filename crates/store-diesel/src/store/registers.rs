@@ -233,20 +233,27 @@ impl Store {
         })
     }
 
-    /// A log's signed checkpoint: the one at `size`, or the latest (`None`: none signed).
+    /// A log's signed checkpoint: the one at `size`, or the latest (`None`: none signed),
+    /// under the log's origin when this store has keys (a node origin that changed leaves
+    /// the old checkpoints to their old origin), else the latest signed.
     pub fn checkpoint(
         &self,
         source: &Source,
         size: Option<u64>,
     ) -> Result<Option<String>, StoreError> {
+        let origin = self
+            .keys
+            .as_deref()
+            .map(|keys| keys.log_origin(&source.register, source.index.as_deref()));
         self.read(source, |conn, tree| {
             let (id, index) = match tree {
                 Tree::Log(id, _) => (id, None),
                 Tree::Index(id, index) => (id, Some(index)),
             };
+            let origin = origin.as_deref();
             match size {
-                Some(size) => checkpoints::at(conn, id, index, size),
-                None => checkpoints::latest(conn, id, index),
+                Some(size) => checkpoints::at(conn, id, index, origin, size),
+                None => checkpoints::latest(conn, id, index, origin),
             }
         })
     }
