@@ -766,7 +766,15 @@ fn node_origin_names_the_logs_and_the_cosigners() {
         let (code, _, err) = cli(&["load", "colour", &data_path("colour.rsf")], &db);
         assert_eq!(code, 0, "{label}: {err}");
         let origin = "registers.example.org/registers/colour";
-        let (note, _) = latest(&db.store, &Source::register("colour"));
+        // Served under the node's current origin, as a server started now would.
+        let renamed =
+            Store::open(&db.url)
+                .expect("store")
+                .with_keys(store_diesel::store::NodeKeys {
+                    origin: "registers.example.org".into(),
+                    ..store_diesel::testing::keys()
+                });
+        let (note, _) = latest(&renamed, &Source::register("colour"));
         assert!(note.starts_with(&format!("{origin}\n")), "{label}: {note}");
         let key = store_diesel::testing::keys()
             .log

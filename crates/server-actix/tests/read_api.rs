@@ -17,6 +17,8 @@ const COUNTRY_ROOT: &str =
     "sha-256:8d92e1e0af1d43c41e498e6baed0d0b3ea2770d1bf9d2afc04e9c4dad7795729";
 const COLOUR_ROOT: &str =
     "sha-256:f8bf199abd5ef0c25e36400dd5b24d517fe2ee0d6abe658a6c0abf1ac9989a62";
+const COLOUR_KEY: &str =
+    "registers.test/registers/colour+9654771d+AepKbGPinFIKvvVQexMuxfmVR3auvr57kkIe6mkURtIs";
 const EMPTY_ROOT: &str = "sha-256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const ENTRY_10: &str = r#"{"index-entry-number":"10","entry-number":"10","entry-timestamp":"2016-04-05T13:23:05Z","key":"AD","item-hash":["sha-256:14fcb5099f0eff4c40d5a85b0e3c2f1a04337dc69dace1fc5c64ec9758a19b13"]}"#;
 const GB_HASH: &str = "sha-256:6b18693874513ba13da54d61aafa7cad0c8f5573f3431d6f1c04b07ddb27d6bb";
@@ -75,8 +77,13 @@ async fn registers_list_and_register_summary() {
                 "text": "British English names of all countries currently recognised by the UK government",
             },
             "custodian": "David de Silva",
+            // The test keys' fixed seeds make the verifier keys exact.
+            "origin": "registers.test/registers/country",
+            "checkpoint-key": "registers.test/registers/country+3a51712a+AepKbGPinFIKvvVQexMuxfmVR3auvr57kkIe6mkURtIs",
         });
         let colour = json!({
+            "origin": "registers.test/registers/colour",
+            "checkpoint-key": COLOUR_KEY,
             "domain": "test.example",
             "total-records": 2,
             "total-entries": 3,

@@ -70,6 +70,8 @@ pub fn sqlite() -> TestDb {
         .to_string_lossy()
         .into_owned();
     let store = Store::open(&url).expect("open sqlite").with_keys(keys());
+    // The database's origin is the keys' one, so the CLI on it signs as the store does.
+    store.set_origin(ORIGIN).expect("origin");
     TestDb {
         store,
         url,
@@ -113,6 +115,7 @@ pub fn postgres() -> Option<TestDb> {
         .map_or(admin.as_str(), |(base, _)| base);
     let url = format!("{base}/{name}");
     let store = Store::open(&url).expect("open postgres").with_keys(keys());
+    store.set_origin(ORIGIN).expect("origin");
     Some(TestDb {
         store,
         url,
