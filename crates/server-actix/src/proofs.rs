@@ -66,25 +66,45 @@ where
     }
 }
 
-/// `GET …/proof/register/merkle:sha-256`.
+/// `GET …/proof/register/merkle:sha-256`. A log this node signs offers its signed
+/// checkpoint in a `Link` header (`rel="checkpoint"`).
 pub async fn register_proof(
     state: web::Data<AppState>,
     request: HttpRequest,
     path: web::Path<SizesAt>,
 ) -> Result<HttpResponse, ApiError> {
     let at = path.into_inner();
-    proof(
+    let signed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = signed.clone();
+    let has_keys = state.store.keys().is_some();
+    let mut response = proof(
         &state,
         &request,
         &source(&at.name, &at.index),
-        |_, summary| {
+        move |_, summary| {
+            seen.store(
+                has_keys && summary.mirror_of.is_none(),
+                std::sync::atomic::Ordering::Relaxed,
+            );
             to_json(&api_types::RegisterProof::new(
                 summary.root,
                 summary.total_entries,
             ))
         },
     )
-    .await
+    .await?;
+    if signed.load(std::sync::atomic::Ordering::Relaxed) {
+        let prefix = match &at.index {
+            None => format!("/registers/{}", at.name),
+            Some(index) => format!("/registers/{}/indexes/{index}", at.name),
+        };
+        if let Ok(value) =
+            header::HeaderValue::from_str(&format!("<{prefix}/checkpoint>; rel=\"checkpoint\""))
+        {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
 }
 
 /// `GET …/proof/entry/{n}/{size}/merkle:sha-256`.

@@ -295,6 +295,13 @@ async fn index_logs_have_their_own_origin_checkpoints_and_tiles() {
             checkpoint.root.to_string(),
             "{l}: the signed root is the index log's"
         );
+        // The JSON root proof offers the signed checkpoint.
+        let proof = get(&app, &format!("{prefix}/proof/register/merkle:sha-256")).await;
+        assert_eq!(
+            proof.header("link"),
+            format!("<{prefix}/checkpoint>; rel=\"checkpoint\""),
+            "{l}"
+        );
         // The register's key is another key: a log's checkpoints name its own origin.
         let register_key = get(&app, "/registers/colour/register").await.json()["checkpoint-key"]
             .as_str()
