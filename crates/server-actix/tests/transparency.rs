@@ -149,6 +149,30 @@ async fn independent_verifiers_accept_our_checkpoints_and_rebuild_our_proofs_fro
             sizes_so_far.push(size);
         }
 
+        // A second server instance on the same database serves the same bytes.
+        let other = store_diesel::store::Store::open(&db.url)
+            .expect("second store")
+            .with_keys(store_diesel::testing::keys());
+        let second = test::init_service(server_actix::app(server_actix::AppState::new(
+            other,
+            common::DOMAIN,
+            common::tokens(),
+        )))
+        .await;
+        for path in [
+            "checkpoint",
+            "checkpoint/257",
+            "tile/0/273.p/112",
+            "tile/1/000",
+            "tile/2/000.p/1",
+        ] {
+            let (a, b) = (
+                get(&app, &format!("{BASE}/{path}")).await,
+                get(&second, &format!("{BASE}/{path}")).await,
+            );
+            assert_eq!((a.status, &a.body), (b.status, &b.body), "{l} {path}");
+        }
+
         // Every size a load left the log at has its checkpoint; others never existed.
         for size in [1, 255, 256, 257, 65_536, 70_000] {
             let reply = get(&app, &format!("{BASE}/checkpoint/{size}")).await;
