@@ -310,6 +310,16 @@ async fn index_logs_have_their_own_origin_checkpoints_and_tiles() {
         assert_eq!(checkpoint.size, size, "{l}");
         let tile = get(&app, &format!("{prefix}/tile/0/000.p/{size}")).await;
         assert_eq!(tile.status, 200, "{l}");
+        // The index's bundle hashes to its tile, and the tile to the signed root.
+        let bundle = get(&app, &format!("{prefix}/tile/entries/000.p/{size}")).await;
+        let leaves = tlog_core::tile::bundle_entries(&bundle.body).expect("a bundle");
+        let mut frontier = register_core::Frontier::default();
+        for (i, leaf) in leaves.iter().enumerate() {
+            let hash = register_core::merkle::leaf_hash(leaf);
+            assert_eq!(hash.0[..], tile.body[i * 32..(i + 1) * 32], "{l} {i}");
+            frontier.append(hash, |_, _, _| {});
+        }
+        assert_eq!(frontier.root(), checkpoint.root, "{l}");
         // The index log's root is the root of its own leaves.
         let root = get(&app, &format!("{prefix}/proof/register/merkle:sha-256"))
             .await
