@@ -21,6 +21,7 @@
 pub mod cli;
 pub mod document;
 pub mod error;
+pub mod health;
 pub mod plans;
 pub mod proofs;
 pub mod registers;
@@ -28,6 +29,7 @@ pub mod sync;
 
 pub use document::{decode_document, encode_document, DocumentError};
 pub use error::{ErrorEnvelope, SchemaError};
+pub use health::Probe;
 pub use plans::{DocumentRequest, LoginRequest, LoginResponse, PlanBody, ReviewRequest};
 pub use proofs::{ConsistencyProof, EntryProof, RegisterProof, PROOF_IDENTIFIER};
 pub use registers::{

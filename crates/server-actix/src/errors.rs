@@ -53,6 +53,9 @@ pub enum ApiError {
     /// `{"success": false, "message", "details"}` body, as registers.md §9 documents.
     #[error("{0}")]
     LoadRefused(String),
+    /// The server cannot serve now (a readiness probe that fails).
+    #[error("{0}")]
+    ServiceUnavailable(String),
     /// Anything else: the cause goes to the log, not to the client.
     #[error("internal error")]
     Internal(String),
@@ -78,6 +81,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

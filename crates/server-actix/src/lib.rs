@@ -17,6 +17,7 @@
 
 mod auth;
 pub mod errors;
+mod health;
 mod negotiate;
 pub mod plans;
 mod proofs;
@@ -116,6 +117,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .error_handler(|e, _| json_error(e).into()),
     )
     .configure(configure_v1)
+    .service(get("/healthz", health::healthz))
+    .service(get("/readyz", health::readyz))
     .service(get("/registers{suffix:(\\.json)?}", r::list))
     .service(
         web::resource("/registers/{name}/load-rsf")

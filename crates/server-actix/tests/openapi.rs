@@ -23,6 +23,8 @@ const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 /// is `/registers`, and a catch-all segment is its documented parameter ([`CATCH_ALLS`]).
 /// Keep in step with `configure()` (checked below against its source).
 const ROUTES: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
     ("get", "/registers"),
     ("get", "/registers/{name}/register"),
     ("get", "/registers/{name}/entries"),
@@ -757,7 +759,11 @@ fn configured_patterns() -> BTreeSet<String> {
     let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut out = BTreeSet::new();
     let mut bases = Vec::new();
-    for (before, literal) in literals(&source, "pub fn configure", &["\"/registers"]) {
+    for (before, literal) in literals(
+        &source,
+        "pub fn configure",
+        &["\"/registers", "\"/healthz", "\"/readyz"],
+    ) {
         if before.trim_end().ends_with("log_routes(cfg,") {
             bases.push(literal);
         } else {

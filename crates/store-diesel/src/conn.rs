@@ -180,5 +180,14 @@ pub(crate) fn migrate(conn: &mut AnyConnection) -> Result<usize, StoreError> {
     Ok(applied)
 }
 
+/// Whether the database has a migration this build embeds and it has not run.
+pub(crate) fn has_pending_migrations(conn: &mut AnyConnection) -> Result<bool, StoreError> {
+    match conn {
+        AnyConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| StoreError::Migration(e.to_string()))
+}
+
 /// The advisory lock key that serialises migrations on PostgreSQL ("registers" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7265_6769_7374_6572;

@@ -9,7 +9,7 @@ use std::io::BufRead;
 use std::sync::Arc;
 
 use diesel::r2d2::Pool;
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 use register_core::Mode;
 
 use crate::checkpoints;
@@ -81,6 +81,28 @@ impl Store {
             Some(keys) => self.transaction(|conn| checkpoints::sign_all(conn, keys)),
             None => Ok(0),
         }
+    }
+
+    /// Whether this store can serve (a readiness probe): a connection within `wait`, a
+    /// statement that answers, no migration pending, signing keys loaded. `Err` says which
+    /// failed, in words safe to show.
+    pub fn readiness(&self, wait: std::time::Duration) -> Result<(), String> {
+        let mut conn = self
+            .pool
+            .get_timeout(wait)
+            .map_err(|e| format!("the database does not answer: {e}"))?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut *conn)
+            .map_err(|e| format!("the database does not answer: {e}"))?;
+        match conn::has_pending_migrations(&mut conn) {
+            Ok(false) => {}
+            Ok(true) => return Err("a database migration is pending (api-actix migrate)".into()),
+            Err(e) => return Err(e.to_string()),
+        }
+        if self.keys.is_none() {
+            return Err("no signing keys are loaded".into());
+        }
+        Ok(())
     }
 
     /// Which backend this store uses.
