@@ -325,19 +325,25 @@ pub fn app_with_body_limit(
 
 /// Serves `state` on `bind` with `workers` worker threads until the process is interrupted.
 /// `store_calls` is how many store calls may be in flight (the pool's size): more blocking
-/// threads would only queue on the pool and cost context switches.
+/// threads would only queue on the pool and cost context switches. On SIGTERM or SIGINT
+/// in-flight requests get up to `shutdown` to finish.
 pub fn serve(
     state: AppState,
     bind: &str,
     workers: usize,
     store_calls: usize,
+    shutdown: std::time::Duration,
 ) -> std::io::Result<()> {
     let workers = workers.max(1);
     let blocking = (store_calls / workers).max(1);
     actix_web::rt::System::new().block_on(async move {
+        // SIGTERM/SIGINT: stop accepting, let in-flight requests (a load commits or rolls
+        // back in its own transaction) finish for up to `shutdown`, then exit; a load cut off
+        // then is rolled back by the database, and its client sees the connection close.
         actix_web::HttpServer::new(move || app(state.clone()))
             .workers(workers)
             .worker_max_blocking_threads(blocking)
+            .shutdown_timeout(shutdown.as_secs())
             .bind(bind)?
             .run()
             .await

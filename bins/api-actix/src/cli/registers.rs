@@ -96,6 +96,10 @@ pub struct Serve {
     /// Worker threads (default: one per core).
     #[arg(long)]
     workers: Option<usize>,
+    /// Seconds in-flight requests (loads) get to finish after SIGTERM before the process
+    /// exits; a load cut off is rolled back.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    shutdown_timeout: u64,
     /// File holding the secret that signs the plan API's tokens (at least 32 bytes; the
     /// `TOKEN_SECRET` variable may hold the secret itself instead). Required with
     /// PostgreSQL; an embedded SQLite database generates one and keeps it.
@@ -163,7 +167,8 @@ impl Serve {
         let workers = self
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-        server_actix::serve(state, &self.bind, workers, POOL_SIZE as usize)
+        let shutdown = std::time::Duration::from_secs(self.shutdown_timeout);
+        server_actix::serve(state, &self.bind, workers, POOL_SIZE as usize, shutdown)
             .with_context(|| format!("serving on {}", self.bind))?;
         Ok(ExitCode::SUCCESS)
     }
