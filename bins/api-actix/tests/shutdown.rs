@@ -35,15 +35,20 @@ fn free_port() -> u16 {
 }
 
 fn serve(db: &Path, port: u16, shutdown: u64) -> Child {
+    serve_with(db, port, shutdown, &[], Stdio::null())
+}
+
+fn serve_with(db: &Path, port: u16, shutdown: u64, args: &[&str], stderr: Stdio) -> Child {
     let child = cli_support::bin()
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .arg("--database-url")
         .arg(db)
         .args(["--shutdown-timeout", &shutdown.to_string()])
+        .args(args)
         .env("TOKEN_SECRET", "a test secret of at least 32 bytes!")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("spawn serve");
     let started = Instant::now();
@@ -151,4 +156,39 @@ fn sigterm_with_no_grace_rolls_a_load_back_or_lets_it_stand_whole() {
     // already committed; either way nothing partial stays and no success is false.
     let (succeeded, size) = sigterm_during_a_load(0);
     eprintln!("no grace: answered {succeeded}, {size} entries stayed");
+}
+
+#[test]
+fn json_logs_name_each_request() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("logs.sqlite");
+    let port = free_port();
+    let server = serve_with(&db, port, 5, &["--log-format", "json"], Stdio::piped());
+    let reply = ureq::get(&format!("http://127.0.0.1:{port}/registers"))
+        .header("X-Request-Id", "probe-42")
+        .call()
+        .expect("GET /registers");
+    assert_eq!(
+        reply
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some("probe-42")
+    );
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill");
+    let out = server.wait_with_output().expect("exit");
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let request = lines
+        .iter()
+        .find(|l| l["fields"]["path"] == "/registers")
+        .unwrap_or_else(|| panic!("no request line in {logs}"));
+    assert_eq!(request["fields"]["request_id"], "probe-42", "{request}");
+    assert_eq!(request["fields"]["status"], 200, "{request}");
 }

@@ -46,6 +46,12 @@ pub enum KeyError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] store_diesel::error::StoreError),
+    /// PostgreSQL without a token secret.
+    #[error(
+        "a token secret is required with PostgreSQL (every instance must share it): set \
+         TOKEN_SECRET or pass --token-secret-file"
+    )]
+    MissingTokenSecret,
     /// The operating system gave no randomness.
     #[error("no randomness for a new key: {0}")]
     Random(String),
@@ -151,4 +157,28 @@ pub fn generate(name: &str, cosigner: bool) -> Result<PrivateKey, KeyError> {
         what: "key name",
         reason: e.to_string(),
     })
+}
+
+/// The secret that signs the plan API's tokens: from a file (trailing whitespace dropped),
+/// from `TOKEN_SECRET`, or (embedded SQLite only) generated and kept in the database. Never a
+/// built-in default.
+pub fn token_secret(store: &Store, file: Option<&std::path::Path>) -> Result<Vec<u8>, KeyError> {
+    if let Some(file) = file {
+        let mut secret = std::fs::read(file).map_err(|e| KeyError::File {
+            what: "token secret",
+            path: file.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        while secret.last().is_some_and(u8::is_ascii_whitespace) {
+            secret.pop();
+        }
+        return Ok(secret);
+    }
+    if let Ok(secret) = std::env::var("TOKEN_SECRET") {
+        return Ok(secret.into_bytes());
+    }
+    match store.backend() {
+        Backend::Sqlite => Ok(store.generated_token_secret()?),
+        Backend::Postgres => Err(KeyError::MissingTokenSecret),
+    }
 }

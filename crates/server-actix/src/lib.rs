@@ -249,7 +249,12 @@ pub async fn observe(
     let started = std::time::Instant::now();
     let method = request.method().clone();
     let path = request.path().to_string();
-    let response = next.call(request).await?.map_into_boxed_body();
+    let request_id = request_id(&request);
+    // Everything logged while serving the request (errors included) names its id.
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let response = tracing::Instrument::instrument(next.call(request), span)
+        .await?
+        .map_into_boxed_body();
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -277,7 +282,11 @@ pub async fn observe(
             header::HeaderValue::from_static("*"),
         );
     }
+    if let Ok(value) = header::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
     tracing::info!(
+        %request_id,
         %method,
         %path,
         status = response.status().as_u16(),
@@ -285,6 +294,26 @@ pub async fn observe(
         "request"
     );
     Ok(response)
+}
+
+/// The header that names a request: the client's own (a load balancer's), when it is 1–64
+/// characters of `[A-Za-z0-9._-]`, else a fresh UUID. Every response carries it back.
+const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
+fn request_id(request: &ServiceRequest) -> String {
+    let given = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        });
+    match given {
+        Some(id) => id.to_string(),
+        None => uuid::Uuid::new_v4().simple().to_string(),
+    }
 }
 
 /// The application, ready for `HttpServer::new` or `actix_web::test::init_service`.

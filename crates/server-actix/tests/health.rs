@@ -81,3 +81,26 @@ async fn readiness_fails_while_postgres_refuses_connections_and_recovers() {
     let reply = get(&service, "/readyz").await;
     assert_eq!(reply.status, 200, "{}", reply.text());
 }
+
+#[actix_web::test]
+async fn every_response_names_its_request() {
+    let db = store_diesel::testing::sqlite();
+    let service = test::init_service(app(common::state(&db))).await;
+    let fresh = get(&service, "/healthz").await;
+    let id = fresh.header("x-request-id").to_string();
+    assert_eq!(id.len(), 32, "{id}");
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    let error = get(&service, "/registers/nope/register").await;
+    assert_eq!(error.status, 404);
+    assert_ne!(error.header("x-request-id"), id, "one id per request");
+
+    // A load balancer's id is kept; one that is not a plain token is replaced.
+    for (given, kept) in [
+        ("lb-7f3a.9_Z", true),
+        ("has space", false),
+        (&*"x".repeat(65), false),
+    ] {
+        let reply = common::get_with(&service, "/healthz", ("x-request-id", given)).await;
+        assert_eq!(reply.header("x-request-id") == given, kept, "{given}");
+    }
+}

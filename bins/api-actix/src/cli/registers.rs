@@ -100,6 +100,9 @@ pub struct Serve {
     /// exits; a load cut off is rolled back.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     shutdown_timeout: u64,
+    /// `text` (for people) or `json` (one object per line, for log shippers).
+    #[arg(long, value_enum, default_value = "text", env = "LOG_FORMAT")]
+    log_format: LogFormat,
     /// File holding the secret that signs the plan API's tokens (at least 32 bytes; the
     /// `TOKEN_SECRET` variable may hold the secret itself instead). Required with
     /// PostgreSQL; an embedded SQLite database generates one and keeps it.
@@ -107,39 +110,26 @@ pub struct Serve {
     token_secret_file: Option<PathBuf>,
 }
 
-/// The token secret: from a file, from `TOKEN_SECRET`, or (embedded SQLite only) generated
-/// and kept in the database. Never a built-in default.
-fn token_secret(file: Option<&Path>, store: &Store) -> anyhow::Result<Vec<u8>> {
-    if let Some(file) = file {
-        let mut secret = std::fs::read(file)
-            .with_context(|| format!("cannot read the token secret file {}", file.display()))?;
-        while secret.last().is_some_and(u8::is_ascii_whitespace) {
-            secret.pop();
-        }
-        return Ok(secret);
-    }
-    if let Ok(secret) = std::env::var("TOKEN_SECRET") {
-        return Ok(secret.into_bytes());
-    }
-    match store.backend() {
-        store_diesel::conn::Backend::Sqlite => Ok(store.generated_token_secret()?),
-        store_diesel::conn::Backend::Postgres => anyhow::bail!(
-            "a token secret is required with PostgreSQL (every instance must share it): set \
-             TOKEN_SECRET or pass --token-secret-file"
-        ),
-    }
+/// How `serve` writes its logs.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Serve {
     /// Runs the server until interrupted.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        tracing_subscriber::fmt()
-            .with_ansi(std::io::stderr().is_terminal())
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-            )
-            .init();
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let logs = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
+        match self.log_format {
+            LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+            // One JSON object per line, with the request's span (its request_id).
+            LogFormat::Json => logs.json().with_current_span(true).init(),
+        }
         let is_default = self.database.database_url == DEFAULT_DATABASE;
         let fresh = is_default && !Path::new(DEFAULT_DATABASE).exists();
         let store = self.database.open_signing(POOL_SIZE)?;
@@ -157,7 +147,7 @@ impl Serve {
             signed,
             "checkpoints signed for logs that had none at their size"
         );
-        let secret = token_secret(self.token_secret_file.as_deref(), &store)?;
+        let secret = node_service::keys::token_secret(&store, self.token_secret_file.as_deref())?;
         let node = store.node().context("reading this node's identity")?;
         let tokens =
             server_actix::tokens::Tokens::new(&secret, format!("urn:uuid:{}", node.node_uuid))?;
