@@ -10,6 +10,8 @@
 //!   entries and records on the hot path, the renderer's bytes of the same shape).
 //! - **One error mapping** ([`errors`]): every error of the crates below becomes a status
 //!   and the JSON envelope there; [`observe`] puts the envelope on errors actix writes itself.
+//! - **Metrics** ([`metrics`]): [`observe`] counts every request by route template; one
+//!   Prometheus registry per [`AppState`], served at `/metrics`.
 //! - **Auth fails closed**: HTTP Basic or an admin bearer token for loads ([`auth`]), the
 //!   plan API's JWTs through the `Caller` extractor ([`tokens`]).
 
@@ -18,6 +20,7 @@
 mod auth;
 pub mod errors;
 mod health;
+pub mod metrics;
 mod negotiate;
 pub mod plans;
 mod proofs;
@@ -51,6 +54,8 @@ pub struct AppState {
     pub domain: String,
     /// Issues and checks the plan API's bearer tokens.
     pub tokens: Arc<tokens::Tokens>,
+    /// The Prometheus metrics of this server, served at `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -58,10 +63,17 @@ impl AppState {
     /// signing tokens with `tokens`.
     pub fn new(store: Store, domain: impl Into<String>, tokens: tokens::Tokens) -> AppState {
         AppState {
+            metrics: Arc::new(metrics::Metrics::new(store.clone())),
             store,
             domain: domain.into(),
             tokens: Arc::new(tokens),
         }
+    }
+
+    /// This state, serving `/metrics` only with `Authorization: Bearer <token>`.
+    pub fn with_metrics_token(mut self, token: impl Into<String>) -> AppState {
+        self.metrics = Arc::new(metrics::Metrics::new(self.store.clone()).with_token(token));
+        self
     }
 }
 
@@ -119,6 +131,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(configure_v1)
     .service(get("/healthz", health::healthz))
     .service(get("/readyz", health::readyz))
+    .service(get("/metrics", metrics::metrics))
     .service(get("/registers{suffix:(\\.json)?}", r::list))
     .service(
         web::resource("/registers/{name}/load-rsf")
@@ -241,7 +254,7 @@ fn json_error(e: actix_web::error::JsonPayloadError) -> ApiError {
 
 /// CORS for reads, the JSON envelope on every error response (including those actix writes
 /// itself, such as 413 for an oversized body), and a log line per request with status and
-/// latency.
+/// latency, counted in the [`metrics`] by route template (never the raw path).
 pub async fn observe(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -249,6 +262,9 @@ pub async fn observe(
     let started = std::time::Instant::now();
     let method = request.method().clone();
     let path = request.path().to_string();
+    let metrics = request
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.metrics.clone());
     let response = next.call(request).await?.map_into_boxed_body();
     let is_json = response
         .headers()
@@ -277,11 +293,20 @@ pub async fn observe(
             header::HeaderValue::from_static("*"),
         );
     }
+    let elapsed = started.elapsed();
+    if let Some(metrics) = metrics {
+        metrics.observe_request(
+            response.request().match_pattern().as_deref(),
+            &method,
+            response.status(),
+            elapsed,
+        );
+    }
     tracing::info!(
         %method,
         %path,
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
         "request"
     );
     Ok(response)

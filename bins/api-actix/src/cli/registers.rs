@@ -101,6 +101,11 @@ pub struct Serve {
     /// PostgreSQL; an embedded SQLite database generates one and keeps it.
     #[arg(long, value_name = "FILE")]
     token_secret_file: Option<PathBuf>,
+    /// File holding a token that `GET /metrics` then requires as `Authorization: Bearer
+    /// <token>` (the `METRICS_TOKEN` variable may hold the token itself instead). Without
+    /// either, `/metrics` is open.
+    #[arg(long, value_name = "FILE")]
+    metrics_token_file: Option<PathBuf>,
 }
 
 /// The token secret: from a file, from `TOKEN_SECRET`, or (embedded SQLite only) generated
@@ -158,7 +163,14 @@ impl Serve {
         let tokens =
             server_actix::tokens::Tokens::new(&secret, format!("urn:uuid:{}", node.node_uuid))?;
         let domain = self.domain.unwrap_or_else(|| self.bind.clone());
-        let state = server_actix::AppState::new(store, domain, tokens);
+        let mut state = server_actix::AppState::new(store, domain, tokens);
+        let metrics_token = server_actix::metrics::token(
+            self.metrics_token_file.as_deref(),
+            std::env::var("METRICS_TOKEN").ok(),
+        )?;
+        if let Some(token) = metrics_token {
+            state = state.with_metrics_token(token);
+        }
         tracing::info!(bind = %self.bind, "serving the register API");
         let workers = self
             .workers
