@@ -75,6 +75,20 @@ impl AppState {
         self.metrics = Arc::new(metrics::Metrics::new(self.store.clone()).with_token(token));
         self
     }
+
+    /// This state with the metrics token of `file`, else of the `METRICS_TOKEN` variable
+    /// ([`metrics::token`]); `/metrics` stays open without either.
+    pub fn with_metrics_token_from(
+        self,
+        file: Option<&std::path::Path>,
+    ) -> std::io::Result<AppState> {
+        Ok(
+            match metrics::token(file, std::env::var("METRICS_TOKEN").ok())? {
+                Some(token) => self.with_metrics_token(token),
+                None => self,
+            },
+        )
+    }
 }
 
 fn read<F, Args>(handler: F) -> Route

@@ -101,9 +101,7 @@ pub struct Serve {
     /// PostgreSQL; an embedded SQLite database generates one and keeps it.
     #[arg(long, value_name = "FILE")]
     token_secret_file: Option<PathBuf>,
-    /// File holding a token that `GET /metrics` then requires as `Authorization: Bearer
-    /// <token>` (the `METRICS_TOKEN` variable may hold the token itself instead). Without
-    /// either, `/metrics` is open.
+    /// File holding the bearer token `GET /metrics` then requires (or `METRICS_TOKEN`).
     #[arg(long, value_name = "FILE")]
     metrics_token_file: Option<PathBuf>,
 }
@@ -163,14 +161,8 @@ impl Serve {
         let tokens =
             server_actix::tokens::Tokens::new(&secret, format!("urn:uuid:{}", node.node_uuid))?;
         let domain = self.domain.unwrap_or_else(|| self.bind.clone());
-        let mut state = server_actix::AppState::new(store, domain, tokens);
-        let metrics_token = server_actix::metrics::token(
-            self.metrics_token_file.as_deref(),
-            std::env::var("METRICS_TOKEN").ok(),
-        )?;
-        if let Some(token) = metrics_token {
-            state = state.with_metrics_token(token);
-        }
+        let state = server_actix::AppState::new(store, domain, tokens)
+            .with_metrics_token_from(self.metrics_token_file.as_deref())?;
         tracing::info!(bind = %self.bind, "serving the register API");
         let workers = self
             .workers
