@@ -39,6 +39,10 @@ pub async fn require_admin(
     let account = web::block(move || store.verify_password(&user, &password)).await??;
     match account {
         Some(account) if account.role == Role::Admin => Ok(()),
-        _ => Err(denied()),
+        Some(_) => Err(denied()),
+        None => {
+            state.metrics.login_failed("basic");
+            Err(denied())
+        }
     }
 }

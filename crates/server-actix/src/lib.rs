@@ -10,6 +10,8 @@
 //!   entries and records on the hot path, the renderer's bytes of the same shape).
 //! - **One error mapping** ([`errors`]): every error of the crates below becomes a status
 //!   and the JSON envelope there; [`observe`] puts the envelope on errors actix writes itself.
+//! - **Metrics** ([`metrics`]): [`observe`] counts every request by route template; one
+//!   Prometheus registry per [`AppState`], served at `/metrics`.
 //! - **Auth fails closed**: HTTP Basic or an admin bearer token for loads ([`auth`]), the
 //!   plan API's JWTs through the `Caller` extractor ([`tokens`]).
 
@@ -18,6 +20,7 @@
 mod auth;
 pub mod errors;
 mod health;
+pub mod metrics;
 mod negotiate;
 pub mod plans;
 mod proofs;
@@ -51,6 +54,8 @@ pub struct AppState {
     pub domain: String,
     /// Issues and checks the plan API's bearer tokens.
     pub tokens: Arc<tokens::Tokens>,
+    /// The Prometheus metrics of this server, served at `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -58,10 +63,31 @@ impl AppState {
     /// signing tokens with `tokens`.
     pub fn new(store: Store, domain: impl Into<String>, tokens: tokens::Tokens) -> AppState {
         AppState {
+            metrics: Arc::new(metrics::Metrics::new(store.clone())),
             store,
             domain: domain.into(),
             tokens: Arc::new(tokens),
         }
+    }
+
+    /// This state, serving `/metrics` only with `Authorization: Bearer <token>`.
+    pub fn with_metrics_token(mut self, token: impl Into<String>) -> AppState {
+        self.metrics = Arc::new(metrics::Metrics::new(self.store.clone()).with_token(token));
+        self
+    }
+
+    /// This state with the metrics token of `file`, else of the `METRICS_TOKEN` variable
+    /// ([`metrics::token`]); `/metrics` stays open without either.
+    pub fn with_metrics_token_from(
+        self,
+        file: Option<&std::path::Path>,
+    ) -> std::io::Result<AppState> {
+        Ok(
+            match metrics::token(file, std::env::var("METRICS_TOKEN").ok())? {
+                Some(token) => self.with_metrics_token(token),
+                None => self,
+            },
+        )
     }
 }
 
@@ -119,6 +145,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(configure_v1)
     .service(get("/healthz", health::healthz))
     .service(get("/readyz", health::readyz))
+    .service(get("/metrics", metrics::metrics))
     .service(get("/registers{suffix:(\\.json)?}", r::list))
     .service(
         web::resource("/registers/{name}/load-rsf")
@@ -239,9 +266,10 @@ fn json_error(e: actix_web::error::JsonPayloadError) -> ApiError {
     }
 }
 
-/// CORS for reads, the JSON envelope on every error response (including those actix writes
-/// itself, such as 413 for an oversized body), and a log line per request with status and
-/// latency.
+/// A request ID for every request (`X-Request-Id`), CORS for reads, the JSON envelope on
+/// every error response (including those actix writes itself, such as 413 for an oversized
+/// body), and a log line per request with its ID, status and latency, counted in the
+/// [`metrics`] by route template (never the raw path).
 pub async fn observe(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -250,6 +278,9 @@ pub async fn observe(
     let method = request.method().clone();
     let path = request.path().to_string();
     let request_id = request_id(&request);
+    let metrics = request
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.metrics.clone());
     // Everything logged while serving the request (errors included) names its id.
     let span = tracing::info_span!("request", request_id = %request_id);
     let response = tracing::Instrument::instrument(next.call(request), span)
@@ -285,12 +316,21 @@ pub async fn observe(
     if let Ok(value) = header::HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    let elapsed = started.elapsed();
+    if let Some(metrics) = metrics {
+        metrics.observe_request(
+            response.request().match_pattern().as_deref(),
+            &method,
+            response.status(),
+            elapsed,
+        );
+    }
     tracing::info!(
         %request_id,
         %method,
         %path,
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
         "request"
     );
     Ok(response)

@@ -107,7 +107,10 @@ pub async fn login(
         store.login(&username, &password, at.timestamp())
     })
     .await?
-    .ok_or_else(|| ApiError::Unauthorized("invalid username or password".into()))?;
+    .ok_or_else(|| {
+        state.metrics.login_failed("login");
+        ApiError::Unauthorized("invalid username or password".into())
+    })?;
     let (scope, plan_id) = match plan {
         None => (Scope::Plans, None),
         Some(encoded) => {

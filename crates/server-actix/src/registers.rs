@@ -585,12 +585,21 @@ pub async fn load(
     } else {
         Mode::Strict
     };
-    let report = blocking(&state, move |store| {
+    let started = std::time::Instant::now();
+    let loaded = blocking(&state, move |store| {
         store
             .load_rsf(&name, &body[..], mode)
             .map_err(errors::load_error)
     })
-    .await?;
+    .await;
+    state.metrics.observe_load(
+        loaded
+            .as_ref()
+            .map(|report| report.summary.user_entries)
+            .map_err(|_| ()),
+        started.elapsed(),
+    );
+    let report = loaded?;
     Ok(HttpResponse::Ok().json(api_types::LoadReport {
         message: Some("success".into()),
         success: Some(true),

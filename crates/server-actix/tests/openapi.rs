@@ -25,6 +25,7 @@ const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
+    ("get", "/metrics"),
     ("get", "/registers"),
     ("get", "/registers/{name}/register"),
     ("get", "/registers/{name}/entries"),
@@ -762,7 +763,7 @@ fn configured_patterns() -> BTreeSet<String> {
     for (before, literal) in literals(
         &source,
         "pub fn configure",
-        &["\"/registers", "\"/healthz", "\"/readyz"],
+        &["\"/registers", "\"/healthz", "\"/readyz", "\"/metrics"],
     ) {
         if before.trim_end().ends_with("log_routes(cfg,") {
             bases.push(literal);

@@ -105,6 +105,12 @@ impl Store {
         Ok(())
     }
 
+    /// The connection pool's use: (connections open, of which idle).
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// Which backend this store uses.
     pub fn backend(&self) -> Backend {
         self.backend

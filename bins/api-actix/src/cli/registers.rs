@@ -108,6 +108,9 @@ pub struct Serve {
     /// PostgreSQL; an embedded SQLite database generates one and keeps it.
     #[arg(long, value_name = "FILE")]
     token_secret_file: Option<PathBuf>,
+    /// File holding the bearer token `GET /metrics` then requires (or `METRICS_TOKEN`).
+    #[arg(long, value_name = "FILE")]
+    metrics_token_file: Option<PathBuf>,
 }
 
 /// How `serve` writes its logs.
@@ -152,7 +155,8 @@ impl Serve {
         let tokens =
             server_actix::tokens::Tokens::new(&secret, format!("urn:uuid:{}", node.node_uuid))?;
         let domain = self.domain.unwrap_or_else(|| self.bind.clone());
-        let state = server_actix::AppState::new(store, domain, tokens);
+        let state = server_actix::AppState::new(store, domain, tokens)
+            .with_metrics_token_from(self.metrics_token_file.as_deref())?;
         tracing::info!(bind = %self.bind, "serving the register API");
         let workers = self
             .workers
