@@ -12,15 +12,12 @@ use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::ServerHandle;
 use cli_support::bin;
-use common::{backends, tokens, TestDb};
+use common::{backends, LoopbackServer as Server, TestDb};
 use register_core::{Item, Mode};
 use serde_json::Value;
-use server_actix::{app, AppState};
 use store_diesel::queries::Source;
 use store_diesel::store::Store;
 use tlog_core::note::{COSIGNATURE_V1, ED25519};
@@ -406,52 +403,6 @@ http {{
 impl Drop for Nginx {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// The server on an ephemeral loopback port, stopped on drop.
-struct Server {
-    port: u16,
-    handle: ServerHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(store: Store) -> Server {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind");
-        let port = listener.local_addr().expect("address").port();
-        let (sender, receiver) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let state = AppState::new(store, "test.example", tokens());
-                let server = actix_web::HttpServer::new(move || app(state.clone()))
-                    .workers(1)
-                    .listen(listener)
-                    .expect("listen")
-                    .run();
-                sender.send(server.handle()).expect("send the handle");
-                let _ = server.await;
-            });
-        });
-        let handle = receiver.recv().expect("the server started");
-        Server {
-            port,
-            handle,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        actix_web::rt::System::new().block_on(self.handle.stop(true));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

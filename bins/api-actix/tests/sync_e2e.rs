@@ -10,84 +10,22 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 
-use actix_web::dev::ServerHandle;
 use api_client::Client;
 use base64::Engine as _;
 use cli_support::bin;
-use common::{data, tokens, TestDb};
+use common::{data, LoopbackServer as Server, TestDb};
 use plan_core::{Plan, PlanId, Subscription};
 use register_core::{Digest, Item, Mode};
 use register_sync::Remote as _;
 use serde_json::{json, Value};
-use server_actix::{app, AppState};
 use store_diesel::accounts::Role;
 use store_diesel::node::NodeIdentity;
 use store_diesel::store::Store;
 use uuid::Uuid;
 
 const PASSWORD: &str = "partner password";
-
-/// A server on an ephemeral (or given) loopback port, stopped on drop.
-struct Server {
-    port: u16,
-    handle: ServerHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(store: Store) -> Server {
-        Server::start_on(store, 0)
-    }
-
-    fn start_on(store: Store, port: u16) -> Server {
-        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind");
-        let port = listener.local_addr().expect("address").port();
-        let (sender, receiver) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let state = AppState::new(store, "test.example", tokens());
-                let server = actix_web::HttpServer::new(move || app(state.clone()))
-                    .workers(1)
-                    .listen(listener)
-                    .expect("listen")
-                    .run();
-                sender.send(server.handle()).expect("send the handle");
-                let _ = server.await;
-            });
-        });
-        let handle = receiver.recv().expect("the server started");
-        Server {
-            port,
-            handle,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn stop(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        actix_web::rt::System::new().block_on(self.handle.stop(true));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if self.thread.is_some() {
-            self.shutdown();
-        }
-    }
-}
 
 /// A user entry for `country` appended after what is there.
 fn country_entry(key: &str, name: &str) -> String {

@@ -155,3 +155,72 @@ where
     )
     .await
 }
+
+/// A real server over `store` on a loopback port, in its own thread and actix system, for
+/// tests that need sockets (clients, relays, other servers). Stopped by [`stop`] or on drop.
+///
+/// [`stop`]: LoopbackServer::stop
+#[derive(Debug)]
+pub struct LoopbackServer {
+    /// The port it listens on.
+    pub port: u16,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LoopbackServer {
+    /// Serves `store` on an ephemeral port.
+    pub fn start(store: store_diesel::store::Store) -> LoopbackServer {
+        LoopbackServer::start_on(store, 0)
+    }
+
+    /// Serves `store` on `port` (0: an ephemeral one).
+    pub fn start_on(store: store_diesel::store::Store, port: u16) -> LoopbackServer {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let state = AppState::new(store, DOMAIN, tokens());
+                let server = actix_web::HttpServer::new(move || crate::app(state.clone()))
+                    .workers(1)
+                    .listen(listener)
+                    .expect("listen")
+                    .run();
+                sender.send(server.handle()).expect("send the handle");
+                let _ = server.await;
+            });
+        });
+        let handle = receiver.recv().expect("the server started");
+        LoopbackServer {
+            port,
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops it gracefully and waits for its thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(true));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for LoopbackServer {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            self.shutdown();
+        }
+    }
+}

@@ -377,23 +377,9 @@ fn a_real_prometheus_scrapes_the_server() {
         .load_rsf("colour", &data("colour.rsf")[..], Mode::Strict)
         .expect("colour");
 
-    // The server, on a loopback port, in its own actix system.
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    let server = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let state = server_actix::AppState::new(store, common::DOMAIN, common::tokens());
-            let server = actix_web::HttpServer::new(move || app(state.clone()))
-                .workers(1)
-                .listen(listener)
-                .expect("listen")
-                .run();
-            sender.send(server.handle()).expect("send the handle");
-            let _ = server.await;
-        });
-    });
-    let handle = receiver.recv().expect("the server started");
+    // The server, on a loopback port.
+    let server = common::LoopbackServer::start(store);
+    let port = server.port;
 
     for _ in 0..5 {
         let (status, _) = http_get(port, "/registers/colour/records").expect("records");
@@ -507,6 +493,5 @@ fn a_real_prometheus_scrapes_the_server() {
     assert_eq!(entries, Some(3.0));
 
     drop(prometheus);
-    actix_web::rt::System::new().block_on(handle.stop(true));
-    server.join().expect("the server thread");
+    server.stop();
 }
