@@ -120,9 +120,20 @@ where
     Args: actix_web::FromRequest + 'static,
     F::Output: actix_web::Responder + 'static,
 {
-    web::resource(path)
+    resource(path)
         .route(read(handler))
         .default_service(web::to(method_not_allowed))
+}
+
+/// The route template a request matched, for metrics. Every resource carries its own, set
+/// when the table is built: actix's `match_pattern()` would match the path against every
+/// route again on each request.
+#[derive(Debug, Clone)]
+struct RouteTemplate(std::sync::Arc<str>);
+
+/// A resource at `path` that names its template in the request (see [`RouteTemplate`]).
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).app_data(RouteTemplate(metrics::template(path).into()))
 }
 
 /// The route table: the register-only routes, then every log route twice, for a register's
@@ -148,7 +159,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(get("/metrics", metrics::metrics))
     .service(get("/registers{suffix:(\\.json)?}", r::list))
     .service(
-        web::resource("/registers/{name}/load-rsf")
+        resource("/registers/{name}/load-rsf")
             .route(web::post().to(r::load))
             .default_service(web::to(method_not_allowed)),
     );
@@ -214,13 +225,13 @@ fn log_routes(cfg: &mut web::ServiceConfig, base: &str) {
 /// `/v1/slices` fall through to 404.
 fn configure_v1(cfg: &mut web::ServiceConfig) {
     let post = |path: &str, route: Route| {
-        web::resource(path)
+        resource(path)
             .route(route)
             .default_service(web::to(method_not_allowed))
     };
     cfg.service(post("/v1/login", web::post().to(plans::login)))
         .service(
-            web::resource("/v1/plans/invoke")
+            resource("/v1/plans/invoke")
                 .route(read(plans::invoke))
                 .route(web::post().to(plans::invoke_as_primary))
                 .default_service(web::to(method_not_allowed)),
@@ -228,7 +239,7 @@ fn configure_v1(cfg: &mut web::ServiceConfig) {
         .service(post("/v1/proposals/new", web::post().to(plans::propose)))
         .service(get("/v1/admin/plans", plans::list))
         .service(
-            web::resource("/v1/plans/{uuid}")
+            resource("/v1/plans/{uuid}")
                 .route(read(plans::show))
                 .route(web::post().to(plans::replace_document))
                 .default_service(web::to(method_not_allowed)),
@@ -239,7 +250,7 @@ fn configure_v1(cfg: &mut web::ServiceConfig) {
         ))
         .service(get("/v1/slices/{uuid}", plans::slice))
         .service(
-            web::resource("/v1/slices/{uuid}/rsf")
+            resource("/v1/slices/{uuid}/rsf")
                 .route(read(plans::slice_rsf))
                 .route(web::post().to(plans::slice_push))
                 .default_service(web::to(method_not_allowed)),
@@ -319,7 +330,10 @@ pub async fn observe(
     let elapsed = started.elapsed();
     if let Some(metrics) = metrics {
         metrics.observe_request(
-            response.request().match_pattern().as_deref(),
+            response
+                .request()
+                .app_data::<RouteTemplate>()
+                .map(|t| &*t.0),
             &method,
             response.status(),
             elapsed,
@@ -337,7 +351,7 @@ pub async fn observe(
 }
 
 /// The header that names a request: the client's own (a load balancer's), when it is 1–64
-/// characters of `[A-Za-z0-9._-]`, else a fresh UUID. Every response carries it back.
+/// characters of `[A-Za-z0-9._-]`, else a fresh one. Every response carries it back.
 const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
 
 fn request_id(request: &ServiceRequest) -> String {
@@ -352,7 +366,15 @@ fn request_id(request: &ServiceRequest) -> String {
         });
     match given {
         Some(id) => id.to_string(),
-        None => uuid::Uuid::new_v4().simple().to_string(),
+        // A random prefix per process and a counter: unique across instances, and no
+        // system call per request.
+        None => {
+            static PREFIX: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            format!("{prefix:016x}{n:016x}")
+        }
     }
 }
 

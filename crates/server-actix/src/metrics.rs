@@ -2,7 +2,7 @@
 //! [`prometheus::Registry`] per [`AppState`](super::AppState) (never the process-global
 //! default registry, so several apps in one test process do not share counters).
 //!
-//! Cardinality is bounded: requests are labelled by route template (`match_pattern()`, never
+//! Cardinality is bounded: requests are labelled by route template (set on each resource, never
 //! the raw path; [`UNMATCHED`] for requests no route matched), method (the standard ones,
 //! else `other`) and status class. Per-register and per-subscription series are read from the
 //! store at scrape time, so their labels are names the database holds, never request input.
@@ -138,7 +138,7 @@ impl Metrics {
         self
     }
 
-    /// Counts one request to `route` (`None`: no route matched).
+    /// Counts one request to the route template `route` (`None`: no route matched).
     pub(crate) fn observe_request(
         &self,
         route: Option<&str>,
@@ -146,8 +146,7 @@ impl Metrics {
         status: StatusCode,
         elapsed: Duration,
     ) {
-        let route = route.map_or(std::borrow::Cow::Borrowed(UNMATCHED), template);
-        let route = route.as_ref();
+        let route = route.unwrap_or(UNMATCHED);
         let method = method_label(method);
         let class = match status.as_u16() / 100 {
             1 => "1xx",
@@ -234,7 +233,9 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// A route pattern as documented: `{segment:records(\\.json|\\.csv)?}` is `records`,
 /// `{suffix:(\\.json)?}` nothing, any other `{name:regex}` is `{name}`.
-fn template(pattern: &str) -> std::borrow::Cow<'_, str> {
+/// A route's pattern as documented (`{segment:records(…)?}` → `records`), computed once per
+/// resource when the route table is built (see `RouteTemplate`).
+pub(crate) fn template(pattern: &str) -> std::borrow::Cow<'_, str> {
     if !pattern.contains(':') {
         return pattern.into();
     }
