@@ -13,6 +13,10 @@ pub struct ErrorEnvelope {
     /// Each problem of a plan document that failed the schema (422 only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_errors: Option<Vec<SchemaError>>,
+    /// The request's ID (its `X-Request-Id`), to quote to the operator: the server's log
+    /// lines about the request carry the same ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl ErrorEnvelope {
@@ -22,6 +26,7 @@ impl ErrorEnvelope {
             message_code: 1000 + u32::from(status),
             message_text: message.into(),
             schema_errors: None,
+            request_id: None,
         }
     }
 

@@ -154,6 +154,9 @@ pub struct LoadFailure {
     pub message: String,
     /// `false`.
     pub success: bool,
+    /// The request's ID, as in the error envelope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl LoadFailure {
@@ -163,6 +166,7 @@ impl LoadFailure {
             details: details.into(),
             message: "Failed to load RSF".into(),
             success: false,
+            request_id: None,
         }
     }
 }

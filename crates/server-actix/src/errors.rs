@@ -1,5 +1,6 @@
 //! Every error the HTTP API returns, and its one JSON envelope:
-//! `{"message_code": <int>, "message_text": "…"}` (codes in docs/errors.md). This is the only
+//! `{"message_code": <int>, "message_text": "…", "request_id": "…"}` (codes in
+//! docs/errors.md). This is the only
 //! place where errors of the crates below (store, plan-core, node-service, register-sync)
 //! become HTTP statuses.
 
@@ -96,7 +97,9 @@ impl ResponseError for ApiError {
             response.append_header(("WWW-Authenticate", "Bearer realm=\"registers\""));
         }
         if let ApiError::LoadRefused(details) = self {
-            return response.json(LoadFailure::new(details.clone()));
+            let mut body = LoadFailure::new(details.clone());
+            body.request_id = super::request_id::current();
+            return response.json(body);
         }
         let mut body = envelope(self.status_code(), &self.to_string());
         if let ApiError::Unprocessable { schema_errors, .. } = self {
@@ -123,7 +126,9 @@ pub fn code_of(status: StatusCode) -> u32 {
 
 /// The envelope for any error status (also those actix writes itself).
 pub fn envelope(status: StatusCode, message: &str) -> ErrorEnvelope {
-    ErrorEnvelope::new(status.as_u16(), message)
+    let mut body = ErrorEnvelope::new(status.as_u16(), message);
+    body.request_id = super::request_id::current();
+    body
 }
 
 impl From<StoreError> for ApiError {

@@ -26,6 +26,7 @@ pub mod plans;
 mod proofs;
 mod registers;
 mod render;
+pub mod request_id;
 mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -288,13 +289,14 @@ pub async fn observe(
     let started = std::time::Instant::now();
     let method = request.method().clone();
     let path = request.path().to_string();
-    let request_id = request_id(&request);
+    let request_id = request_id::of(&request);
     let metrics = request
         .app_data::<web::Data<AppState>>()
         .map(|state| state.metrics.clone());
     // Everything logged while serving the request (errors included) names its id.
     let span = tracing::info_span!("request", request_id = %request_id);
-    let response = tracing::Instrument::instrument(next.call(request), span)
+    let serving = tracing::Instrument::instrument(next.call(request), span);
+    let response = request_id::scope(request_id.clone(), serving)
         .await?
         .map_into_boxed_body();
     let is_json = response
@@ -313,7 +315,9 @@ pub async fn observe(
             tracing::error!(%status, %path, "error response without a body");
         }
         let (request, _) = response.into_parts();
-        let replaced = HttpResponse::build(status).json(errors::envelope(status, &message));
+        let mut body = errors::envelope(status, &message);
+        body.request_id = Some(request_id.to_string());
+        let replaced = HttpResponse::build(status).json(body);
         ServiceResponse::new(request, replaced)
     } else {
         response
@@ -325,7 +329,7 @@ pub async fn observe(
         );
     }
     if let Ok(value) = header::HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID, value);
+        response.headers_mut().insert(request_id::HEADER, value);
     }
     let elapsed = started.elapsed();
     if let Some(metrics) = metrics {
@@ -348,34 +352,6 @@ pub async fn observe(
         "request"
     );
     Ok(response)
-}
-
-/// The header that names a request: the client's own (a load balancer's), when it is 1–64
-/// characters of `[A-Za-z0-9._-]`, else a fresh one. Every response carries it back.
-const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
-
-fn request_id(request: &ServiceRequest) -> String {
-    let given = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            (1..=64).contains(&v.len())
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        });
-    match given {
-        Some(id) => id.to_string(),
-        // A random prefix per process and a counter: unique across instances, and no
-        // system call per request.
-        None => {
-            static PREFIX: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-            let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
-            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            format!("{prefix:016x}{n:016x}")
-        }
-    }
 }
 
 /// The application, ready for `HttpServer::new` or `actix_web::test::init_service`.

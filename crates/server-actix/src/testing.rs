@@ -84,13 +84,24 @@ impl Reply {
         std::str::from_utf8(&self.body).expect("UTF-8 body")
     }
 
+    /// The error body without its `request_id` (which differs from request to request), to
+    /// compare two refusals.
+    pub fn error_without_id(&self) -> serde_json::Value {
+        let mut body = self.json();
+        if let Some(object) = body.as_object_mut() {
+            object.remove("request_id");
+        }
+        body
+    }
+
     /// The body as JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
     }
 
-    /// Asserts the error envelope `{"message_code": code, "message_text": "…"}`, as JSON.
+    /// Asserts the error envelope `{"message_code": code, "message_text": "…", "request_id"}`
+    /// (the ID its `X-Request-Id` header names), as JSON.
     pub fn assert_error(&self, status: u16, context: &str) {
         assert_eq!(self.status.as_u16(), status, "{context}: {}", self.text());
         assert_eq!(self.header("content-type"), "application/json", "{context}");
@@ -98,7 +109,13 @@ impl Reply {
         let object = body
             .as_object()
             .unwrap_or_else(|| panic!("{context}: {body}"));
-        assert_eq!(object.len(), 2, "{context}: {body}");
+        assert_eq!(object.len(), 3, "{context}: {body}");
+        // The body quotes the request's ID, as its header does.
+        assert_eq!(
+            body["request_id"].as_str(),
+            Some(self.header("x-request-id")),
+            "{context}: {body}"
+        );
         assert_eq!(
             body["message_code"],
             serde_json::json!(1000 + status),

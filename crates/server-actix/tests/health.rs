@@ -93,6 +93,15 @@ async fn every_response_names_its_request() {
     let error = get(&service, "/registers/nope/register").await;
     assert_eq!(error.status, 404);
     assert_ne!(error.header("x-request-id"), id, "one id per request");
+    // The error body quotes it too (assert_error checks it against the header).
+    error.assert_error(404, "unknown register");
+
+    // A load balancer's id reaches the error body, from a handler and from no route alike.
+    for path in ["/registers/nope/records/GB", "/no/such/route"] {
+        let reply = common::get_with(&service, path, ("x-request-id", "lb-42")).await;
+        reply.assert_error(404, path);
+        assert_eq!(reply.json()["request_id"], "lb-42", "{path}");
+    }
 
     // A load balancer's id is kept; one that is not a plain token is replaced.
     for (given, kept) in [

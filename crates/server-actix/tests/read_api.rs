@@ -958,7 +958,12 @@ async fn load_rsf_needs_an_admin_and_is_all_or_nothing() {
         let body = reply.json();
         assert_eq!(body["success"], json!(false), "{l}: {body}");
         assert_eq!(body["message"], json!("Failed to load RSF"), "{l}: {body}");
-        assert_eq!(body.as_object().map(|o| o.len()), Some(3), "{l}: {body}");
+        assert_eq!(body.as_object().map(|o| o.len()), Some(4), "{l}: {body}");
+        assert_eq!(
+            body["request_id"].as_str(),
+            Some(reply.header("x-request-id")),
+            "{l}: {body}"
+        );
         let details = body["details"].as_str().unwrap_or_default();
         assert!(details.starts_with("line 3: "), "{l}: {details}");
         assert_eq!(
