@@ -258,6 +258,7 @@ fn pull_copies_then_follows_the_primary_and_the_mirror_is_served_read_only() {
         assert_eq!(status["register"], "country");
         assert_eq!(status["last_error"], Value::Null);
         assert!(status["last_success"].is_string(), "{status}");
+        assert_eq!(status["entries_behind"], 0, "{status}");
         mirror_server.stop();
         primary.stop();
     }
@@ -564,6 +565,11 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
             );
             assert!(recorded.last_success.is_some(), "{}: {side}", db.label);
             assert_eq!(recorded.last_error, None, "{}: {side}", db.label);
+            // The pusher saw its own log's size: the mirror is not behind.
+            if side == "primary" {
+                assert_eq!(recorded.primary_size, Some(size), "{}", db.label);
+                assert_eq!(recorded.entries_behind(), 0, "{}", db.label);
+            }
         }
 
         // Bad pushes change nothing: a delta from another history (409), one that is cut

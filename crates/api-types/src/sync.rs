@@ -55,6 +55,9 @@ pub struct SliceReport {
 /// One line of `sync status`: a subscription's recorded state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionStatus {
+    /// Entries the mirror lacks of the primary's log as the last run saw it (0 when no run
+    /// has seen it).
+    pub entries_behind: u64,
     /// The last run's error, if it failed.
     pub last_error: Option<String>,
     /// When a run last succeeded.

@@ -77,6 +77,10 @@ impl MirrorStore for Mirrors<'_> {
         self.0.record_sync_success(plan, slice, size, root, at)
     }
 
+    fn record_primary_size(&self, plan: PlanId, slice: Uuid, size: u64) -> Result<(), StoreError> {
+        self.0.record_primary_size(plan, slice, size)
+    }
+
     fn record_failure(
         &self,
         plan: PlanId,

@@ -133,6 +133,7 @@ pub fn slice_report(report: &register_sync::SliceReport) -> api_types::SliceRepo
 /// A subscription's recorded state, as `sync status` prints it.
 pub fn subscription(s: &Subscription) -> api_types::SubscriptionStatus {
     api_types::SubscriptionStatus {
+        entries_behind: s.entries_behind(),
         last_error: s.last_error.clone(),
         last_success: s.last_success.map(time),
         plan_uuid: s.plan_uuid.to_string(),

@@ -117,6 +117,9 @@ fn pull_slice<S: MirrorStore, R: Remote>(
 ) -> Result<SliceReport, SyncError> {
     let slice = origin.slice;
     let (target, target_root) = remote.slice_state(slice).map_err(SyncError::remote)?;
+    store
+        .record_primary_size(origin.plan, slice, target)
+        .map_err(SyncError::store)?;
     let (start, mut root) = store.state(name).map_err(SyncError::store)?;
     let mut size = start;
     while size < target {
@@ -174,19 +177,23 @@ pub fn push<S: MirrorStore, R: Remote>(
         store
             .subscribe(id, slice.slice_uuid, remote.name(), &slice.register)
             .map_err(SyncError::store)?;
-        push_slice(store, remote, slice, chunk)
+        push_slice(store, remote, id, slice, chunk)
     })
 }
 
 fn push_slice<S: MirrorStore, R: Remote>(
     store: &S,
     remote: &R,
+    plan: PlanId,
     slice: &RegisterSlice,
     chunk: u64,
 ) -> Result<SliceReport, SyncError> {
     let uuid = slice.slice_uuid;
     let name = &slice.register;
     let (local_size, _) = store.state(name).map_err(SyncError::store)?;
+    store
+        .record_primary_size(plan, uuid, local_size)
+        .map_err(SyncError::store)?;
     let (start, mirror_root) = remote.slice_state(uuid).map_err(SyncError::remote)?;
     let is_prefix =
         start <= local_size && store.root_at(name, start).map_err(SyncError::store)? == mirror_root;

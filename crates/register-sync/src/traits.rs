@@ -72,6 +72,10 @@ pub trait MirrorStore {
         at: DateTime<Utc>,
     ) -> Result<(), Self::Error>;
 
+    /// Records the primary's size as a run of the slice sees it, before it applies anything
+    /// (so a run that fails still tells how far the mirror is behind).
+    fn record_primary_size(&self, plan: PlanId, slice: Uuid, size: u64) -> Result<(), Self::Error>;
+
     /// Records a failed run of the slice.
     fn record_failure(
         &self,

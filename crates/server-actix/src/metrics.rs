@@ -307,11 +307,15 @@ struct StoreCollector {
 struct StoreGauges {
     entries: GaugeVec,
     records: GaugeVec,
+    checkpoint_entries: GaugeVec,
+    checkpoint_age: GaugeVec,
     mirror_entries: GaugeVec,
+    entries_behind: GaugeVec,
     last_success: GaugeVec,
     last_error: GaugeVec,
     connections: IntGauge,
     idle: IntGauge,
+    locked_accounts: IntGauge,
 }
 
 impl StoreCollector {
@@ -329,6 +333,18 @@ impl StoreCollector {
             records: register(
                 "registers_register_records",
                 "Records of each register (total-records)",
+            ),
+            checkpoint_entries: register(
+                "registers_register_checkpoint_entries",
+                "Size of each register's newest signed checkpoint (below total entries: unsigned)",
+            ),
+            checkpoint_age: register(
+                "registers_register_checkpoint_age_seconds",
+                "Seconds since each register's newest checkpoint was signed",
+            ),
+            entries_behind: subscription(
+                "registers_subscription_entries_behind",
+                "Entries each mirror lacks of its primary's log as the last sync run saw it",
             ),
             mirror_entries: subscription(
                 "registers_subscription_mirror_entries",
@@ -350,6 +366,10 @@ impl StoreCollector {
                 "registers_db_pool_idle_connections",
                 "Database connections idle in the pool",
             )),
+            locked_accounts: expect(IntGauge::new(
+                "registers_accounts_locked",
+                "Accounts locked against logins now, after repeated failures",
+            )),
         };
         let descs = gauges
             .collectors()
@@ -365,15 +385,19 @@ impl StoreCollector {
 }
 
 impl StoreGauges {
-    fn collectors(&self) -> [&dyn Collector; 7] {
+    fn collectors(&self) -> [&dyn Collector; 11] {
         [
             &self.entries,
             &self.records,
+            &self.checkpoint_entries,
+            &self.checkpoint_age,
             &self.mirror_entries,
+            &self.entries_behind,
             &self.last_success,
             &self.last_error,
             &self.connections,
             &self.idle,
+            &self.locked_accounts,
         ]
     }
 
@@ -397,7 +421,31 @@ impl StoreGauges {
             }
             Err(e) => tracing::warn!(error = %e, "metrics: cannot read the registers"),
         }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.checkpoint_entries.reset();
+        self.checkpoint_age.reset();
+        match store.newest_checkpoints() {
+            Ok(newest) => {
+                for (register, size, signed_at) in newest {
+                    let labels = [register.as_str()];
+                    self.checkpoint_entries
+                        .with_label_values(&labels)
+                        .set(size as f64);
+                    self.checkpoint_age
+                        .with_label_values(&labels)
+                        .set(now.saturating_sub(signed_at).max(0) as f64);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "metrics: cannot read the checkpoints"),
+        }
+        match store.locked_accounts(now) {
+            Ok(locked) => self.locked_accounts.set(locked as i64),
+            Err(e) => tracing::warn!(error = %e, "metrics: cannot read the locked accounts"),
+        }
         self.mirror_entries.reset();
+        self.entries_behind.reset();
         self.last_success.reset();
         self.last_error.reset();
         match store.subscriptions() {
@@ -408,6 +456,9 @@ impl StoreGauges {
                     self.mirror_entries
                         .with_label_values(&labels)
                         .set(s.last_size as f64);
+                    self.entries_behind
+                        .with_label_values(&labels)
+                        .set(s.entries_behind() as f64);
                     if let Some(at) = s.last_success {
                         self.last_success
                             .with_label_values(&labels)

@@ -42,6 +42,7 @@ async fn the_exposition_counts_requests_loads_and_registers_on_both_backends() {
         let subscribed = db
             .store
             .upsert_subscription(plan, slice, "https://primary.example", "mirror")
+            .and_then(|()| db.store.record_primary_size(plan, slice, 10))
             .and_then(|()| {
                 db.store.record_sync_success(
                     plan,
@@ -180,6 +181,24 @@ async fn the_exposition_counts_requests_loads_and_registers_on_both_backends() {
             Some(2.0),
             "{l}: red and blue"
         );
+        // Every load signs its checkpoint: colour's newest is at 3 entries and seconds old.
+        assert_eq!(
+            value(
+                text,
+                r#"registers_register_checkpoint_entries{register="colour"}"#
+            ),
+            Some(3.0),
+            "{l}: {text}"
+        );
+        assert!(
+            value(
+                text,
+                r#"registers_register_checkpoint_age_seconds{register="country"}"#
+            )
+            .is_some_and(|age| (0.0..600.0).contains(&age)),
+            "{l}: {text}"
+        );
+        assert_eq!(value(text, "registers_accounts_locked"), Some(0.0), "{l}");
         let connections = value(text, "registers_db_pool_connections").expect("pool gauge");
         let idle = value(text, "registers_db_pool_idle_connections").expect("idle gauge");
         assert!(connections >= 1.0 && idle <= connections, "{l}: {text}");
@@ -206,6 +225,14 @@ async fn the_exposition_counts_requests_loads_and_registers_on_both_backends() {
             ),
             Some(3.0),
             "{l}"
+        );
+        assert_eq!(
+            value(
+                text,
+                &format!("registers_subscription_entries_behind{labels}")
+            ),
+            Some(7.0),
+            "{l}: the primary was seen at 10 entries, the mirror holds 3"
         );
         db.store
             .record_sync_error(plan, slice, "the primary is down", Utc::now())
@@ -240,6 +267,27 @@ async fn login_failures_are_counted() {
             value(&text, r#"registers_login_failures_total{via="login"}"#),
             Some(1.0),
             "{l}: {text}"
+        );
+        // An existing account locked by repeated failures shows in the lockout gauge.
+        db.store
+            .add_user("alice", "right", Role::Admin)
+            .expect("alice");
+        for _ in 0..store_diesel::accounts::LOCK_AFTER_FAILURES {
+            send(
+                &service,
+                actix_web::test::TestRequest::post()
+                    .uri("/v1/login")
+                    .set_json(serde_json::json!({"username": "alice", "password": "wrong"})),
+            )
+            .await
+            .assert_error(401, l);
+        }
+        let text = get(&service, "/metrics").await.text().to_string();
+        assert_eq!(value(&text, "registers_accounts_locked"), Some(1.0), "{l}");
+        assert_eq!(
+            value(&text, r#"registers_login_failures_total{via="login"}"#),
+            Some(1.0 + store_diesel::accounts::LOCK_AFTER_FAILURES as f64),
+            "{l}"
         );
     }
 }

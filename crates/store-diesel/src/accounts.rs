@@ -165,6 +165,15 @@ pub(crate) fn is_locked(
     Ok(locked_until.is_some_and(|until| until > now))
 }
 
+/// How many accounts are locked at `now` (Unix seconds).
+pub(crate) fn locked_count(conn: &mut AnyConnection, now: i64) -> Result<u64, StoreError> {
+    let count: i64 = login_failures::table
+        .filter(login_failures::locked_until.gt(now))
+        .count()
+        .get_result(conn)?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
 /// A refused login of a locked account: the work and the answer of a wrong password.
 pub(crate) fn refuse_locked(password: &str) -> Result<Option<User>, StoreError> {
     matches(password, DUMMY_HASH)?;

@@ -173,3 +173,26 @@ pub(crate) fn latest(
         .first(conn)
         .optional()?)
 }
+
+/// The newest checkpoint of each register's user log, any origin: (register name, its size,
+/// when it was signed, Unix seconds). Registers without one (mirrors) are left out.
+pub(crate) fn newest_per_register(
+    conn: &mut AnyConnection,
+) -> Result<Vec<(String, u64, i64)>, StoreError> {
+    use diesel::dsl::max;
+    let rows: Vec<(String, Option<i64>, Option<i64>)> = checkpoints::table
+        .inner_join(registers::table)
+        .filter(checkpoints::log_name.eq(""))
+        .group_by(registers::name)
+        .select((
+            registers::name,
+            max(checkpoints::size),
+            max(checkpoints::signed_at),
+        ))
+        .order(registers::name)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(name, size, at)| Some((name, to_u64(size?), at?)))
+        .collect())
+}

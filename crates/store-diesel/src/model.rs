@@ -263,6 +263,17 @@ pub struct Subscription {
     pub last_error: Option<String>,
     /// When this bookkeeping last changed.
     pub updated_at: DateTime<Utc>,
+    /// The primary's user-log size as the last run saw it (`None` before any saw it): the
+    /// mirror is `primary_size - last_size` entries behind.
+    pub primary_size: Option<u64>,
+}
+
+impl Subscription {
+    /// Entries the mirror lacks of the primary's log as last seen (0 when unknown).
+    pub fn entries_behind(&self) -> u64 {
+        self.primary_size
+            .map_or(0, |primary| primary.saturating_sub(self.last_size))
+    }
 }
 
 /// This node's signing keys and origin (checkpoints.md §1–2): the log key signs every log's

@@ -292,6 +292,7 @@ pub(crate) struct SubscriptionRow {
     pub last_success: Option<i64>,
     pub last_error: Option<String>,
     pub updated_at: i64,
+    pub primary_size: Option<i64>,
 }
 
 impl SubscriptionRow {
@@ -310,6 +311,7 @@ impl SubscriptionRow {
             last_success: self.last_success.map(from_unix).transpose()?,
             last_error: self.last_error,
             updated_at: from_unix(self.updated_at)?,
+            primary_size: self.primary_size.map(to_u64),
         })
     }
 }

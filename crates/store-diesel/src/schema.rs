@@ -187,6 +187,7 @@ diesel::table! {
         last_success -> Nullable<BigInt>,
         last_error -> Nullable<Text>,
         updated_at -> BigInt,
+        primary_size -> Nullable<BigInt>,
     }
 }
 

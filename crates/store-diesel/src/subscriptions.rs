@@ -40,6 +40,7 @@ pub(crate) fn new_row(
         last_success: None,
         last_error: None,
         updated_at: now(),
+        primary_size: None,
     })
 }
 
@@ -82,6 +83,24 @@ pub(crate) fn record_success(
         subscriptions::last_error.eq(None::<String>),
         subscriptions::updated_at.eq(to_unix(at)),
     ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(not_found(plan, slice));
+    }
+    Ok(())
+}
+
+/// Records the primary's size as a run sees it; `NotFound` for an unknown subscription.
+pub(crate) fn record_primary_size(
+    conn: &mut AnyConnection,
+    plan: PlanId,
+    slice: Uuid,
+    size: u64,
+) -> Result<(), StoreError> {
+    let changed = diesel::update(
+        subscriptions::table.find((plan.to_string(), slice.hyphenated().to_string())),
+    )
+    .set(subscriptions::primary_size.eq(Some(to_i64(size))))
     .execute(conn)?;
     if changed == 0 {
         return Err(not_found(plan, slice));

@@ -470,11 +470,15 @@ fn subscriptions_keep_sync_bookkeeping() {
             "{label}"
         );
         assert_eq!(fresh.register_name, "country");
+        assert_eq!((fresh.primary_size, fresh.entries_behind()), (None, 0));
 
         let root = Digest([7; 32]);
         store
             .record_sync_success(plan, slice, 208, root, at(10))
             .expect("success");
+        store
+            .record_primary_size(plan, slice, 250)
+            .expect("the primary seen");
         store
             .record_sync_error(plan, slice, "divergence at 208", at(20))
             .expect("error");
@@ -487,6 +491,7 @@ fn subscriptions_keep_sync_bookkeeping() {
         assert_eq!(failed.last_success, Some(at(10)));
         assert_eq!(failed.last_error.as_deref(), Some("divergence at 208"));
         assert_eq!(failed.updated_at, at(20));
+        assert_eq!(failed.entries_behind(), 42, "{label}: 250 seen, 208 held");
 
         let root2 = Digest([9; 32]);
         store
@@ -523,6 +528,10 @@ fn subscriptions_keep_sync_bookkeeping() {
 
         assert!(matches!(
             store.record_sync_success(plan, id(99), 1, root, at(40)),
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            store.record_primary_size(plan, id(99), 1),
             Err(StoreError::NotFound(_))
         ));
         assert!(matches!(

@@ -45,6 +45,11 @@ impl Store {
         Ok(user)
     }
 
+    /// How many accounts are locked against logins at `now` (Unix seconds).
+    pub fn locked_accounts(&self, now: i64) -> Result<u64, StoreError> {
+        accounts::locked_count(&mut *self.conn()?, now)
+    }
+
     /// The account `name`, if any.
     pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
         accounts::find_user(&mut *self.conn()?, name)?

@@ -150,6 +150,17 @@ impl Store {
         subscriptions::record_success(&mut *self.conn()?, plan, slice, size, root, at)
     }
 
+    /// Records the primary's size as a sync run saw it (how far the mirror is behind).
+    /// `NotFound` for an unknown subscription.
+    pub fn record_primary_size(
+        &self,
+        plan: PlanId,
+        slice: Uuid,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        subscriptions::record_primary_size(&mut *self.conn()?, plan, slice, size)
+    }
+
     /// Records a failed sync. The last size, root and success time stay: the mirror is still
     /// at its previous consistent state. `NotFound` for an unknown subscription.
     pub fn record_sync_error(

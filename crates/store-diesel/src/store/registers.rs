@@ -44,6 +44,12 @@ impl Store {
         queries::registers(&mut *self.conn()?)
     }
 
+    /// The newest checkpoint of each register's user log: (register, size, when signed, in
+    /// Unix seconds); registers without one (mirrors) are left out.
+    pub fn newest_checkpoints(&self) -> Result<Vec<(String, u64, i64)>, StoreError> {
+        checkpoints::newest_per_register(&mut *self.conn()?)
+    }
+
     /// One register's summary.
     pub fn register(&self, name: &str) -> Result<RegisterSummary, StoreError> {
         self.summary(&Source::register(name))
