@@ -5,6 +5,7 @@
 //! rules `node-service`, sync `register-sync` over `api-client`.
 
 mod cli;
+mod settings;
 
 use std::process::ExitCode;
 

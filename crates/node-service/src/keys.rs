@@ -1,19 +1,15 @@
-//! This node's signing keys (checkpoints.md §2): from the operator's files or environment,
-//! or, on an embedded SQLite installation, generated once and kept in the database. A
-//! PostgreSQL deployment must supply them, so that every instance signs with the same keys.
-//! No error here quotes a key.
+//! This node's signing keys (checkpoints.md §2): supplied by the operator (a file, or the
+//! text itself from the environment: the binary's configuration decides which), or, on an
+//! embedded SQLite installation, generated once and kept in the database. A PostgreSQL
+//! deployment must supply them, so that every instance signs with the same keys. No error
+//! here quotes a key; nothing here reads the environment.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use store_diesel::conn::Backend;
 use store_diesel::store::{NodeKeys, Store};
 use tlog_core::note::{COSIGNATURE_V1, ED25519};
 use tlog_core::PrivateKey;
-
-/// Environment variable holding the log key itself.
-pub const LOG_KEY_ENV: &str = "LOG_KEY";
-/// Environment variable holding the cosigner key itself.
-pub const COSIGNER_KEY_ENV: &str = "COSIGNER_KEY";
 
 /// Why the keys cannot be had.
 #[derive(Debug, thiserror::Error)]
@@ -57,32 +53,79 @@ pub enum KeyError {
     Random(String),
 }
 
-/// Where the operator put the keys (each falls back to its environment variable).
+/// A secret the operator supplies: a file holding it, or the secret itself (from an
+/// environment variable). `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Supplied {
+    /// A file holding the secret.
+    File(PathBuf),
+    /// The secret itself.
+    Value(String),
+}
+
+impl std::fmt::Debug for Supplied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Supplied::File(path) => f.debug_tuple("File").field(path).finish(),
+            Supplied::Value(_) => f.write_str("Value(<redacted>)"),
+        }
+    }
+}
+
+impl Supplied {
+    /// The secret's bytes, trailing whitespace (a file's newline) dropped.
+    pub fn read(&self, what: &'static str) -> Result<Vec<u8>, KeyError> {
+        let mut bytes = match self {
+            Supplied::File(path) => read_file(what, path)?,
+            Supplied::Value(text) => text.clone().into_bytes(),
+        };
+        while bytes.last().is_some_and(u8::is_ascii_whitespace) {
+            bytes.pop();
+        }
+        Ok(bytes)
+    }
+}
+
+fn read_file(what: &'static str, path: &Path) -> Result<Vec<u8>, KeyError> {
+    std::fs::read(path).map_err(|e| KeyError::File {
+        what,
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Where the operator put the keys.
 #[derive(Debug, Clone, Default)]
 pub struct KeySources {
-    /// File holding the log key (`PRIVATE+KEY+…`, type 0x01).
-    pub log_key_file: Option<PathBuf>,
-    /// File holding the cosigner key (type 0x04).
-    pub cosigner_key_file: Option<PathBuf>,
+    /// The log key (`PRIVATE+KEY+…`, type 0x01).
+    pub log_key: Option<Supplied>,
+    /// The cosigner key (type 0x04).
+    pub cosigner_key: Option<Supplied>,
+}
+
+impl KeySources {
+    /// Reads and checks the supplied keys (each `None` when not supplied), without a store:
+    /// what `serve` would sign with, for `config check`.
+    pub fn read(&self) -> Result<(Option<PrivateKey>, Option<PrivateKey>), KeyError> {
+        Ok((
+            supplied("log key", self.log_key.as_ref(), ED25519)?,
+            supplied("cosigner key", self.cosigner_key.as_ref(), COSIGNATURE_V1)?,
+        ))
+    }
 }
 
 fn supplied(
     what: &'static str,
-    file: Option<&PathBuf>,
-    env: &str,
+    source: Option<&Supplied>,
     key_type: u8,
 ) -> Result<Option<PrivateKey>, KeyError> {
-    let text = match file {
-        Some(path) => std::fs::read_to_string(path).map_err(|e| KeyError::File {
-            what,
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?,
-        None => match std::env::var(env) {
-            Ok(text) => text,
-            Err(_) => return Ok(None),
-        },
+    let Some(source) = source else {
+        return Ok(None);
     };
+    let text = String::from_utf8(source.read(what)?).map_err(|_| KeyError::Invalid {
+        what,
+        reason: "it is not UTF-8 text".into(),
+    })?;
     let key = PrivateKey::parse(&text).map_err(|e| KeyError::Invalid {
         what,
         reason: e.to_string(),
@@ -109,18 +152,7 @@ pub fn resolve(store: &Store, sources: &KeySources) -> Result<Option<NodeKeys>, 
 /// As [`resolve`], but PostgreSQL without both keys is an error naming the missing one: for
 /// the server and every command that loads (each load signs its checkpoints).
 pub fn require(store: &Store, sources: &KeySources) -> Result<NodeKeys, KeyError> {
-    let log = supplied(
-        "log key",
-        sources.log_key_file.as_ref(),
-        LOG_KEY_ENV,
-        ED25519,
-    )?;
-    let cosigner = supplied(
-        "cosigner key",
-        sources.cosigner_key_file.as_ref(),
-        COSIGNER_KEY_ENV,
-        COSIGNATURE_V1,
-    )?;
+    let (log, cosigner) = sources.read()?;
     let (log, cosigner) = match (log, cosigner, store.backend()) {
         (Some(log), Some(cosigner), _) => (log, cosigner),
         (log, cosigner, Backend::Sqlite) => {
@@ -159,23 +191,12 @@ pub fn generate(name: &str, cosigner: bool) -> Result<PrivateKey, KeyError> {
     })
 }
 
-/// The secret that signs the plan API's tokens: from a file (trailing whitespace dropped),
-/// from `TOKEN_SECRET`, or (embedded SQLite only) generated and kept in the database. Never a
+/// The secret that signs the plan API's tokens: the supplied one (trailing whitespace
+/// dropped), or (embedded SQLite only) one generated and kept in the database. Never a
 /// built-in default.
-pub fn token_secret(store: &Store, file: Option<&std::path::Path>) -> Result<Vec<u8>, KeyError> {
-    if let Some(file) = file {
-        let mut secret = std::fs::read(file).map_err(|e| KeyError::File {
-            what: "token secret",
-            path: file.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        while secret.last().is_some_and(u8::is_ascii_whitespace) {
-            secret.pop();
-        }
-        return Ok(secret);
-    }
-    if let Ok(secret) = std::env::var("TOKEN_SECRET") {
-        return Ok(secret.into_bytes());
+pub fn token_secret(store: &Store, supplied: Option<&Supplied>) -> Result<Vec<u8>, KeyError> {
+    if let Some(supplied) = supplied {
+        return supplied.read("token secret");
     }
     match store.backend() {
         Backend::Sqlite => Ok(store.generated_token_secret()?),

@@ -41,7 +41,9 @@ pub async fn require_admin(
         Some(account) if account.role == Role::Admin => Ok(()),
         Some(_) => Err(denied()),
         None => {
-            state.metrics.login_failed("basic");
+            if let Some(metrics) = &state.metrics {
+                metrics.login_failed("basic");
+            }
             Err(denied())
         }
     }

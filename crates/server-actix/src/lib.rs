@@ -55,8 +55,9 @@ pub struct AppState {
     pub domain: String,
     /// Issues and checks the plan API's bearer tokens.
     pub tokens: Arc<tokens::Tokens>,
-    /// The Prometheus metrics of this server, served at `/metrics`.
-    pub metrics: Arc<metrics::Metrics>,
+    /// The Prometheus metrics of this server, served at `/metrics`; `None`: metrics off
+    /// (nothing is counted, `/metrics` is 404).
+    pub metrics: Option<Arc<metrics::Metrics>>,
 }
 
 impl AppState {
@@ -64,7 +65,7 @@ impl AppState {
     /// signing tokens with `tokens`.
     pub fn new(store: Store, domain: impl Into<String>, tokens: tokens::Tokens) -> AppState {
         AppState {
-            metrics: Arc::new(metrics::Metrics::new(store.clone())),
+            metrics: Some(Arc::new(metrics::Metrics::new(store.clone()))),
             store,
             domain: domain.into(),
             tokens: Arc::new(tokens),
@@ -73,22 +74,16 @@ impl AppState {
 
     /// This state, serving `/metrics` only with `Authorization: Bearer <token>`.
     pub fn with_metrics_token(mut self, token: impl Into<String>) -> AppState {
-        self.metrics = Arc::new(metrics::Metrics::new(self.store.clone()).with_token(token));
+        self.metrics = Some(Arc::new(
+            metrics::Metrics::new(self.store.clone()).with_token(token),
+        ));
         self
     }
 
-    /// This state with the metrics token of `file`, else of the `METRICS_TOKEN` variable
-    /// ([`metrics::token`]); `/metrics` stays open without either.
-    pub fn with_metrics_token_from(
-        self,
-        file: Option<&std::path::Path>,
-    ) -> std::io::Result<AppState> {
-        Ok(
-            match metrics::token(file, std::env::var("METRICS_TOKEN").ok())? {
-                Some(token) => self.with_metrics_token(token),
-                None => self,
-            },
-        )
+    /// This state without metrics: nothing is counted and `/metrics` is 404.
+    pub fn without_metrics(mut self) -> AppState {
+        self.metrics = None;
+        self
     }
 }
 
@@ -292,7 +287,7 @@ pub async fn observe(
     let request_id = request_id::of(&request);
     let metrics = request
         .app_data::<web::Data<AppState>>()
-        .map(|state| state.metrics.clone());
+        .and_then(|state| state.metrics.clone());
     // Everything logged while serving the request (errors included) names its id.
     let span = tracing::info_span!("request", request_id = %request_id);
     let serving = tracing::Instrument::instrument(next.call(request), span);
@@ -390,27 +385,37 @@ pub fn app_with_body_limit(
         .configure(configure)
 }
 
-/// Serves `state` on `bind` with `workers` worker threads until the process is interrupted.
-/// `store_calls` is how many store calls may be in flight (the pool's size): more blocking
-/// threads would only queue on the pool and cost context switches. On SIGTERM or SIGINT
-/// in-flight requests get up to `shutdown` to finish.
-pub fn serve(
-    state: AppState,
-    bind: &str,
-    workers: usize,
-    store_calls: usize,
-    shutdown: std::time::Duration,
-) -> std::io::Result<()> {
-    let workers = workers.max(1);
-    let blocking = (store_calls / workers).max(1);
+/// How [`serve`] runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The address to listen on (`host:port`).
+    pub bind: String,
+    /// Worker threads (at least 1).
+    pub workers: usize,
+    /// How many store calls may be in flight (the pool's size): more blocking threads would
+    /// only queue on the pool and cost context switches.
+    pub store_calls: usize,
+    /// How long in-flight requests get to finish after SIGTERM or SIGINT.
+    pub shutdown: std::time::Duration,
+    /// The largest request body (an RSF upload) accepted.
+    pub max_body: usize,
+}
+
+/// Serves `state` as `options` say until the process is interrupted.
+pub fn serve(state: AppState, options: &ServeOptions) -> std::io::Result<()> {
+    let workers = options.workers.max(1);
+    let blocking = (options.store_calls / workers).max(1);
+    let max_body = options.max_body;
+    let shutdown = options.shutdown.as_secs();
+    let bind = options.bind.clone();
     actix_web::rt::System::new().block_on(async move {
         // SIGTERM/SIGINT: stop accepting, let in-flight requests (a load commits or rolls
         // back in its own transaction) finish for up to `shutdown`, then exit; a load cut off
         // then is rolled back by the database, and its client sees the connection close.
-        actix_web::HttpServer::new(move || app(state.clone()))
+        actix_web::HttpServer::new(move || app_with_body_limit(state.clone(), max_body))
             .workers(workers)
             .worker_max_blocking_threads(blocking)
-            .shutdown_timeout(shutdown.as_secs())
+            .shutdown_timeout(shutdown)
             .bind(bind)?
             .run()
             .await

@@ -7,7 +7,6 @@
 //! else `other`) and status class. Per-register and per-subscription series are read from the
 //! store at scrape time, so their labels are names the database holds, never request input.
 
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -201,38 +200,11 @@ impl Metrics {
     }
 }
 
-/// The metrics token: the contents of `file` (trailing whitespace trimmed), else `env` (the
-/// `METRICS_TOKEN` variable), else `None` (`/metrics` open). An empty token is an error.
-pub fn token(file: Option<&Path>, env: Option<String>) -> std::io::Result<Option<String>> {
-    let token = match file {
-        Some(file) => std::fs::read_to_string(file).map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!("cannot read the metrics token file {}: {e}", file.display()),
-            )
-        })?,
-        None => match env {
-            Some(token) => token,
-            None => return Ok(None),
-        },
-    };
-    let token = token.trim();
-    if token.is_empty() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "the metrics token is empty",
-        ));
-    }
-    Ok(Some(token.to_string()))
-}
-
 /// Equal bytes, in time that depends on the lengths only.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// A route pattern as documented: `{segment:records(\\.json|\\.csv)?}` is `records`,
-/// `{suffix:(\\.json)?}` nothing, any other `{name:regex}` is `{name}`.
 /// A route's pattern as documented (`{segment:records(…)?}` → `records`), computed once per
 /// resource when the route table is built (see `RouteTemplate`).
 pub(crate) fn template(pattern: &str) -> std::borrow::Cow<'_, str> {
@@ -277,17 +249,22 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// `GET /metrics`: the exposition; 401 without the bearer token when one is configured.
+/// `GET /metrics`: the exposition; 401 without the bearer token when one is configured, 404
+/// when metrics are off.
 pub async fn metrics(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    if !state.metrics.allows(&request) {
+    let Some(metrics) = state.metrics.clone() else {
+        return Err(ApiError::NotFound(
+            "metrics are off on this server ([metrics] enabled = false)".into(),
+        ));
+    };
+    if !metrics.allows(&request) {
         return Err(ApiError::Unauthorized(
             "the metrics token is required (Authorization: Bearer …)".into(),
         ));
     }
-    let metrics = state.metrics.clone();
     let text = web::block(move || metrics.exposition()).await??;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

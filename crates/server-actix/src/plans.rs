@@ -108,7 +108,9 @@ pub async fn login(
     })
     .await?
     .ok_or_else(|| {
-        state.metrics.login_failed("login");
+        if let Some(metrics) = &state.metrics {
+            metrics.login_failed("login");
+        }
         ApiError::Unauthorized("invalid username or password".into())
     })?;
     let (scope, plan_id) = match plan {

@@ -592,13 +592,15 @@ pub async fn load(
             .map_err(errors::load_error)
     })
     .await;
-    state.metrics.observe_load(
-        loaded
-            .as_ref()
-            .map(|report| report.summary.user_entries)
-            .map_err(|_| ()),
-        started.elapsed(),
-    );
+    if let Some(metrics) = &state.metrics {
+        metrics.observe_load(
+            loaded
+                .as_ref()
+                .map(|report| report.summary.user_entries)
+                .map_err(|_| ()),
+            started.elapsed(),
+        );
+    }
     let report = loaded?;
     Ok(HttpResponse::Ok().json(api_types::LoadReport {
         message: Some("success".into()),

@@ -314,24 +314,18 @@ async fn a_metrics_token_is_required_when_configured() {
     }
 }
 
-#[test]
-fn the_token_comes_from_a_file_or_the_environment() {
-    use server_actix::metrics::token;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("token");
-    std::fs::write(&file, "from-file\n").expect("write");
+#[actix_web::test]
+async fn metrics_can_be_turned_off() {
+    let db = store_diesel::testing::sqlite();
+    let service = init_service(app(state(&db).without_metrics())).await;
     assert_eq!(
-        token(Some(&file), Some("env".into())).expect("file"),
-        Some("from-file".into())
+        get(&service, "/registers").await.status,
+        200,
+        "the API is served"
     );
-    assert_eq!(
-        token(None, Some("env".into())).expect("env"),
-        Some("env".into())
-    );
-    assert_eq!(token(None, None).expect("none"), None);
-    std::fs::write(&file, "  \n").expect("write");
-    assert!(token(Some(&file), None).is_err(), "an empty token");
-    assert!(token(Some(&dir.path().join("missing")), None).is_err());
+    let reply = get(&service, "/metrics").await;
+    reply.assert_error(404, "metrics off");
+    assert!(reply.text().contains("metrics are off"), "{}", reply.text());
 }
 
 // ---------------------------------------------------------------------------------------

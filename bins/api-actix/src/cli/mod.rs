@@ -6,6 +6,7 @@ mod partners;
 mod plan;
 mod registers;
 mod remote;
+mod serve;
 mod sync;
 
 use std::process::ExitCode;
@@ -23,7 +24,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the HTTP API (a new default SQLite database gets the demo `country` register)
-    Serve(registers::Serve),
+    Serve(serve::Serve),
+    /// Configuration files: check one and see the effective configuration
+    #[command(subcommand)]
+    Config(serve::ConfigCommand),
     /// Load an RSF file into a register, atomically (creates the register when new)
     Load(registers::Load),
     /// Import a CSV, TSV or JSON Lines snapshot: one entry per new or changed record, atomically
@@ -79,6 +83,7 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self.command {
             Command::Serve(command) => command.run(),
+            Command::Config(command) => command.run(),
             Command::Load(command) => command.run(),
             Command::Import(command) => command.run(),
             Command::Export(command) => command.run(),

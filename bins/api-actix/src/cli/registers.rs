@@ -1,4 +1,5 @@
-//! `api-actix serve`, `load`, `export`, `root`, `user add`, `migrate`: the operator's commands.
+//! `api-actix load`, `export`, `root`, `user add`, `migrate`, and how every command opens
+//! the database.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
@@ -12,38 +13,34 @@ use store_diesel::accounts::Role;
 use store_diesel::error::StoreError;
 use store_diesel::store::Store;
 
-/// Database connections of a server (and so store calls in flight).
-const POOL_SIZE: u32 = 8;
+use crate::settings::{self, DatabaseFlags, DatabaseSettings};
 
-/// The embedded SQLite database used when no URL is given.
-pub const DEFAULT_DATABASE: &str = "data/registers.sqlite";
-
-/// The demo register loaded into a new default database.
-const DEMO_COUNTRY: &[u8] =
-    include_bytes!("../../../../crates/register-core/tests/data/country-data.rsf");
-
-/// Where the store is, and the keys that sign its checkpoints.
+/// Where the store is, and the keys that sign its checkpoints: flags, else environment, else
+/// the configuration file (`--config`), else defaults.
 #[derive(Debug, Args)]
 pub struct Database {
-    /// Database URL: `postgres://…`, or a SQLite file path.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE)]
-    pub database_url: String,
-    /// File holding the log key (`api-actix key generate`; or set LOG_KEY to the key).
-    /// Required with PostgreSQL to load or serve; an embedded SQLite database keeps its own.
-    #[arg(long, env = "LOG_KEY_FILE", value_name = "FILE")]
-    log_key_file: Option<PathBuf>,
-    /// File holding the cosigner key (`key generate --cosigner`; or set COSIGNER_KEY).
-    #[arg(long, env = "COSIGNER_KEY_FILE", value_name = "FILE")]
-    cosigner_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    flags: DatabaseFlags,
 }
 
 impl Database {
+    /// The resolved database settings.
+    pub fn settings(&self) -> anyhow::Result<DatabaseSettings> {
+        self.flags.resolve(&settings::process_env)
+    }
+
+    /// The flags, for `serve`'s own resolution.
+    pub fn flags(&self) -> &DatabaseFlags {
+        &self.flags
+    }
+
     /// Opens (creating and migrating) the store, signing with the node's keys when it has
     /// them.
     pub fn open(&self) -> anyhow::Result<Store> {
-        let store = self.open_with_pool_size(4)?;
+        let settings = self.settings()?;
+        let store = open_store(&settings, 4)?;
         Ok(
-            match node_service::keys::resolve(&store, &self.key_sources())? {
+            match node_service::keys::resolve(&store, &settings.key_sources())? {
                 Some(keys) => store.with_keys(keys),
                 None => store,
             },
@@ -53,119 +50,41 @@ impl Database {
     /// Opens the store for a command that loads: every load signs, so PostgreSQL without
     /// keys is refused.
     pub fn open_signing(&self, pool_size: u32) -> anyhow::Result<Store> {
-        let store = self.open_with_pool_size(pool_size)?;
-        let keys = node_service::keys::require(&store, &self.key_sources())?;
-        Ok(store.with_keys(keys))
-    }
-
-    fn key_sources(&self) -> node_service::keys::KeySources {
-        node_service::keys::KeySources {
-            log_key_file: self.log_key_file.clone(),
-            cosigner_key_file: self.cosigner_key_file.clone(),
-        }
+        let settings = self.settings()?;
+        signing(open_store(&settings, pool_size)?, &settings)
     }
 
     /// Opens the store with a pool of `size` connections.
     pub fn open_with_pool_size(&self, size: u32) -> anyhow::Result<Store> {
-        if !self.database_url.starts_with("postgres") {
-            let path = self.database_url.trim_start_matches("sqlite://");
-            if let Some(parent) = Path::new(path)
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("cannot create {}", parent.display()))?;
-            }
-        }
-        Store::open_with_pool_size(&self.database_url, size)
-            .with_context(|| format!("cannot open the database at {}", self.database_url))
+        open_store(&self.settings()?, size)
     }
 }
 
-/// `api-actix serve`.
-#[derive(Debug, Args)]
-pub struct Serve {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    bind: String,
-    #[command(flatten)]
-    database: Database,
-    /// Domain named in register summaries (default: the bind address).
-    #[arg(long)]
-    domain: Option<String>,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    workers: Option<usize>,
-    /// Seconds in-flight requests (loads) get to finish after SIGTERM before the process
-    /// exits; a load cut off is rolled back.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
-    shutdown_timeout: u64,
-    /// `text` (for people) or `json` (one object per line, for log shippers).
-    #[arg(long, value_enum, default_value = "text", env = "LOG_FORMAT")]
-    log_format: LogFormat,
-    /// File holding the secret that signs the plan API's tokens (at least 32 bytes; the
-    /// `TOKEN_SECRET` variable may hold the secret itself instead). Required with
-    /// PostgreSQL; an embedded SQLite database generates one and keeps it.
-    #[arg(long, value_name = "FILE")]
-    token_secret_file: Option<PathBuf>,
-    /// File holding the bearer token `GET /metrics` then requires (or `METRICS_TOKEN`).
-    #[arg(long, value_name = "FILE")]
-    metrics_token_file: Option<PathBuf>,
+/// `store` signing with the keys `settings` name (PostgreSQL without them is refused).
+pub fn signing(store: Store, settings: &DatabaseSettings) -> anyhow::Result<Store> {
+    let keys = node_service::keys::require(&store, &settings.key_sources())?;
+    Ok(store.with_keys(keys))
 }
 
-/// How `serve` writes its logs.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
-}
-
-impl Serve {
-    /// Runs the server until interrupted.
-    pub fn run(self) -> anyhow::Result<ExitCode> {
-        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-        let logs = tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr);
-        match self.log_format {
-            LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
-            // One JSON object per line, with the request's span (its request_id).
-            LogFormat::Json => logs.json().with_current_span(true).init(),
+/// Opens (creating and migrating) the store `settings` name, with a pool of `size`.
+pub fn open_store(settings: &DatabaseSettings, size: u32) -> anyhow::Result<Store> {
+    let url = &settings.url.value;
+    if !url.starts_with("postgres") {
+        let path = url.trim_start_matches("sqlite://");
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        let is_default = self.database.database_url == DEFAULT_DATABASE;
-        let fresh = is_default && !Path::new(DEFAULT_DATABASE).exists();
-        let store = self.database.open_signing(POOL_SIZE)?;
-        if fresh {
-            let report = store
-                .load_rsf("country", DEMO_COUNTRY, Mode::Strict)
-                .context("loading the demo register")?;
-            tracing::info!(
-                entries = report.total_entries,
-                "new database {DEFAULT_DATABASE}: loaded the demo register 'country'"
-            );
-        }
-        let signed = store.sign_missing_checkpoints()?;
-        tracing::info!(
-            signed,
-            "checkpoints signed for logs that had none at their size"
-        );
-        let secret = node_service::keys::token_secret(&store, self.token_secret_file.as_deref())?;
-        let node = store.node().context("reading this node's identity")?;
-        let tokens =
-            server_actix::tokens::Tokens::new(&secret, format!("urn:uuid:{}", node.node_uuid))?;
-        let domain = self.domain.unwrap_or_else(|| self.bind.clone());
-        let state = server_actix::AppState::new(store, domain, tokens)
-            .with_metrics_token_from(self.metrics_token_file.as_deref())?;
-        tracing::info!(bind = %self.bind, "serving the register API");
-        let workers = self
-            .workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-        let shutdown = std::time::Duration::from_secs(self.shutdown_timeout);
-        server_actix::serve(state, &self.bind, workers, POOL_SIZE as usize, shutdown)
-            .with_context(|| format!("serving on {}", self.bind))?;
-        Ok(ExitCode::SUCCESS)
     }
+    Store::open_with_pool_size(url, size).with_context(|| {
+        format!(
+            "cannot open the database at {}",
+            crate::settings::redact_url(url)
+        )
+    })
 }
 
 /// `api-actix load`.

@@ -1,0 +1,150 @@
+//! `api-actix serve` and `api-actix config check`: the server, from its layered settings.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use register_core::Mode;
+
+use super::registers::{open_store, signing, Database};
+use crate::settings::{self, LogFormat, ServeFlags, ServeSettings, DEFAULT_DATABASE};
+
+/// The demo register loaded into a new default database.
+const DEMO_COUNTRY: &[u8] =
+    include_bytes!("../../../../crates/register-core/tests/data/country-data.rsf");
+
+/// `api-actix serve`.
+#[derive(Debug, Args)]
+pub struct Serve {
+    #[command(flatten)]
+    database: Database,
+    #[command(flatten)]
+    flags: ServeFlags,
+}
+
+impl Serve {
+    /// Runs the server until interrupted.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let settings =
+            settings::resolve_serve(self.database.flags(), &self.flags, &settings::process_env)?;
+        let problems = settings.problems();
+        if !problems.is_empty() {
+            anyhow::bail!(
+                "the configuration has {} problem(s):\n  {}",
+                problems.len(),
+                problems.join("\n  ")
+            );
+        }
+        init_logs(&settings);
+        serve(&settings)
+    }
+}
+
+fn init_logs(settings: &ServeSettings) {
+    let filter = tracing_subscriber::EnvFilter::new(&settings.log_filter.value);
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log_format.value {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        // One JSON object per line, with the request's span (its request_id).
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+    }
+}
+
+fn serve(settings: &ServeSettings) -> anyhow::Result<ExitCode> {
+    let fresh = settings.database.is_default() && !Path::new(DEFAULT_DATABASE).exists();
+    let store = open_store(&settings.database, settings.pool_size.value)?;
+    if let Some(origin) = &settings.origin.value {
+        if store.origin()? != *origin {
+            store.set_origin(origin)?;
+            tracing::info!(%origin, "node origin set from the configuration");
+        }
+    }
+    let store = signing(store, &settings.database)?;
+    if fresh {
+        let report = store
+            .load_rsf("country", DEMO_COUNTRY, Mode::Strict)
+            .context("loading the demo register")?;
+        tracing::info!(
+            entries = report.total_entries,
+            "new database {DEFAULT_DATABASE}: loaded the demo register 'country'"
+        );
+    }
+    let signed = store.sign_missing_checkpoints()?;
+    tracing::info!(
+        signed,
+        "checkpoints signed for logs that had none at their size"
+    );
+    let secret = node_service::keys::token_secret(&store, settings.token_secret.value.as_ref())?;
+    let node = store.node().context("reading this node's identity")?;
+    let tokens =
+        server_actix::tokens::Tokens::new(&secret, format!("urn:uuid:{}", node.node_uuid))?;
+    let bind = settings.bind.value.clone();
+    let domain = settings
+        .domain
+        .value
+        .clone()
+        .unwrap_or_else(|| bind.clone());
+    let mut state = server_actix::AppState::new(store, domain, tokens);
+    state = match (&settings.metrics_token.value, settings.metrics.value) {
+        (_, false) => state.without_metrics(),
+        (Some(token), true) => {
+            let token = String::from_utf8(token.read("metrics token")?)
+                .context("the metrics token is not UTF-8")?;
+            state.with_metrics_token(token.trim())
+        }
+        (None, true) => state,
+    };
+    tracing::info!(%bind, "serving the register API");
+    let options = server_actix::ServeOptions {
+        bind: bind.clone(),
+        workers: settings.workers.value,
+        store_calls: settings.pool_size.value as usize,
+        shutdown: Duration::from_secs(settings.shutdown_timeout.value),
+        max_body: settings.max_rsf_bytes.value,
+    };
+    server_actix::serve(state, &options).with_context(|| format!("serving on {bind}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `api-actix config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a configuration file and print the effective configuration (the file, then
+    /// environment variables, then these flags), secrets redacted; exit 1 with every problem
+    Check(ConfigCheck),
+}
+
+/// `api-actix config check`.
+#[derive(Debug, Args)]
+pub struct ConfigCheck {
+    /// The configuration file (TOML)
+    file: PathBuf,
+    #[command(flatten)]
+    database: Database,
+    #[command(flatten)]
+    flags: ServeFlags,
+}
+
+impl ConfigCommand {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let ConfigCommand::Check(check) = self;
+        let mut database = check.database.flags().clone();
+        database.config = Some(check.file);
+        let settings = settings::resolve_serve(&database, &check.flags, &settings::process_env)?;
+        print!("{}", settings.report());
+        let problems = settings.problems();
+        if problems.is_empty() {
+            eprintln!("configuration OK (the database was not contacted)");
+            return Ok(ExitCode::SUCCESS);
+        }
+        for problem in &problems {
+            eprintln!("problem: {problem}");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}
