@@ -30,7 +30,7 @@ ci:
     bash .ci/run
 
 # Benchmarks with figures to report (release builds).
-bench: bench-rsf bench-plan bench-store bench-api bench-import bench-sync
+bench: bench-rsf bench-plan bench-store bench-api bench-metrics bench-import bench-sync
 
 # rsf: generate a 1M-entry register, then verify it (target: <= 3 s, <= 500 MB).
 bench-rsf entries="1000000" keys="200000":
@@ -50,6 +50,11 @@ bench-store entries="1000000" keys="200000":
 # >= 5,000 req/s, server RSS flat over 60 s). Needs wrk (apt-get install -y wrk).
 bench-api entries="1000000" keys="200000" duration="20":
     bash scripts/bench-api.sh {{entries}} {{keys}} {{duration}}
+
+# metrics: the records benchmark with metrics on and off, ABBA in one run (target: on >= 95%
+# of off).
+bench-metrics entries="1000000" keys="200000" duration="15" rounds="3":
+    bash scripts/bench-metrics.sh {{entries}} {{keys}} {{duration}} {{rounds}}
 
 # sync: pull a 1M-entry register from a primary on loopback into an empty SQLite mirror, then
 # 1,000 new entries (targets: <= 90 s and <= 500 MB; increment <= 1 s).
