@@ -60,9 +60,9 @@ impl Log {
         format!("{}/entries/{number}", self.base())
     }
 
-    /// The page of an item.
+    /// The page of an item (`sha-256:<hex>`, as the store gives it: nothing to encode).
     pub fn item(&self, hash: &str) -> String {
-        format!("{}/items/{}", self.base(), encode(hash))
+        format!("{}/items/{hash}", self.base())
     }
 }
 
