@@ -47,7 +47,8 @@ bench-store entries="1000000" keys="200000":
 
 # api-actix: serve a 1M-entry SQLite register and load it with wrk on loopback (targets:
 # records >= 15,000 req/s with p99 <= 20 ms, entries pages >= 3,000 req/s, entry proofs
-# >= 5,000 req/s, server RSS flat over 60 s). Needs wrk (apt-get install -y wrk).
+# >= 5,000 req/s, record pages >= 5,000 req/s, server RSS flat over 60 s). Needs wrk
+# (apt-get install -y wrk).
 bench-api entries="1000000" keys="200000" duration="20":
     bash scripts/bench-api.sh {{entries}} {{keys}} {{duration}}
 
@@ -55,6 +56,11 @@ bench-api entries="1000000" keys="200000" duration="20":
 # of off).
 bench-metrics entries="1000000" keys="200000" duration="15" rounds="3":
     bash scripts/bench-metrics.sh {{entries}} {{keys}} {{duration}} {{rounds}}
+
+# pages: the record page (HTML, a browser's Accept) on the 1M-entry register, with the JSON
+# record for comparison (target: >= 5,000 req/s). Needs wrk.
+bench-pages entries="1000000" keys="200000" duration="20":
+    BENCH_API_RUNS="record page" bash scripts/bench-api.sh {{entries}} {{keys}} {{duration}}
 
 # sync: pull a 1M-entry register from a primary on loopback into an empty SQLite mirror, then
 # 1,000 new entries (targets: <= 90 s and <= 500 MB; increment <= 1 s).

@@ -15,6 +15,8 @@
 #   checkpoint GET /registers/synthetic/checkpoint                target >= 20000 req/s
 #   tile     GET /registers/synthetic/tile/0/N (random full tile)  target >= 15000 req/s
 #   bundle   GET /registers/synthetic/tile/entries/N (random full) target >= 5000 req/s
+#   page     GET /registers/synthetic/records/K####### with a browser's Accept (the record's
+#            HTML page)                                          target >= 5000 req/s
 # then a 60 s run of the first three mixed while sampling the server's RSS every 5 s (target: flat,
 # i.e. last - first <= max(10% of first, 8 MB)). Every run must also be free of wrk errors
 # (non-2xx answers, timeouts, socket errors). Targets are judged for ENTRIES=1000000 only.
@@ -31,7 +33,8 @@
 #
 # Environment: BENCH_API_PORT (28089), BENCH_API_CONNECTIONS (64), BENCH_API_THREADS (2),
 # BENCH_API_WORKERS (server --workers; default: the server's, one per core),
-# BENCH_API_RSS_SECONDS (60), RUST_LOG for the server (default warn: an info line per request
+# BENCH_API_RSS_SECONDS (60), BENCH_API_RUNS (which runs, default all: "record entries proof
+# checkpoint tile bundle page rss"; e.g. BENCH_API_RUNS=page for the pages alone), RUST_LOG for the server (default warn: an info line per request
 # would measure the log writer; set RUST_LOG=info to include it).
 set -euo pipefail
 
@@ -53,6 +56,7 @@ THREADS=${BENCH_API_THREADS:-2}
 WORKERS=${BENCH_API_WORKERS:-}
 RSS_SECONDS=${BENCH_API_RSS_SECONDS:-60}
 PIN=${BENCH_API_PIN:-0}
+RUNS=" ${BENCH_API_RUNS:-record entries proof checkpoint tile bundle page rss} "
 SERVER_PIN=()
 WRK_PIN=()
 if [[ $PIN == 1 ]]; then
@@ -73,6 +77,7 @@ TARGET_PROOF_RPS=5000
 TARGET_CHECKPOINT_RPS=20000
 TARGET_TILE_RPS=15000
 TARGET_BUNDLE_RPS=5000
+TARGET_PAGE_RPS=5000
 JUDGED_ENTRIES=1000000
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -141,7 +146,7 @@ curl -fsS -o /dev/null "$BASE/registers/$NAME/register" || { echo "error: the se
 # One request of each kind must answer 200 before its run (a fast 404 is no benchmark).
 check() {
     local status
-    status=$(curl -s -o "$WORK/check.body" -w '%{http_code}' "$BASE$1")
+    status=$(curl -s -o "$WORK/check.body" -w '%{http_code}' -H "Accept: ${2:-*/*}" "$BASE$1")
     if [[ $status != 200 ]]; then
         echo "error: GET $1 answered $status: $(head -c 300 "$WORK/check.body")" >&2
         exit 1
@@ -154,6 +159,8 @@ check "/registers/$NAME/proof/entry/$mid/$ENTRIES/merkle:sha-256"
 check "/registers/$NAME/checkpoint"
 check "/registers/$NAME/tile/0/000"
 check "/registers/$NAME/tile/entries/000"
+check "/registers/$NAME/records/$(printf 'K%07d' $((KEYS - 1)))" "text/html"
+grep -q '<!doctype html>' "$WORK/check.body" || { echo "error: the record page is not HTML" >&2; exit 1; }
 
 TICKS=$(getconf CLK_TCK)
 # CPU seconds (user + system) the server has used so far.
@@ -199,13 +206,11 @@ run() {
 # A short warm-up so the first measured run does not pay for cold pages.
 "${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$LUA" "$BASE" -- mixed "$NAME" "$ENTRIES" "$KEYS" >/dev/null
 
-run record record "$DURATION"
-run entries entries "$DURATION"
-run proof proof "$DURATION"
-run checkpoint checkpoint "$DURATION"
-run tile tile "$DURATION"
-run bundle bundle "$DURATION"
-run rss mixed "$RSS_SECONDS"
+wanted() { [[ $RUNS == *" $1 "* ]]; }
+for label in record entries proof checkpoint tile bundle page; do
+    if wanted "$label"; then run "$label" "$label" "$DURATION"; fi
+done
+if wanted rss; then run rss mixed "$RSS_SECONDS"; fi
 
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
@@ -217,6 +222,8 @@ proof_ok() { clean proof && ge "${RPS[proof]}" $TARGET_PROOF_RPS; }
 checkpoint_ok() { clean checkpoint && ge "${RPS[checkpoint]}" $TARGET_CHECKPOINT_RPS; }
 tile_ok() { clean tile && ge "${RPS[tile]}" $TARGET_TILE_RPS; }
 bundle_ok() { clean bundle && ge "${RPS[bundle]}" $TARGET_BUNDLE_RPS; }
+page_ok() { clean page && ge "${RPS[page]}" $TARGET_PAGE_RPS; }
+RSS_SAMPLES=("${RSS_SAMPLES[@]:-0}")
 RSS_FIRST=${RSS_SAMPLES[0]}
 RSS_LAST=${RSS_SAMPLES[-1]}
 RSS_MAX=$(printf '%s\n' "${RSS_SAMPLES[@]}" | sort -g | tail -n 1)
@@ -231,19 +238,23 @@ echo "== bench-api report: $ENTRIES entries, $KEYS keys, ${DURATION}s runs, $CON
     "shared by wrk and the server$( ((PIN == 1)) && echo ' (pinned: server CPU 0, wrk CPU 1)')"
 printf '%-10s %10s %9s %9s %7s %11s  %-32s %s\n' run "req/s" "p50 ms" "p99 ms" errors "server CPU" target result
 row() {
+    wanted "$1" || return 0
+    set -- "$1" "$2" "$(j "$3")"
     printf '%-10s %10s %9s %9s %7s %11s  %-32s %s\n' "$1" "${RPS[$1]}" "${P50[$1]}" "${P99[$1]}" \
         "${ERRS[$1]}" "${CPU[$1]} cores" "$2" "$3"
 }
 judged=0
 [[ $ENTRIES -eq $JUDGED_ENTRIES ]] && judged=1
 j() { if ((judged)); then verdict "$@"; else echo "(not judged)"; fi; }
-row record ">= $TARGET_RECORD_RPS req/s, p99 <= $TARGET_RECORD_P99_MS ms" "$(j record_ok)"
-row entries ">= $TARGET_ENTRIES_RPS req/s" "$(j entries_ok)"
-row proof ">= $TARGET_PROOF_RPS req/s" "$(j proof_ok)"
-row checkpoint ">= $TARGET_CHECKPOINT_RPS req/s" "$(j checkpoint_ok)"
-row tile ">= $TARGET_TILE_RPS req/s" "$(j tile_ok)"
-row bundle ">= $TARGET_BUNDLE_RPS req/s" "$(j bundle_ok)"
-row rss "RSS flat over ${RSS_SECONDS}s" "$(j rss_ok)"
+row record ">= $TARGET_RECORD_RPS req/s, p99 <= $TARGET_RECORD_P99_MS ms" record_ok
+row entries ">= $TARGET_ENTRIES_RPS req/s" entries_ok
+row proof ">= $TARGET_PROOF_RPS req/s" proof_ok
+row checkpoint ">= $TARGET_CHECKPOINT_RPS req/s" checkpoint_ok
+row tile ">= $TARGET_TILE_RPS req/s" tile_ok
+row bundle ">= $TARGET_BUNDLE_RPS req/s" bundle_ok
+row page ">= $TARGET_PAGE_RPS req/s" page_ok
+row rss "RSS flat over ${RSS_SECONDS}s" rss_ok
+wanted rss || exit 0
 echo "RSS samples (MB, every ${RSS_EVERY}s, then at the end): ${RSS_SAMPLES[*]}"
 echo "RSS first $RSS_FIRST MB, last $RSS_LAST MB, max $RSS_MAX MB"
 ((judged)) || echo "targets are judged only for ENTRIES=$JUDGED_ENTRIES"

@@ -11,6 +11,7 @@
 --   checkpoint GET /registers/NAME/checkpoint
 --   tile    GET /registers/NAME/tile/0/N    (a random full level-0 tile)
 --   bundle  GET /registers/NAME/tile/entries/N (a random full entry bundle)
+--   page    GET /registers/NAME/records/K####### with a browser's Accept: the record's page
 --
 -- Each wrk thread seeds its own generator (thread number and clock), so threads do not
 -- replay one another's sequence. `done` prints one machine-readable `BENCH ...` line that
@@ -28,9 +29,9 @@ function init(args)
   name = args[2] or "synthetic"
   entries = tonumber(args[3] or "1000000")
   keys = tonumber(args[4] or "200000")
-  local known = { record = 1, entries = 1, proof = 1, mixed = 1, checkpoint = 1, tile = 1, bundle = 1 }
+  local known = { record = 1, entries = 1, proof = 1, mixed = 1, checkpoint = 1, tile = 1, bundle = 1, page = 1 }
   if not known[mode] then
-    error("unknown mode " .. mode .. " (record, entries, proof, mixed, checkpoint, tile or bundle)")
+    error("unknown mode " .. mode .. " (record, entries, proof, mixed, checkpoint, tile, bundle or page)")
   end
   math.randomseed(os.time() * 1000 + (thread_id or 0) * 7919)
   -- LuaJIT's first draws after seeding are poorly mixed; discard a few.
@@ -79,9 +80,16 @@ local function bundle_path()
     tile_index(math.random(0, full_tiles() - 1)))
 end
 
+-- What Chromium sends for a page.
+local BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+local function page_path()
+  return string.format("/registers/%s/records/K%07d", name, math.random(0, keys - 1))
+end
+
 local paths = {
   record = record_path, entries = entries_path, proof = proof_path,
-  checkpoint = checkpoint_path, tile = tile_path, bundle = bundle_path,
+  checkpoint = checkpoint_path, tile = tile_path, bundle = bundle_path, page = page_path,
 }
 local mixed = { record_path, entries_path, proof_path }
 
@@ -89,6 +97,8 @@ function request()
   local path
   if mode == "mixed" then
     path = mixed[math.random(1, 3)]()
+  elseif mode == "page" then
+    return wrk.format("GET", page_path(), { Accept = BROWSER })
   else
     path = paths[mode]()
   end

@@ -12,6 +12,9 @@
 //!   and the JSON envelope there; [`observe`] puts the envelope on errors actix writes itself.
 //! - **Metrics** ([`metrics`]): [`observe`] counts every request by route template; one
 //!   Prometheus registry per [`AppState`], served at `/metrics`.
+//! - **Pages for people** ([`pages`]): every readable resource also as HTML, for requests
+//!   that prefer it (a browser) or name a `.html` suffix; chosen by a route guard, so the
+//!   API's handlers and its JSON default are untouched.
 //! - **Auth fails closed**: HTTP Basic or an admin bearer token for loads ([`auth`]), the
 //!   plan API's JWTs through the `Caller` extractor ([`tokens`]).
 
@@ -22,6 +25,7 @@ pub mod errors;
 mod health;
 pub mod metrics;
 mod negotiate;
+mod pages;
 pub mod plans;
 mod proofs;
 mod registers;
@@ -103,6 +107,9 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
 }
 
 async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if pages::asks_for_html(&request) {
+        return Ok(pages::not_found(&request));
+    }
     Err(ApiError::NotFound(format!(
         "no resource at {}",
         request.path()
@@ -121,6 +128,23 @@ where
         .default_service(web::to(method_not_allowed))
 }
 
+/// A resource whose GET and HEAD serve `page` to a request that asks for HTML
+/// ([`pages::is_page_request`]) and `api` to any other, 405 for other methods.
+fn page_or<P, PArgs, F, Args>(path: &str, page: P, api: F) -> actix_web::Resource
+where
+    P: actix_web::Handler<PArgs>,
+    PArgs: actix_web::FromRequest + 'static,
+    P::Output: actix_web::Responder + 'static,
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    resource(path)
+        .route(read(page).guard(guard::fn_guard(pages::is_page_request)))
+        .route(read(api))
+        .default_service(web::to(method_not_allowed))
+}
+
 /// The route template a request matched, for metrics. Every resource carries its own, set
 /// when the table is built: actix's `match_pattern()` would match the path against every
 /// route again on each request.
@@ -133,8 +157,10 @@ fn resource(path: &str) -> actix_web::Resource {
 }
 
 /// The route table: the register-only routes, then every log route twice, for a register's
-/// user log and for its index logs (the handlers tell them apart by `{index}`).
+/// user log and for its index logs (the handlers tell them apart by `{index}`). Readable
+/// resources have a page ([`page_or`]).
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    use pages as p;
     use registers as r;
     cfg.app_data(
         web::PathConfig::default()
@@ -153,7 +179,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(get("/healthz", health::healthz))
     .service(get("/readyz", health::readyz))
     .service(get("/metrics", metrics::metrics))
-    .service(get("/registers{suffix:(\\.json)?}", r::list))
+    .service(page_or("/", p::home, r::list))
+    .service(page_or(
+        "/registers{suffix:(\\.json|\\.html)?}",
+        p::home,
+        r::list,
+    ))
+    .service(get("/assets/{file}", p::asset))
     .service(
         resource("/registers/{name}/load-rsf")
             .route(web::post().to(r::load))
@@ -162,35 +194,56 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     log_routes(cfg, "/registers/{name}");
     log_routes(cfg, "/registers/{name}/indexes/{index}");
     // After `records/{key}/entries`, which it would otherwise take.
-    cfg.service(get("/registers/{name}/records/{field}/{value}", r::facet))
-        .default_service(web::to(not_found));
+    cfg.service(page_or(
+        "/registers/{name}/records/{field}/{value}",
+        p::records,
+        r::facet,
+    ))
+    .default_service(web::to(not_found));
 }
 
 /// The read routes of one log (registers.md §8) under `base`.
 fn log_routes(cfg: &mut web::ServiceConfig, base: &str) {
+    use pages as p;
     use registers as r;
-    cfg.service(get(
-        &format!("{base}/{{segment:register(\\.json|\\.csv)?}}"),
+    cfg.service(page_or(
+        &format!("{base}/{{segment:register(\\.json|\\.csv|\\.html)?}}"),
+        p::register,
         r::register,
     ))
-    .service(get(
-        &format!("{base}/{{segment:entries(\\.json|\\.csv)?}}"),
+    .service(page_or(
+        &format!("{base}/{{segment:entries(\\.json|\\.csv|\\.html)?}}"),
+        p::entries,
         r::entries,
     ))
-    .service(get(&format!("{base}/entries/{{n}}"), r::entry))
-    .service(get(&format!("{base}/entry/{{n}}"), r::entry))
-    .service(get(
-        &format!("{base}/{{segment:records(\\.json|\\.csv)?}}"),
+    .service(page_or(
+        &format!("{base}/entries/{{n}}"),
+        p::entry,
+        r::entry,
+    ))
+    .service(page_or(&format!("{base}/entry/{{n}}"), p::entry, r::entry))
+    .service(page_or(
+        &format!("{base}/{{segment:records(\\.json|\\.csv|\\.html)?}}"),
+        p::records,
         r::records,
     ))
-    .service(get(
-        &format!("{base}/records/{{key}}/{{segment:entries(\\.json|\\.csv)?}}"),
+    .service(page_or(
+        &format!("{base}/records/{{key}}/{{segment:entries(\\.json|\\.csv|\\.html)?}}"),
+        p::history,
         r::record_entries,
     ))
-    .service(get(&format!("{base}/records/{{key}}"), r::record))
-    .service(get(&format!("{base}/record/{{key}}"), r::record))
-    .service(get(&format!("{base}/items/{{hash}}"), r::item))
-    .service(get(&format!("{base}/item/{{hash}}"), r::item))
+    .service(page_or(
+        &format!("{base}/records/{{key}}"),
+        p::record,
+        r::record,
+    ))
+    .service(page_or(
+        &format!("{base}/record/{{key}}"),
+        p::record,
+        r::record,
+    ))
+    .service(page_or(&format!("{base}/items/{{hash}}"), p::item, r::item))
+    .service(page_or(&format!("{base}/item/{{hash}}"), p::item, r::item))
     .service(get(
         &format!("{base}/proof/register/merkle:sha-256"),
         proofs::register_proof,
@@ -294,10 +347,13 @@ pub async fn observe(
     let response = request_id::scope(request_id.clone(), serving)
         .await?
         .map_into_boxed_body();
+    // Error pages (HTML, for requests that asked for a page) keep their body too.
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+        });
     let status = response.status();
     let mut response = if (status.is_client_error() || status.is_server_error()) && !is_json {
         let message = match status.as_u16() {

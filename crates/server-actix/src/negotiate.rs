@@ -1,4 +1,5 @@
-//! Representations: a `.json` / `.csv` suffix on the last path segment, else `Accept`.
+//! Representations: a `.json` / `.csv` suffix on the last path segment, else `Accept`; and
+//! whether a request asks for a page (`.html`, or an `Accept` that prefers HTML).
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
@@ -64,4 +65,91 @@ pub fn accepts_json(request: &HttpRequest) -> bool {
                 "application/json" | "application/*" | "*/*"
             )
         })
+}
+
+/// Whether a request asks for a page: a `.html` suffix on the last path segment, or an
+/// `Accept` whose most preferred range among those served is `text/html` (or
+/// `application/xhtml+xml`), as a browser's is. Quality values count; between equal ones the
+/// earlier range wins, as in [`choose`]. No `Accept`, `*/*` and `application/json` are not
+/// page requests: JSON stays the default.
+pub fn wants_html(path: &str, accept: Option<&str>) -> bool {
+    if path.ends_with(".html") {
+        return true;
+    }
+    let mut best: Option<(f32, bool)> = None;
+    for range in accept.unwrap_or_default().split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let html = match media.as_str() {
+            "text/html" | "application/xhtml+xml" => true,
+            "application/json" | "application/*" | "*/*" | "text/csv" | "text/*" => false,
+            _ => continue,
+        };
+        let q = parts
+            .find_map(|p| p.trim().strip_prefix("q=").map(|q| q.trim().parse::<f32>()))
+            .unwrap_or(Ok(1.0))
+            .unwrap_or(0.0);
+        if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
+            best = Some((q, html));
+        }
+    }
+    best.is_some_and(|(_, html)| html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wants_html;
+
+    #[test]
+    fn browsers_get_pages_and_everyone_else_json() {
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,\
+                       image/webp,*/*;q=0.8";
+        for (path, accept, html) in [
+            ("/registers/country/records", Some(browser), true),
+            ("/registers/country/records", Some("text/html"), true),
+            (
+                "/registers/country/records",
+                Some("application/xhtml+xml"),
+                true,
+            ),
+            ("/registers/country/records", None, false),
+            ("/registers/country/records", Some(""), false),
+            ("/registers/country/records", Some("*/*"), false),
+            (
+                "/registers/country/records",
+                Some("application/json"),
+                false,
+            ),
+            (
+                "/registers/country/records",
+                Some("application/json, text/html"),
+                false,
+            ),
+            (
+                "/registers/country/records",
+                Some("text/html;q=0.5, application/json"),
+                false,
+            ),
+            (
+                "/registers/country/records",
+                Some("application/json;q=0.5, text/html"),
+                true,
+            ),
+            (
+                "/registers/country/records",
+                Some("text/html;q=0, */*"),
+                false,
+            ),
+            ("/registers/country/records", Some("text/csv"), false),
+            ("/registers/country/records", Some("image/png"), false),
+            ("/registers/country/records.html", None, true),
+            (
+                "/registers/country/records/GB.html",
+                Some("application/json"),
+                true,
+            ),
+        ] {
+            assert_eq!(wants_html(path, accept), html, "{path} {accept:?}");
+        }
+    }
 }

@@ -84,8 +84,10 @@ pub(super) fn respond(format: Format, body: String, tag: &str) -> HttpResponse {
         Format::Json => "application/json",
         Format::Csv => "text/csv;charset=UTF-8",
     };
+    // The same URL also has a page for browsers (`pages`): caches must tell them apart.
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::VARY, "Accept"))
         .insert_header((header::ETAG, tag))
         .body(body)
 }

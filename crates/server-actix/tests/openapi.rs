@@ -23,6 +23,8 @@ const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 /// is `/registers`, and a catch-all segment is its documented parameter ([`CATCH_ALLS`]).
 /// Keep in step with `configure()` (checked below against its source).
 const ROUTES: &[(&str, &str)] = &[
+    ("get", "/"),
+    ("get", "/assets/{file}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -125,6 +127,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("value", "Blue"),
     ("uuid", "9b2f8c1e-4d3a-4f5b-8c7d-6e5f4a3b2c1d"),
     ("action", "approve"),
+    ("file", "pages.css"),
     // A partial level-0 tile: the register's 3 entries, and the first 3 of the index's.
     ("tile", "0/000.p/3"),
     (
@@ -763,7 +766,14 @@ fn configured_patterns() -> BTreeSet<String> {
     for (before, literal) in literals(
         &source,
         "pub fn configure",
-        &["\"/registers", "\"/healthz", "\"/readyz", "\"/metrics"],
+        &[
+            "\"/registers",
+            "\"/healthz",
+            "\"/readyz",
+            "\"/metrics",
+            "\"/assets",
+            "\"/\"",
+        ],
     ) {
         if before.trim_end().ends_with("log_routes(cfg,") {
             bases.push(literal);

@@ -306,7 +306,7 @@ async fn representations_by_suffix_and_accept() {
         }
         for (uri, accept) in [
             ("/registers/country/entries", "application/xml"),
-            ("/registers/country/entry/1", "text/html"),
+            ("/registers/country/entry/1", "image/png"),
             ("/registers/country/records", "application/xml"),
             ("/registers/country/register", "text/csv"),
             ("/registers/country/items/sha-256:6b18693874513ba13da54d61aafa7cad0c8f5573f3431d6f1c04b07ddb27d6bb", "text/csv"),
