@@ -53,6 +53,34 @@ pub fn verify(note: &str, key: &VerifierKey) -> anyhow::Result<Checkpoint> {
     })
 }
 
+/// The most of an evidence file read: two notes and a proof are a few kilobytes.
+const MAX_EVIDENCE_BYTES: u64 = 1 << 20;
+
+/// Verifies the split-view evidence file at `path` (or standard input for `-`) against
+/// `key`; returns the line to print.
+pub fn verify_evidence(path: &Path, key: &VerifierKey) -> anyhow::Result<String> {
+    let reader: Box<dyn Read> = if path == Path::new("-") {
+        Box::new(io::stdin())
+    } else {
+        Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_EVIDENCE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > MAX_EVIDENCE_BYTES {
+        bail!("evidence refused: the file is larger than {MAX_EVIDENCE_BYTES} bytes");
+    }
+    let text = String::from_utf8(bytes).map_err(|_| anyhow!("evidence refused: not UTF-8"))?;
+    let how =
+        tlog_core::verify_evidence(&text, key).map_err(|e| anyhow!("evidence refused: {e}"))?;
+    Ok(format!(
+        "evidence verified: two checkpoints signed by {} cannot both be true: {how}",
+        key.name()
+    ))
+}
+
 /// The `checkpoint verify` line: origin, size and root.
 pub fn summary_line(checkpoint: &Checkpoint) -> anyhow::Result<String> {
     Ok(format!(
