@@ -65,6 +65,8 @@ fn sync(verb: &str, remote: &str, plan: PlanId, db: &Path, chunk: u64) -> (i32, 
             &plan,
             "--chunk-entries",
             &chunk,
+            "--evidence-dir",
+            db.parent().and_then(Path::to_str).expect("a directory"),
         ],
         db,
         &format!("{PASSWORD}\n"),
@@ -431,7 +433,11 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
         let document = Plan::fragment(
             None,
             "Countries for the secondary",
-            node_service::identity::primary(&primary_node, std::slice::from_ref(&offer)),
+            node_service::identity::primary(
+                &primary_node,
+                std::slice::from_ref(&offer),
+                primary.keys(),
+            ),
         );
         let invoked = acme
             .post_json::<Value>("/v1/plans/invoke", &json!({"document": b64(&document)}))
@@ -440,7 +446,10 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
         let id = stub.uuid.expect("uuid");
         let completed = stub
             .complete(
-                node_service::identity::secondary(&secondary.store.node().expect("node")),
+                node_service::identity::secondary(
+                    &secondary.store.node().expect("node"),
+                    secondary.store.keys(),
+                ),
                 vec![Subscription {
                     uuid: Uuid::new_v4(),
                     slice_uuid: Some(offer.slice_uuid),

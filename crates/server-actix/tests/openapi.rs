@@ -391,6 +391,7 @@ fn transparency_store(dir: &tempfile::TempDir) -> Store {
         partner: "https://partner.example".into(),
         plan: plan_core::PlanId(uuid::Uuid::new_v4()),
         slice: uuid::Uuid::new_v4(),
+        target: None,
     };
     store
         .load_mirror_rsf("mirrored", &data("colour.rsf")[..], &mirror)

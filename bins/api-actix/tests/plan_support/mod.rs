@@ -52,7 +52,7 @@ pub fn negotiate(primary: &Server) -> (PlanId, Uuid) {
     let slice = stub.register_slices()[0].slice_uuid;
     let plan = stub
         .complete(
-            node_service::identity::secondary(&node("Secondary")),
+            node_service::identity::secondary(&node("Secondary"), None),
             vec![Subscription {
                 uuid: Uuid::new_v4(),
                 slice_uuid: Some(slice),
