@@ -176,7 +176,8 @@ fn pushed_checkpoint(
     };
     let note = pushed.checkpoint.ok_or_else(|| {
         ApplyError::Unverified(format!(
-            "the plan pins a checkpoint key for slice {slice}: a push must carry the primary's              signed checkpoint (the Tlog-Checkpoint header); nothing was applied"
+            "the plan pins a checkpoint key for slice {slice}: a push must carry the primary's \
+             signed checkpoint (the Tlog-Checkpoint header); nothing was applied"
         ))
     })?;
     let new = verify_note(&key, note, slice).map_err(ApplyError::Unverified)?;

@@ -187,7 +187,8 @@ fn pull_slice<S: MirrorStore, R: Remote>(
             });
             if !on_the_way {
                 return Err(SyncError::Unverified(format!(
-                    "the primary's entries up to {until} of slice {slice} are not a prefix of                      its signed checkpoint ({target} entries); nothing of them was applied"
+                    "the primary's entries up to {until} of slice {slice} are not a prefix of \
+                     its signed checkpoint ({target} entries); nothing of them was applied"
                 )));
             }
         }
