@@ -11,43 +11,19 @@ mod plan_support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use api_client::Client;
 use cli_support::bin;
 use common::LoopbackServer as Server;
-use plan_core::{PlanId, Subscription};
-use plan_support::{b64, decode, node, primary_store, PASSWORD};
+use plan_core::PlanId;
+use plan_support::{primary_store, PASSWORD};
 use register_core::{Digest, Item, Mode};
-use serde_json::{json, Value};
+use serde_json::Value;
 use store_diesel::accounts::Role;
 use store_diesel::store::{NodeKeys, Store};
 use uuid::Uuid;
 
 /// The secondary-initiator flow over HTTP, the secondary naming its mirror cosigner key.
 fn negotiate(primary: &Server) -> (PlanId, Uuid) {
-    let mut acme = Client::new(&primary.url(), "acme", PASSWORD);
-    acme.login(None).expect("acme logs in");
-    let stub = decode(&acme.get_json("/v1/plans/invoke").expect("invoke"));
-    let slice = stub.register_slices()[0].slice_uuid;
-    let keys = store_diesel::testing::keys();
-    let plan = stub
-        .complete(
-            node_service::identity::secondary(&node("Secondary"), Some(&keys)),
-            vec![Subscription {
-                uuid: Uuid::new_v4(),
-                slice_uuid: Some(slice),
-                delivery_profiles: Vec::new(),
-            }],
-        )
-        .expect("complete");
-    let id = plan.uuid.expect("uuid");
-    acme.post_json::<Value>("/v1/proposals/new", &json!({"document": b64(&plan)}))
-        .expect("propose");
-    let mut operator = Client::new(&primary.url(), "operator", PASSWORD);
-    operator.login(None).expect("operator logs in");
-    operator
-        .post_json::<Value>(&format!("/v1/plans/{id}/approve"), &json!({}))
-        .expect("approve");
-    (id, slice)
+    plan_support::negotiate_with(primary, Some(&store_diesel::testing::keys()))
 }
 
 fn cli(args: &[&str], db: &Path, stdin: &str) -> (i32, String, String) {

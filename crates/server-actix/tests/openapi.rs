@@ -68,6 +68,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/slices/{uuid}/rsf"),
     ("post", "/v1/slices/{uuid}/rsf"),
     ("get", "/v1/slices/{uuid}/proof/consistency/{m}/{n}"),
+    ("get", "/v1/slices/{uuid}/checkpoint"),
     // The same log routes for each index.
     ("get", "/registers/{name}/indexes/{index}/register"),
     ("get", "/registers/{name}/indexes/{index}/entries"),
