@@ -337,6 +337,7 @@ fn primary_initiator_invokes_and_the_respondent_proposes_and_approves() {
     let primary = node_service::identity::primary(
         &owner.store.node().expect("node"),
         &owner.store.offers().expect("offers"),
+        owner.store.keys(),
     );
     let id = invoke_as_primary(
         &server,
@@ -352,7 +353,10 @@ fn primary_initiator_invokes_and_the_respondent_proposes_and_approves() {
     let stub = Plan::from_xml(&xml).expect("the invoked document");
     let complete = stub
         .complete(
-            node_service::identity::secondary(&respondent.store.node().expect("node")),
+            node_service::identity::secondary(
+                &respondent.store.node().expect("node"),
+                respondent.store.keys(),
+            ),
             vec![Subscription {
                 uuid: Uuid::new_v4(),
                 slice_uuid: Some(offer.slice_uuid),

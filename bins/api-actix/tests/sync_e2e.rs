@@ -65,6 +65,8 @@ fn sync(verb: &str, remote: &str, plan: PlanId, db: &Path, chunk: u64) -> (i32, 
             &plan,
             "--chunk-entries",
             &chunk,
+            "--evidence-dir",
+            db.parent().and_then(Path::to_str).expect("a directory"),
         ],
         db,
         &format!("{PASSWORD}\n"),
@@ -417,7 +419,13 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
 
         let dir = tempfile::tempdir().expect("temp dir");
         let primary_path = dir.path().join("primary.sqlite");
-        let primary = Store::open(primary_path.to_str().expect("UTF-8")).expect("primary");
+        // It signs its checkpoints (as the CLI will, with the test keys under their origin).
+        let primary = Store::open(primary_path.to_str().expect("UTF-8"))
+            .expect("primary")
+            .with_keys(store_diesel::testing::keys());
+        primary
+            .set_origin(store_diesel::testing::ORIGIN)
+            .expect("origin");
         primary
             .load_rsf("country", &data("country-data.rsf")[..], Mode::Strict)
             .expect("load");
@@ -431,7 +439,11 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
         let document = Plan::fragment(
             None,
             "Countries for the secondary",
-            node_service::identity::primary(&primary_node, std::slice::from_ref(&offer)),
+            node_service::identity::primary(
+                &primary_node,
+                std::slice::from_ref(&offer),
+                primary.keys(),
+            ),
         );
         let invoked = acme
             .post_json::<Value>("/v1/plans/invoke", &json!({"document": b64(&document)}))
@@ -440,7 +452,10 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
         let id = stub.uuid.expect("uuid");
         let completed = stub
             .complete(
-                node_service::identity::secondary(&secondary.store.node().expect("node")),
+                node_service::identity::secondary(
+                    &secondary.store.node().expect("node"),
+                    secondary.store.keys(),
+                ),
                 vec![Subscription {
                     uuid: Uuid::new_v4(),
                     slice_uuid: Some(offer.slice_uuid),
@@ -481,6 +496,16 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
         );
         // A push records its outcome like a pull, on both sides of the plan.
         let (size, root) = summary(&primary, "country");
+        // The push carried the primary's signed checkpoint: the secondary verified it with
+        // the key its plan pins and accepted it, since its mirror holds it exactly.
+        let note = line["checkpoint"].as_str().expect("the checkpoint pushed");
+        let accepted = secondary
+            .store
+            .accepted_mirror_checkpoint(id, offer.slice_uuid, None)
+            .expect("read")
+            .expect("accepted");
+        assert_eq!((accepted.size, accepted.root), (size, root), "{}", db.label);
+        assert_eq!(accepted.note, note, "{}", db.label);
         for (side, store) in [("primary", &primary), ("secondary", &secondary.store)] {
             let recorded = store
                 .subscription(id, offer.slice_uuid)
@@ -506,7 +531,6 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
         let before = summary(&secondary.store, "country");
         let mut pusher = Client::new(&server.url(), "acme", PASSWORD);
         pusher.login_for_plan(id).expect("sync token");
-        let path = format!("/v1/slices/{}/rsf", offer.slice_uuid);
         let root = before.1;
         let next = country_entry("XX", "Nowhere");
         let cases = [
@@ -525,8 +549,37 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
                 "line 2",
             ),
         ];
+        // A push without the checkpoint, or with one another key signed (422).
+        let forged = tlog_core::Checkpoint {
+            origin: "registers.test/registers/country".into(),
+            size: before.0,
+            root,
+        }
+        .sign(
+            &tlog_core::PrivateKey::from_seed(
+                "registers.test/registers/country",
+                tlog_core::note::ED25519,
+                [42; 32],
+            )
+            .expect("another key"),
+        )
+        .expect("sign");
+        let empty = format!("assert-root-hash\t{root}\n");
+        let unsigned = [
+            (None, "must carry the primary's signed checkpoint"),
+            (Some(forged.as_str()), "does not verify with the pinned key"),
+        ];
+        for (checkpoint, expected) in unsigned {
+            let refused =
+                pusher.push_delta(offer.slice_uuid, empty.clone().into_bytes(), checkpoint);
+            let message = refused.expect_err("refused").to_string();
+            assert!(
+                message.contains("422") && message.contains(expected),
+                "{message}"
+            );
+        }
         for (delta, expected) in cases {
-            let refused = pusher.post_rsf::<Value>(&path, delta.into_bytes());
+            let refused = pusher.push_delta(offer.slice_uuid, delta.into_bytes(), Some(note));
             let message = refused.expect_err("refused").to_string();
             assert!(message.contains(expected), "{}: {message}", db.label);
             assert_eq!(summary(&secondary.store, "country"), before, "{message}");

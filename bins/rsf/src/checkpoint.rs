@@ -24,19 +24,25 @@ pub fn read_key(arg: &str) -> anyhow::Result<VerifierKey> {
     VerifierKey::parse(&text).map_err(|e| anyhow!("bad verifier key: {e}"))
 }
 
-/// The checkpoint note at `path`, or on standard input for `-`.
-pub fn read_note(path: &Path) -> anyhow::Result<String> {
+/// At most `limit` + 1 bytes of the file at `path`, or of standard input for `-`.
+fn read_at_most(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
     let reader: Box<dyn Read> = if path == Path::new("-") {
         Box::new(io::stdin())
     } else {
         Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
     };
-    // A note is a few hundred bytes; read one byte past the limit so `open` refuses the rest.
     let mut bytes = Vec::new();
     reader
-        .take(MAX_NOTE_BYTES as u64 + 1)
+        .take(limit + 1)
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(bytes)
+}
+
+/// The checkpoint note at `path`, or on standard input for `-`.
+pub fn read_note(path: &Path) -> anyhow::Result<String> {
+    // A note is a few hundred bytes; read one byte past the limit so `open` refuses the rest.
+    let bytes = read_at_most(path, MAX_NOTE_BYTES as u64)?;
     String::from_utf8(bytes).map_err(|_| anyhow!("bad checkpoint note: it is not UTF-8"))
 }
 
@@ -51,6 +57,25 @@ pub fn verify(note: &str, key: &VerifierKey) -> anyhow::Result<Checkpoint> {
             anyhow!("bad checkpoint note: {e}")
         }
     })
+}
+
+/// The most of an evidence file read: two notes and a proof are a few kilobytes.
+const MAX_EVIDENCE_BYTES: u64 = 1 << 20;
+
+/// Verifies the split-view evidence file at `path` (or standard input for `-`) against
+/// `key`; returns the line to print.
+pub fn verify_evidence(path: &Path, key: &VerifierKey) -> anyhow::Result<String> {
+    let bytes = read_at_most(path, MAX_EVIDENCE_BYTES)?;
+    if bytes.len() as u64 > MAX_EVIDENCE_BYTES {
+        bail!("evidence refused: the file is larger than {MAX_EVIDENCE_BYTES} bytes");
+    }
+    let text = String::from_utf8(bytes).map_err(|_| anyhow!("evidence refused: not UTF-8"))?;
+    let how =
+        tlog_core::verify_evidence(&text, key).map_err(|e| anyhow!("evidence refused: {e}"))?;
+    Ok(format!(
+        "evidence verified: two checkpoints signed by {} cannot both be true: {how}",
+        key.name()
+    ))
 }
 
 /// The `checkpoint verify` line: origin, size and root.

@@ -63,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         checkpoint: CheckpointCommand,
     },
+    /// Check split-view evidence offline (written by `api-actix sync` on exit 2).
+    Evidence {
+        #[command(subcommand)]
+        evidence: EvidenceCommand,
+    },
     /// Print a Merkle proof as the register API's JSON body.
     Proof {
         #[command(subcommand)]
@@ -130,6 +135,23 @@ struct PatchArgs {
     /// Load the base register in relaxed mode.
     #[arg(long)]
     relaxed: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum EvidenceCommand {
+    /// Verify that an evidence file holds two checkpoints validly signed by the log's key
+    /// that cannot both be true (same size with different roots, or a failing consistency
+    /// proof).
+    ///
+    /// Prints `evidence verified: …` and exits 0; otherwise prints `error: message` (what
+    /// is wrong) to stderr and exits 1.
+    Verify {
+        /// The evidence file (JSON, format `split-view/v1`), or `-` for standard input.
+        file: PathBuf,
+        /// The log's verifier key (`name+id+key`), or `@FILE` to read it from a file.
+        #[arg(long, value_name = "VKEY")]
+        key: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -240,6 +262,12 @@ fn run(command: Command) -> anyhow::Result<()> {
             let key = checkpoint::read_key(&key)?;
             let checkpoint = checkpoint::verify(&checkpoint::read_note(&note)?, &key)?;
             writeln!(out, "{}", checkpoint::summary_line(&checkpoint)?)?;
+        }
+        Command::Evidence {
+            evidence: EvidenceCommand::Verify { file, key },
+        } => {
+            let key = checkpoint::read_key(&key)?;
+            writeln!(out, "{}", checkpoint::verify_evidence(&file, &key)?)?;
         }
         Command::Proof { proof } => match proof {
             ProofCommand::Entry {

@@ -15,7 +15,8 @@ use std::io::Read;
 use std::time::Duration;
 
 use api_types::{
-    DocumentRequest, ErrorEnvelope, LoginRequest, LoginResponse, PlanBody, PushResponse, SliceState,
+    ConsistencyProof, DocumentRequest, ErrorEnvelope, LoginRequest, LoginResponse, PlanBody,
+    PushResponse, SliceState,
 };
 use plan_core::{Plan, PlanId};
 use register_core::Digest;
@@ -351,9 +352,51 @@ impl register_sync::Remote for Client {
         Ok(delta)
     }
 
-    fn push_delta(&self, slice: Uuid, delta: Vec<u8>) -> Result<(u64, Digest), ClientError> {
+    /// The checkpoint travels base64-encoded in the `Tlog-Checkpoint` header.
+    fn push_delta(
+        &self,
+        slice: Uuid,
+        delta: Vec<u8>,
+        checkpoint: Option<&str>,
+    ) -> Result<(u64, Digest), ClientError> {
+        use base64::Engine as _;
         let path = format!("/v1/slices/{slice}/rsf");
-        let reply: PushResponse = self.post_rsf(&path, delta)?;
+        let mut request = self.authorized(
+            self.agent
+                .post(&self.url(&path))
+                .header("Content-Type", register_core::rsf::MEDIA_TYPE),
+        );
+        if let Some(note) = checkpoint {
+            let value = base64::engine::general_purpose::STANDARD.encode(note);
+            request = request.header("Tlog-Checkpoint", value);
+        }
+        let response = self.check(&path, request.send(delta))?;
+        let reply: PushResponse = self.json(&path, response)?;
         Ok((reply.total_entries, self.root(&path, &reply.root_hash)?))
+    }
+
+    fn checkpoint(&self, slice: Uuid) -> Result<String, ClientError> {
+        let path = format!("/v1/slices/{slice}/checkpoint");
+        let request = self.authorized(self.agent.get(&self.url(&path)));
+        let mut response = self.check(&path, request.call())?;
+        response
+            .body_mut()
+            .with_config()
+            .limit(MAX_REFUSAL_BYTES)
+            .read_to_string()
+            .map_err(|source| ClientError::Transport {
+                url: self.url(&path),
+                source,
+            })
+    }
+
+    fn consistency_proof(&self, slice: Uuid, m: u64, n: u64) -> Result<Vec<Digest>, ClientError> {
+        let path = format!("/v1/slices/{slice}/proof/consistency/{m}/{n}");
+        let proof: ConsistencyProof = self.get_json(&path)?;
+        proof
+            .merkle_consistency_nodes
+            .iter()
+            .map(|node| self.root(&path, node))
+            .collect()
     }
 }

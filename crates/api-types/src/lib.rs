@@ -35,4 +35,4 @@ pub use proofs::{ConsistencyProof, EntryProof, RegisterProof, PROOF_IDENTIFIER};
 pub use registers::{
     Entry, IndexRecord, LoadFailure, LoadReport, Record, RegisterListing, RegisterSummary,
 };
-pub use sync::{PushResponse, SliceReport, SliceState, SubscriptionStatus};
+pub use sync::{HeldCheckpoint, PushResponse, SliceReport, SliceState, SubscriptionStatus};

@@ -37,6 +37,11 @@ pub struct PushResponse {
 /// What one slice's sync did: one line of `sync pull` and `sync push`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SliceReport {
+    /// The primary's signed checkpoint the mirror now holds exactly (a verified pull), or the
+    /// one sent with a push; absent when the plan binds no checkpoint key. The note a mirror
+    /// cosigns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
     /// Entries applied by the run.
     #[serde(rename = "entries-added")]
     pub entries_added: u64,
@@ -52,9 +57,33 @@ pub struct SliceReport {
     pub total_entries: u64,
 }
 
+/// A checkpoint of the primary a mirror holds: what `sync status` shows of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldCheckpoint {
+    /// When it was accepted.
+    pub accepted_at: String,
+    /// Its signed note.
+    pub note: String,
+    /// Its root.
+    #[serde(rename = "root-hash")]
+    pub root_hash: String,
+    /// Its size.
+    #[serde(rename = "total-entries")]
+    pub total_entries: u64,
+}
+
 /// One line of `sync status`: a subscription's recorded state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionStatus {
+    /// The last checkpoint of the primary the mirror accepted (and holds), if any.
+    pub checkpoint: Option<HeldCheckpoint>,
+    /// The primary's checkpoint verifier key pinned for the slice (`None`: the plan binds
+    /// none, and syncs are not verified).
+    pub checkpoint_key: Option<String>,
+    /// How many checkpoints of the primary the mirror accepted.
+    pub checkpoints_accepted: u64,
+    /// The secondary's mirror cosigner key pinned for the plan.
+    pub cosigner_key: Option<String>,
     /// Entries the mirror lacks of the primary's log as the last run saw it (0 when no run
     /// has seen it).
     pub entries_behind: u64,

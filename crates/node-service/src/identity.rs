@@ -4,12 +4,12 @@
 //! Secondary part of a remote primary's stub from it.
 
 use plan_core::{
-    Admin, Capability, Controller, Instance, Plan, Pool, Primary, RegisterSlice, Secondary, Slice,
-    Software, Subscription,
+    Admin, Capability, Controller, Instance, Links, Plan, Pool, Primary, RegisterSlice, Secondary,
+    Slice, Software, Subscription, UniqueLink, COSIGNER_KEY_FIELD,
 };
 use store_diesel::error::StoreError;
 use store_diesel::node::{NodeIdentity, Offer};
-use store_diesel::store::Store;
+use store_diesel::store::{NodeKeys, Store};
 use uuid::Uuid;
 
 /// Why a change to this node's identity or offers, or a subscription request, was refused.
@@ -84,8 +84,10 @@ fn controller(node: &NodeIdentity) -> Controller {
 }
 
 /// This node as the primary: one pool whose slices are the offered registers (no pool when
-/// nothing is offered, as the schema wants at least one slice in a pool).
-pub fn primary(node: &NodeIdentity, offers: &[Offer]) -> Primary {
+/// nothing is offered, as the schema wants at least one slice in a pool). With `keys`, each
+/// slice carries its log's checkpoint verifier key (`UniqueLink keyfield="checkpoint-key"`),
+/// which the plan pins.
+pub fn primary(node: &NodeIdentity, offers: &[Offer], keys: Option<&NodeKeys>) -> Primary {
     let slices: Vec<Slice> = offers
         .iter()
         .map(|offer| {
@@ -94,6 +96,9 @@ pub fn primary(node: &NodeIdentity, offers: &[Offer]) -> Primary {
                 description: offer.description.clone(),
                 register: offer.register.clone(),
                 index: None,
+                checkpoint_key: keys
+                    .and_then(|k| k.checkpoint_key(&offer.register, None).ok())
+                    .map(|k| k.to_string()),
             };
             Slice::for_register(&register, &mut Uuid::new_v4)
         })
@@ -118,22 +123,37 @@ pub fn primary(node: &NodeIdentity, offers: &[Offer]) -> Primary {
     }
 }
 
-/// This node as the secondary.
-pub fn secondary(node: &NodeIdentity) -> Secondary {
+/// This node as the secondary. With `keys`, its Links carry its mirror cosigner verifier
+/// key (`UniqueLink keyfield="cosigner-key"`, the key named `<origin>/mirror`), which the
+/// plan pins.
+pub fn secondary(node: &NodeIdentity, keys: Option<&NodeKeys>) -> Secondary {
+    let cosigner = keys.and_then(|k| k.cosigner_key("mirror").ok());
     Secondary {
         uuid: node.node_uuid,
         description: node.description.clone(),
         instance: instance(node),
         controller: controller(node),
-        links: None,
+        links: cosigner.map(|key| Links {
+            unique: vec![UniqueLink {
+                uuid: Uuid::new_v4(),
+                keyfield: COSIGNER_KEY_FIELD.to_string(),
+                keyvalue: key.to_string(),
+                description: Some("mirror cosigner verifier key".to_string()),
+            }],
+            multi: Vec::new(),
+        }),
     }
 }
 
 /// Checks that this node's Primary domain with `offers` makes a valid plan document (the
 /// schema bounds descriptions to 255 characters and wants an email to look like one), so that
 /// an operator's change never leaves the server handing out stubs that fail the schema.
-pub fn check_domain(node: &NodeIdentity, offers: &[Offer]) -> Result<(), IdentityError> {
-    let stub = Plan::fragment(None, "check", primary(node, offers));
+pub fn check_domain(
+    node: &NodeIdentity,
+    offers: &[Offer],
+    keys: Option<&NodeKeys>,
+) -> Result<(), IdentityError> {
+    let stub = Plan::fragment(None, "check", primary(node, offers, keys));
     let problems: Vec<String> = plan_core::validate_plan(&stub.to_xml())
         .into_iter()
         .map(|d| format!("{}: {}", d.path, d.message))
@@ -156,7 +176,7 @@ pub fn offer(store: &Store, name: &str, description: Option<&str>) -> Result<Off
         description: description.unwrap_or(name).to_string(),
         offered_at: chrono::Utc::now(),
     });
-    check_domain(&store.node()?, &offers)?;
+    check_domain(&store.node()?, &offers, store.keys())?;
     Ok(store.offer_register(name, description)?)
 }
 
@@ -179,7 +199,7 @@ pub fn set_details(
     };
     wanted.admin_contact = optional(contact, wanted.admin_contact.clone());
     wanted.admin_email = optional(email, wanted.admin_email.clone());
-    check_domain(&wanted, &store.offers()?)?;
+    check_domain(&wanted, &store.offers()?, store.keys())?;
     Ok(store.set_node_details(description, contact, email)?)
 }
 
@@ -192,14 +212,18 @@ pub struct Wanted {
     pub slice: Uuid,
     /// The new subscription's UUID.
     pub subscription: Uuid,
+    /// The slice log's checkpoint verifier key, as the stub offers it.
+    pub checkpoint_key: Option<String>,
 }
 
-/// Completes a partner's `stub` (from `remote`) as this node, the secondary: one
-/// subscription per register named in `registers` and per slice in `slices`, each once, in
-/// the order given. Returns the completed plan and what it subscribes to.
+/// Completes a partner's `stub` (from `remote`) as this node, the secondary (with its mirror
+/// cosigner key when it has `keys`): one subscription per register named in `registers` and
+/// per slice in `slices`, each once, in the order given. Returns the completed plan and what
+/// it subscribes to.
 pub fn subscribe(
     stub: Plan,
     node: &NodeIdentity,
+    keys: Option<&NodeKeys>,
     remote: &str,
     registers: &[String],
     slices: &[Uuid],
@@ -249,6 +273,10 @@ pub fn subscribe(
         .into_iter()
         .map(|(slice, register)| Wanted {
             subscription: Uuid::new_v4(),
+            checkpoint_key: stub
+                .slice(slice)
+                .and_then(Slice::register)
+                .and_then(|r| r.checkpoint_key),
             slice,
             register,
         })
@@ -261,6 +289,6 @@ pub fn subscribe(
             delivery_profiles: Vec::new(),
         })
         .collect();
-    let plan = stub.complete(secondary(node), subscriptions)?;
+    let plan = stub.complete(secondary(node, keys), subscriptions)?;
     Ok((plan, wanted))
 }

@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 use plan_core::{PlanId, RegisterSlice};
 use register_core::{merkle, Digest};
-use register_sync::{ApplyError, MirrorStore, Origin};
+use register_sync::verify::{pinned_key, split_view, stale, verify_note};
+use register_sync::{Accepted, ApplyError, Keys, MirrorStore, Origin, SyncError};
 use store_diesel::error::StoreError;
+use store_diesel::queries::Source;
 use store_diesel::store::{MirrorOf, Store};
 use uuid::Uuid;
 
@@ -32,14 +34,53 @@ impl MirrorStore for Mirrors<'_> {
         name: &str,
         delta: &[u8],
         origin: &Origin,
+        target: Option<(u64, Digest)>,
     ) -> Result<(u64, Digest), StoreError> {
         let mirror = MirrorOf {
             partner: origin.partner.clone(),
             plan: origin.plan,
             slice: origin.slice,
+            target,
         };
         let report = self.0.load_mirror_rsf(name, delta, &mirror)?;
         Ok((report.total_entries, report.root))
+    }
+
+    fn consistency_proof(&self, name: &str, m: u64, n: u64) -> Result<Vec<Digest>, StoreError> {
+        self.0.log_consistency_proof(&Source::register(name), m, n)
+    }
+
+    fn own_checkpoint(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.0.checkpoint(&Source::register(name), None)
+    }
+
+    fn pin_keys(&self, plan: PlanId, slice: Uuid, keys: &Keys) -> Result<Keys, StoreError> {
+        let pinned = self.0.pin_subscription_keys(
+            plan,
+            slice,
+            keys.checkpoint_key.as_deref(),
+            keys.cosigner_key.as_deref(),
+        )?;
+        Ok(Keys {
+            checkpoint_key: pinned.checkpoint_key,
+            cosigner_key: pinned.cosigner_key,
+        })
+    }
+
+    fn latest_accepted(&self, plan: PlanId, slice: Uuid) -> Result<Option<Accepted>, StoreError> {
+        Ok(self
+            .0
+            .accepted_mirror_checkpoint(plan, slice, None)?
+            .map(|a| Accepted {
+                note: a.note,
+                size: a.size,
+                root: a.root,
+            }))
+    }
+
+    fn accept(&self, plan: PlanId, slice: Uuid, accepted: &Accepted) -> Result<(), StoreError> {
+        self.0
+            .accept_mirror_checkpoint(plan, slice, accepted.size, accepted.root, &accepted.note)
     }
 
     fn export(
@@ -104,15 +145,72 @@ pub fn mirror_name(
         .unwrap_or_else(|| slice.register.clone()))
 }
 
+/// What a pushed delta comes with: the keys the plan (as this node stores it) binds for the
+/// slice, and the primary's signed checkpoint the push leads towards, if it sent one.
+#[derive(Debug, Clone, Copy)]
+pub struct Pushed<'a> {
+    /// The plan's keys for the slice.
+    pub keys: &'a Keys,
+    /// The primary's checkpoint note.
+    pub checkpoint: Option<&'a str>,
+}
+
+/// The pushed checkpoint, checked as a pull checks the one it fetches: verified with the
+/// pinned key (required when one is pinned), not contradicting the one accepted last (the
+/// mirror's own consistency proof when it is smaller; a larger one is proven by the deltas
+/// as they apply). `None` when the plan binds no key.
+fn pushed_checkpoint(
+    mirrors: &Mirrors<'_>,
+    origin: &Origin,
+    register: &str,
+    pushed: Pushed<'_>,
+) -> Result<Option<Accepted>, ApplyError<StoreError>> {
+    let sync_error = |e: SyncError| match e {
+        SyncError::Diverged(d) => ApplyError::Diverged(d),
+        e => ApplyError::Unverified(e.to_string()),
+    };
+    let slice = origin.slice;
+    let Some(key) = pinned_key(mirrors, origin.plan, slice, pushed.keys).map_err(sync_error)?
+    else {
+        return Ok(None);
+    };
+    let note = pushed.checkpoint.ok_or_else(|| {
+        ApplyError::Unverified(format!(
+            "the plan pins a checkpoint key for slice {slice}: a push must carry the primary's \
+             signed checkpoint (the Tlog-Checkpoint header); nothing was applied"
+        ))
+    })?;
+    let new = verify_note(&key, note, slice).map_err(ApplyError::Unverified)?;
+    if let Some(accepted) = mirrors
+        .latest_accepted(origin.plan, slice)
+        .map_err(ApplyError::Store)?
+    {
+        if new.size <= accepted.size {
+            let proof = mirrors
+                .consistency_proof(register, new.size, accepted.size)
+                .map_err(ApplyError::Store)?;
+            split_view(&key, (slice, register), &accepted, &new, proof)
+                .map_err(ApplyError::Diverged)?;
+        }
+        if new.size < accepted.size {
+            return Err(ApplyError::Unverified(stale(slice, &accepted, &new)));
+        }
+    }
+    Ok(Some(new))
+}
+
 /// Applies a delta a primary pushed to this node's mirror of a slice (sync.md, push):
-/// exactly as a pull applies one ([`register_sync::apply_delta`]), then records the outcome
-/// on the slice's subscription (created on the first push, naming the pushing partner), as a
-/// pull does. Returns the mirror's size and root.
+/// exactly as a pull applies one ([`register_sync::apply_delta`]), towards the primary's
+/// signed checkpoint the push carries (verified with the pinned key; accepted once the
+/// mirror holds it exactly), then records the outcome on the slice's subscription (created
+/// on the first push, naming the pushing partner), as a pull does. Returns the mirror's size
+/// and root.
 pub fn receive_push(
     store: &Store,
     origin: &Origin,
     register: &str,
     delta: &[u8],
+    pushed: Pushed<'_>,
     at: DateTime<Utc>,
 ) -> Result<(u64, Digest), ApplyError<StoreError>> {
     let mirrors = Mirrors(store);
@@ -125,7 +223,16 @@ pub fn receive_push(
             .subscribe(origin.plan, origin.slice, &origin.partner, register)
             .map_err(ApplyError::Store)?;
     }
-    let outcome = register_sync::apply_delta(&mirrors, register, origin, delta);
+    let outcome = pushed_checkpoint(&mirrors, origin, register, pushed).and_then(|checkpoint| {
+        let target = checkpoint.as_ref().map(|c| (c.size, c.root));
+        let state = register_sync::apply_delta(&mirrors, register, origin, delta, target)?;
+        if let Some(c) = checkpoint.filter(|c| (c.size, c.root) == state) {
+            mirrors
+                .accept(origin.plan, origin.slice, &c)
+                .map_err(ApplyError::Store)?;
+        }
+        Ok(state)
+    });
     let recorded = match &outcome {
         Ok((size, root)) => mirrors.record_success(origin.plan, origin.slice, *size, *root, at),
         Err(e) => mirrors.record_failure(origin.plan, origin.slice, &e.to_string(), at),
@@ -134,4 +241,38 @@ pub fn receive_push(
         Ok(()) => outcome,
         Err(e) => outcome.and(Err(ApplyError::Store(e))),
     }
+}
+
+/// Writes the evidence of a split view (tlog-core's `split-view/v1` JSON: both signed
+/// checkpoints and the proof that failed) as a new file in `dir`, named after the slice and
+/// the time; returns its path. `rsf evidence verify FILE --key VKEY` checks it offline.
+pub fn write_evidence(
+    dir: &std::path::Path,
+    split: &register_sync::SplitView,
+    at: DateTime<Utc>,
+) -> std::io::Result<std::path::PathBuf> {
+    use std::io::Write as _;
+    std::fs::create_dir_all(dir)?;
+    let stem = format!("split-view-{}-{}", split.slice, at.format("%Y%m%dT%H%M%SZ"));
+    // Never overwrite evidence: a second file of the same second gets a number.
+    let mut n = 0;
+    let (path, mut file) = loop {
+        let name = match n {
+            0 => format!("{stem}.json"),
+            n => format!("{stem}-{n}.json"),
+        };
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(file) => break (path, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    file.write_all(split.evidence.to_json().as_bytes())?;
+    file.sync_all()?;
+    Ok(path)
 }

@@ -4,10 +4,12 @@
 use api_types::cli::{NodeView, OfferView, PlanDetails, PlanSummary, TransitionView};
 use chrono::{DateTime, SecondsFormat, Utc};
 use plan_core::{DataRole, Plan};
+use store_diesel::error::StoreError;
 use store_diesel::node::{NodeIdentity, Offer};
 use store_diesel::plans::StoredPlan;
 use store_diesel::store::LoadReport;
-use store_diesel::subscriptions::Subscription;
+use store_diesel::store::Store;
+use store_diesel::subscriptions::{AcceptedCheckpoint, Subscription};
 
 /// A time as the API and the CLI write it: RFC 3339, whole seconds, `Z`.
 pub fn time(at: DateTime<Utc>) -> String {
@@ -122,6 +124,7 @@ pub fn load_report(report: &LoadReport) -> api_types::LoadReport {
 /// One slice's sync run, as `sync pull` and `sync push` print it.
 pub fn slice_report(report: &register_sync::SliceReport) -> api_types::SliceReport {
     api_types::SliceReport {
+        checkpoint: report.checkpoint.clone(),
         entries_added: report.added,
         register: report.register.clone(),
         root_hash: report.root.to_string(),
@@ -130,9 +133,36 @@ pub fn slice_report(report: &register_sync::SliceReport) -> api_types::SliceRepo
     }
 }
 
-/// A subscription's recorded state, as `sync status` prints it.
-pub fn subscription(s: &Subscription) -> api_types::SubscriptionStatus {
+/// Every subscription's recorded state, as `sync status` prints them: with the keys pinned
+/// and the last checkpoint of the primary each mirror accepted.
+pub fn subscriptions(store: &Store) -> Result<Vec<api_types::SubscriptionStatus>, StoreError> {
+    store
+        .subscriptions()?
+        .iter()
+        .map(|s| {
+            let held = store.accepted_mirror_checkpoint(s.plan_uuid, s.slice_uuid, None)?;
+            let count = store.accepted_mirror_checkpoints(s.plan_uuid, s.slice_uuid)?;
+            Ok(subscription(s, held.as_ref(), count))
+        })
+        .collect()
+}
+
+/// A subscription's recorded state, with the last checkpoint accepted (`held`) of `count`.
+pub fn subscription(
+    s: &Subscription,
+    held: Option<&AcceptedCheckpoint>,
+    count: u64,
+) -> api_types::SubscriptionStatus {
     api_types::SubscriptionStatus {
+        checkpoint: held.map(|c| api_types::HeldCheckpoint {
+            accepted_at: time(c.accepted_at),
+            note: c.note.clone(),
+            root_hash: c.root.to_string(),
+            total_entries: c.size,
+        }),
+        checkpoint_key: s.checkpoint_key.clone(),
+        checkpoints_accepted: count,
+        cosigner_key: s.cosigner_key.clone(),
         entries_behind: s.entries_behind(),
         last_error: s.last_error.clone(),
         last_success: s.last_success.map(time),

@@ -57,6 +57,7 @@ fn plan(slices: u64) -> Plan {
                 description: format!("{i}: {filler}"),
                 register: format!("register-{i}"),
                 index: (i % 2 == 1).then(|| format!("by-field-{i}")),
+                checkpoint_key: None,
             };
             Slice::for_register(&register, &mut new_id)
         })

@@ -49,7 +49,8 @@ pub use lifecycle::{Approval, PlanRecord, Transition};
 pub use model::{
     Admin, Capability, Communal, Controller, DeliveryProfile, Instance, Links, MultiLink,
     MultiLinkEntry, Plan, PlanId, Pool, Primary, RegisterSlice, Response, Secondary, Slice,
-    Software, Subscription, UniqueLink,
+    Software, Subscription, UniqueLink, CHECKPOINT_KEY_FIELD, COSIGNER_KEY_FIELD, INDEX_FIELD,
+    REGISTER_FIELD,
 };
 pub use status::{Action, Actor, ConversationRole, DataRole, PlanStatus};
 pub use validate::{plan_schema, validate_plan, validate_plan_with, PLAN_XSD};

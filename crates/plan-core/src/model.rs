@@ -236,6 +236,36 @@ pub struct RegisterSlice {
     pub register: String,
     /// For an index slice, the index name (`UniqueLink keyfield="index"`).
     pub index: Option<String>,
+    /// The verifier key of the log's signed checkpoints (`UniqueLink
+    /// keyfield="checkpoint-key"`), as the primary offers it; `None` in plans without keys.
+    pub checkpoint_key: Option<String>,
+}
+
+/// `keyfield` of a register slice's link that names its register.
+pub const REGISTER_FIELD: &str = "register";
+/// `keyfield` of an index slice's link that names its index.
+pub const INDEX_FIELD: &str = "index";
+/// `keyfield` of a register slice's link that carries its log's checkpoint verifier key.
+pub const CHECKPOINT_KEY_FIELD: &str = "checkpoint-key";
+/// `keyfield` of the Secondary's link that carries its mirror cosigner verifier key.
+pub const COSIGNER_KEY_FIELD: &str = "cosigner-key";
+
+impl Links {
+    /// The value of the `UniqueLink` with this keyfield.
+    pub fn unique_value(&self, keyfield: &str) -> Option<&str> {
+        self.unique
+            .iter()
+            .find(|u| u.keyfield == keyfield)
+            .map(|u| u.keyvalue.as_str())
+    }
+}
+
+impl Secondary {
+    /// The secondary's mirror cosigner verifier key (`UniqueLink keyfield="cosigner-key"`
+    /// in its Links), if its document carries one.
+    pub fn cosigner_key(&self) -> Option<&str> {
+        self.links.as_ref()?.unique_value(COSIGNER_KEY_FIELD)
+    }
 }
 
 impl Slice {
@@ -247,9 +277,12 @@ impl Slice {
             keyvalue: keyvalue.to_string(),
             description: None,
         };
-        let mut unique = vec![link("register", &register.register, new_id())];
+        let mut unique = vec![link(REGISTER_FIELD, &register.register, new_id())];
         if let Some(index) = &register.index {
-            unique.push(link("index", index, new_id()));
+            unique.push(link(INDEX_FIELD, index, new_id()));
+        }
+        if let Some(key) = &register.checkpoint_key {
+            unique.push(link(CHECKPOINT_KEY_FIELD, key, new_id()));
         }
         Slice {
             uuid: register.slice_uuid,
@@ -273,19 +306,20 @@ impl Slice {
         let link = |keyfield: &str| {
             self.links
                 .as_ref()
-                .and_then(|l| l.unique.iter().find(|u| u.keyfield == keyfield))
-                .map(|u| u.keyvalue.clone())
+                .and_then(|l| l.unique_value(keyfield))
+                .map(str::to_string)
         };
         let index = match self.slice_type.as_str() {
             "register" => None,
-            "register-index" => Some(link("index")?),
+            "register-index" => Some(link(INDEX_FIELD)?),
             _ => return None,
         };
         Some(RegisterSlice {
             slice_uuid: self.uuid,
             description: self.description.clone(),
-            register: link("register")?,
+            register: link(REGISTER_FIELD)?,
             index,
+            checkpoint_key: link(CHECKPOINT_KEY_FIELD),
         })
     }
 }

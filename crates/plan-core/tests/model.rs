@@ -44,8 +44,41 @@ fn fragment_names_its_registers() {
             description: "Countries by name".into(),
             register: "country".into(),
             index: Some("by-name".into()),
+            checkpoint_key: None,
         }
     );
+    assert_eq!(
+        registers[0].checkpoint_key.as_deref(),
+        Some(common::COUNTRY_KEY)
+    );
+}
+
+#[test]
+fn keys_travel_in_links_and_survive_a_round_trip() {
+    let plan = common::complete();
+    let xml = plan.to_xml();
+    assert!(xml.contains(&format!(
+        "keyfield=\"checkpoint-key\" keyvalue=\"{}\"",
+        common::COUNTRY_KEY
+    )));
+    let read = Plan::from_xml(&xml).expect("valid");
+    assert_eq!(
+        read.register_slices()[0].checkpoint_key.as_deref(),
+        Some(common::COUNTRY_KEY)
+    );
+    assert_eq!(read.register_slices()[1].checkpoint_key, None);
+    let secondary = read.secondary.as_ref().expect("secondary");
+    assert_eq!(secondary.cosigner_key(), Some(common::MIRROR_KEY));
+    assert_eq!(
+        common::fragment()
+            .secondary
+            .as_ref()
+            .and_then(|s| s.cosigner_key()),
+        None
+    );
+    // A slice without a key reads as one without a key; the schema bounds the value.
+    let long = xml.replace(common::COUNTRY_KEY, &"k".repeat(256));
+    assert!(Plan::from_xml(&long).is_err());
 }
 
 #[test]

@@ -41,15 +41,23 @@ fn last_line(delta: &[u8]) -> &[u8] {
     &body[start..]
 }
 
+/// The root the delta's last line asserts (the root it leads to), if it ends with an
+/// `assert-root-hash` line.
+pub fn final_root(delta: &[u8]) -> Option<Digest> {
+    asserted_root(last_line(delta))
+}
+
 /// Applies one delta (a ranged RSF dump, whole in memory: a bounded chunk) to the mirror
 /// `name`, atomically. It must start by asserting the mirror's current root and end by
-/// asserting the root it leads to, so a truncated delta is never applied. Returns the
-/// mirror's size and root after it.
+/// asserting the root it leads to, so a truncated delta is never applied. With a `target`
+/// (size and root of the primary's verified checkpoint) the load may not go past it, nor
+/// reach its size with another root. Returns the mirror's size and root after it.
 pub fn apply_delta<S: MirrorStore>(
     store: &S,
     name: &str,
     origin: &Origin,
     delta: &[u8],
+    target: Option<(u64, Digest)>,
 ) -> Result<(u64, Digest), ApplyError<S::Error>> {
     let (size, root) = store.state(name).map_err(ApplyError::Store)?;
     let first = delta
@@ -68,7 +76,7 @@ pub fn apply_delta<S: MirrorStore>(
         return Err(ApplyError::Incomplete);
     }
     store
-        .load_mirror(name, delta, origin)
+        .load_mirror(name, delta, origin, target)
         .map_err(ApplyError::Store)
 }
 

@@ -1,6 +1,7 @@
 //! Why a delta or a sync run failed.
 
 use register_core::Digest;
+use tlog_core::{Contradiction, Evidence};
 use uuid::Uuid;
 
 /// An error of a store or a transport, kept with its type for `source()`.
@@ -57,6 +58,14 @@ pub enum Divergence {
         /// The primary's size.
         primary_size: u64,
     },
+    /// The primary signed a checkpoint that contradicts one this mirror accepted earlier: a
+    /// split view, with the evidence to prove it.
+    #[error(
+        "divergence: split view: slice {} of the primary signed a checkpoint that contradicts one mirror \
+         '{}' accepted earlier ({}); nothing was applied",
+        .0.slice, .0.mirror, .0.how
+    )]
+    SplitView(Box<SplitView>),
     /// A push found the remote mirror is not a prefix of the local register.
     #[error(
         "divergence: the mirror of slice {slice} on {remote} ({size} entries, root {root}) is \
@@ -76,6 +85,20 @@ pub enum Divergence {
     },
 }
 
+/// Two checkpoints of one slice's log, both signed by the pinned key, that cannot both be
+/// true.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitView {
+    /// The slice.
+    pub slice: Uuid,
+    /// The local mirror.
+    pub mirror: String,
+    /// How they contradict each other.
+    pub how: Contradiction,
+    /// Both signed notes and the proof that failed, for `rsf evidence verify`.
+    pub evidence: Evidence,
+}
+
 /// Why a delta was not applied; nothing was changed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError<E: std::error::Error + 'static> {
@@ -85,6 +108,10 @@ pub enum ApplyError<E: std::error::Error + 'static> {
     /// The delta does not end with `assert-root-hash`: it was cut short.
     #[error("the delta does not end with assert-root-hash: it is incomplete, nothing was applied")]
     Incomplete,
+    /// The primary's checkpoint is missing, not signed by the pinned key, or the delta does
+    /// not lead to it.
+    #[error("{0}")]
+    Unverified(String),
     /// The store refused the delta (an RSF error names its line) or failed.
     #[error(transparent)]
     Store(E),
@@ -96,6 +123,10 @@ pub enum SyncError {
     /// The primary's history diverges from the mirror's: nothing was changed.
     #[error(transparent)]
     Diverged(Divergence),
+    /// The primary's signed checkpoint could not be verified with the pinned key, or the
+    /// primary's data does not lead to it; nothing was applied.
+    #[error("{0}")]
+    Unverified(String),
     /// A delta was refused (cut short, or an RSF error with its line); nothing of it applied.
     #[error("the delta was refused: {0}")]
     Refused(#[source] BoxError),
@@ -108,7 +139,15 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// The CLI's exit code: 2 for a divergence, 1 for anything else.
+    /// The split view this run found, if any: its evidence is worth keeping.
+    pub fn split_view(&self) -> Option<&SplitView> {
+        match self {
+            SyncError::Diverged(Divergence::SplitView(split)) => Some(split),
+            _ => None,
+        }
+    }
+
+    /// The CLI's exit code: 2 for a divergence (a split view included), 1 for anything else.
     pub fn exit_code(&self) -> u8 {
         match self {
             SyncError::Diverged(_) => 2,
@@ -130,6 +169,7 @@ impl<E: std::error::Error + Send + Sync + 'static> From<ApplyError<E>> for SyncE
         match e {
             ApplyError::Diverged(d) => SyncError::Diverged(d),
             ApplyError::Incomplete => SyncError::Refused(Box::new(ApplyError::<E>::Incomplete)),
+            ApplyError::Unverified(message) => SyncError::Unverified(message),
             ApplyError::Store(e) => SyncError::Refused(Box::new(e)),
         }
     }

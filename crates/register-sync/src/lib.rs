@@ -20,6 +20,15 @@
 //!   interruption leaves the mirror at a verified chunk boundary; the next run resumes from
 //!   the mirror's own size. Full copy and incremental sync are the same loop. [`push`] is
 //!   the same loop driven from the primary.
+//! - **Verified against the primary's signed checkpoint** ([`verify`], checkpoints.md §6).
+//!   When the plan binds a checkpoint key, it is pinned on the subscription the first time
+//!   it is seen; a pull fetches the primary's checkpoint, verifies it with the pinned key,
+//!   checks it against the checkpoint the mirror accepted last (a contradiction is a
+//!   [`Divergence::SplitView`] carrying the evidence) and moves the mirror exactly to it:
+//!   every chunk before the last is proven a prefix of it by a consistency proof, and the
+//!   store refuses a load past its size or at its size with another root. Reaching it, the
+//!   mirror accepts it ([`MirrorStore::accept`]): the note the mirror serves and cosigns.
+//!   A push carries the primary's checkpoint to the secondary, which checks it the same way.
 //! - **Every outcome is recorded** on the slice's subscription (size and root after each
 //!   verified chunk, last success, last error), for pulls and pushes alike;
 //!   [`SyncError::exit_code`] gives the CLI contract (0 in sync, 1 error, 2 divergence).
@@ -30,8 +39,9 @@ mod delta;
 mod error;
 mod run;
 mod traits;
+pub mod verify;
 
-pub use delta::apply_delta;
-pub use error::{ApplyError, BoxError, Divergence, SyncError};
+pub use delta::{apply_delta, final_root};
+pub use error::{ApplyError, BoxError, Divergence, SplitView, SyncError};
 pub use run::{pull, push, subscribed_slices, SliceReport, DEFAULT_CHUNK_ENTRIES};
-pub use traits::{MirrorStore, Origin, Remote};
+pub use traits::{Accepted, Keys, MirrorStore, Origin, Remote};

@@ -5,9 +5,10 @@ use plan_core::{Plan, PlanId, RegisterSlice};
 use register_core::Digest;
 use uuid::Uuid;
 
-use crate::delta::apply_delta;
+use crate::delta::{apply_delta, final_root};
 use crate::error::{Divergence, SyncError};
-use crate::traits::{MirrorStore, Origin, Remote};
+use crate::traits::{Accepted, MirrorStore, Origin, Remote};
+use crate::verify::{pinned_key, plan_keys, split_view, stale, verify_note};
 
 /// Entries fetched and applied per transaction by default.
 pub const DEFAULT_CHUNK_ENTRIES: u64 = 100_000;
@@ -25,6 +26,9 @@ pub struct SliceReport {
     pub root: Digest,
     /// Entries applied by this run.
     pub added: u64,
+    /// The primary's signed checkpoint the mirror now holds exactly (pull) or the one sent
+    /// with the push; `None` when the plan binds no checkpoint key.
+    pub checkpoint: Option<String>,
 }
 
 /// The subscribed register slices of a plan (index slices are not synchronised).
@@ -103,8 +107,45 @@ pub fn pull<S: MirrorStore, R: Remote>(
             plan: id,
             slice: slice.slice_uuid,
         };
-        pull_slice(store, remote, &name, &origin, chunk, now)
+        let key = pinned_key(store, id, slice.slice_uuid, &plan_keys(&plan, slice))?;
+        pull_slice(store, remote, &name, &origin, key.as_ref(), chunk, now)
     })
+}
+
+/// The primary's checkpoint of the slice, verified with `key` and checked against the one
+/// the mirror `name` accepted last (a contradiction is a split view; an older one is
+/// refused).
+fn primary_checkpoint<S: MirrorStore, R: Remote>(
+    store: &S,
+    remote: &R,
+    name: &str,
+    origin: &Origin,
+    key: &tlog_core::VerifierKey,
+) -> Result<Accepted, SyncError> {
+    let slice = origin.slice;
+    let note = remote.checkpoint(slice).map_err(SyncError::remote)?;
+    let new = verify_note(key, &note, slice).map_err(SyncError::Unverified)?;
+    let Some(accepted) = store
+        .latest_accepted(origin.plan, slice)
+        .map_err(SyncError::store)?
+    else {
+        return Ok(new);
+    };
+    let proof = match accepted.size.cmp(&new.size) {
+        std::cmp::Ordering::Equal => Vec::new(),
+        std::cmp::Ordering::Less => remote
+            .consistency_proof(slice, accepted.size, new.size)
+            .map_err(SyncError::remote)?,
+        // The mirror holds everything up to the accepted size: the proof is its own.
+        std::cmp::Ordering::Greater => store
+            .consistency_proof(name, new.size, accepted.size)
+            .map_err(SyncError::store)?,
+    };
+    split_view(key, (slice, name), &accepted, &new, proof).map_err(SyncError::Diverged)?;
+    if new.size < accepted.size {
+        return Err(SyncError::Unverified(stale(slice, &accepted, &new)));
+    }
+    Ok(new)
 }
 
 fn pull_slice<S: MirrorStore, R: Remote>(
@@ -112,11 +153,20 @@ fn pull_slice<S: MirrorStore, R: Remote>(
     remote: &R,
     name: &str,
     origin: &Origin,
+    key: Option<&tlog_core::VerifierKey>,
     chunk: u64,
     now: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<SliceReport, SyncError> {
     let slice = origin.slice;
-    let (target, target_root) = remote.slice_state(slice).map_err(SyncError::remote)?;
+    let checkpoint = match key {
+        Some(key) => Some(primary_checkpoint(store, remote, name, origin, key)?),
+        None => None,
+    };
+    let (target, target_root) = match &checkpoint {
+        Some(c) => (c.size, c.root),
+        None => remote.slice_state(slice).map_err(SyncError::remote)?,
+    };
+    let bound = checkpoint.as_ref().map(|c| (c.size, c.root));
     store
         .record_primary_size(origin.plan, slice, target)
         .map_err(SyncError::store)?;
@@ -127,7 +177,22 @@ fn pull_slice<S: MirrorStore, R: Remote>(
         let delta = remote
             .fetch_delta(slice, size, until)
             .map_err(SyncError::remote)?;
-        (size, root) = apply_delta(store, name, origin, &delta)?;
+        if let (Some(c), true) = (&checkpoint, until < target) {
+            // A chunk short of the checkpoint must be a prefix of it before it is applied.
+            let proof = remote
+                .consistency_proof(slice, until, target)
+                .map_err(SyncError::remote)?;
+            let on_the_way = final_root(&delta).is_some_and(|r| {
+                register_core::merkle::verify_consistency(until, target, &r, &c.root, &proof)
+            });
+            if !on_the_way {
+                return Err(SyncError::Unverified(format!(
+                    "the primary's entries up to {until} of slice {slice} are not a prefix of \
+                     its signed checkpoint ({target} entries); nothing of them was applied"
+                )));
+            }
+        }
+        (size, root) = apply_delta(store, name, origin, &delta, bound)?;
         // Each chunk is a verified state worth recording: a later interruption resumes here.
         store
             .record_success(origin.plan, slice, size, root, now())
@@ -150,12 +215,19 @@ fn pull_slice<S: MirrorStore, R: Remote>(
             primary: target_root,
         }));
     }
+    if let Some(c) = &checkpoint {
+        // The mirror holds exactly the primary's signed checkpoint: accepted.
+        store
+            .accept(origin.plan, slice, c)
+            .map_err(SyncError::store)?;
+    }
     Ok(SliceReport {
         slice,
         register: name.to_string(),
         size,
         root,
         added: size - start,
+        checkpoint: checkpoint.map(|c| c.note),
     })
 }
 
@@ -177,8 +249,29 @@ pub fn push<S: MirrorStore, R: Remote>(
         store
             .subscribe(id, slice.slice_uuid, remote.name(), &slice.register)
             .map_err(SyncError::store)?;
-        push_slice(store, remote, id, slice, chunk)
+        let key = pinned_key(store, id, slice.slice_uuid, &plan_keys(&plan, slice))?;
+        push_slice(store, remote, id, slice, key.as_ref(), chunk)
     })
+}
+
+/// This node's latest signed checkpoint of `name`, verified with the pinned `key` (the
+/// secondary will check it with the same key: a key that changed since the plan was
+/// approved is better refused here, with a clear message).
+fn own_checkpoint<S: MirrorStore>(
+    store: &S,
+    name: &str,
+    slice: Uuid,
+    key: &tlog_core::VerifierKey,
+) -> Result<Accepted, SyncError> {
+    let note = store
+        .own_checkpoint(name)
+        .map_err(SyncError::store)?
+        .ok_or_else(|| {
+            SyncError::Unverified(format!(
+                "register '{name}' has no signed checkpoint to push with slice {slice}"
+            ))
+        })?;
+    verify_note(key, &note, slice).map_err(SyncError::Unverified)
 }
 
 fn push_slice<S: MirrorStore, R: Remote>(
@@ -186,11 +279,21 @@ fn push_slice<S: MirrorStore, R: Remote>(
     remote: &R,
     plan: PlanId,
     slice: &RegisterSlice,
+    key: Option<&tlog_core::VerifierKey>,
     chunk: u64,
 ) -> Result<SliceReport, SyncError> {
     let uuid = slice.slice_uuid;
     let name = &slice.register;
-    let (local_size, _) = store.state(name).map_err(SyncError::store)?;
+    let checkpoint = match key {
+        Some(key) => Some(own_checkpoint(store, name, uuid, key)?),
+        None => None,
+    };
+    // With a checkpoint, the push goes exactly to it (a load signs as it commits, so it is
+    // the register's size unless a load is committing meanwhile).
+    let local_size = match &checkpoint {
+        Some(c) => c.size,
+        None => store.state(name).map_err(SyncError::store)?.0,
+    };
     store
         .record_primary_size(plan, uuid, local_size)
         .map_err(SyncError::store)?;
@@ -208,13 +311,19 @@ fn push_slice<S: MirrorStore, R: Remote>(
     }
     let mut size = start;
     let mut root = mirror_root;
-    while size < local_size {
+    // A mirror already at the checkpoint still gets it once (an empty range), to accept it.
+    let mut unsent = checkpoint.is_some();
+    while size < local_size || std::mem::take(&mut unsent) {
+        unsent = false;
         let until = local_size.min(size.saturating_add(chunk.max(1)));
         let mut delta = Vec::new();
         store
             .export(name, size, until, &mut delta)
             .map_err(SyncError::store)?;
-        (size, root) = remote.push_delta(uuid, delta).map_err(SyncError::remote)?;
+        let note = checkpoint.as_ref().map(|c| c.note.as_str());
+        (size, root) = remote
+            .push_delta(uuid, delta, note)
+            .map_err(SyncError::remote)?;
     }
     Ok(SliceReport {
         slice: uuid,
@@ -222,5 +331,6 @@ fn push_slice<S: MirrorStore, R: Remote>(
         size,
         root,
         added: size - start,
+        checkpoint: checkpoint.map(|c| c.note),
     })
 }

@@ -30,13 +30,33 @@ pub trait MirrorStore {
 
     /// Loads `delta` (RSF, relaxed) into the mirror `name` in one transaction, creating it
     /// if new; returns its size and root after the load. Loads into a register that is not
-    /// a mirror of `origin`'s kind are the store's to refuse.
+    /// a mirror of `origin`'s kind are the store's to refuse. With a `target` (the size and
+    /// root of the primary's verified checkpoint), a load that would leave the mirror past
+    /// that size, or at that size with another root, is refused before it commits.
     fn load_mirror(
         &self,
         name: &str,
         delta: &[u8],
         origin: &Origin,
+        target: Option<(u64, Digest)>,
     ) -> Result<(u64, Digest), Self::Error>;
+
+    /// The consistency proof between sizes `m` and `n` of the local register `name`.
+    fn consistency_proof(&self, name: &str, m: u64, n: u64) -> Result<Vec<Digest>, Self::Error>;
+
+    /// The latest signed checkpoint note of the local register `name` (the primary's side of
+    /// a push), if it has one.
+    fn own_checkpoint(&self, name: &str) -> Result<Option<String>, Self::Error>;
+
+    /// Pins the keys a plan binds on the subscription of `slice` (each only when none is
+    /// pinned yet) and returns the pinned ones.
+    fn pin_keys(&self, plan: PlanId, slice: Uuid, keys: &Keys) -> Result<Keys, Self::Error>;
+
+    /// The largest checkpoint accepted for the mirror of `slice`.
+    fn latest_accepted(&self, plan: PlanId, slice: Uuid) -> Result<Option<Accepted>, Self::Error>;
+
+    /// Keeps a checkpoint the mirror of `slice` now holds exactly, as accepted.
+    fn accept(&self, plan: PlanId, slice: Uuid, accepted: &Accepted) -> Result<(), Self::Error>;
 
     /// Writes the ranged dump `since..until` of the register `name` to `out` (its first line
     /// asserts root(since), its last root(until)).
@@ -86,6 +106,27 @@ pub trait MirrorStore {
     ) -> Result<(), Self::Error>;
 }
 
+/// The keys a plan binds for one slice (checkpoints.md §6), as verifier-key strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keys {
+    /// The primary's checkpoint verifier key for the slice's log.
+    pub checkpoint_key: Option<String>,
+    /// The secondary's mirror cosigner verifier key.
+    pub cosigner_key: Option<String>,
+}
+
+/// A checkpoint of the primary a mirror accepted (or is about to): the signed note and what
+/// it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// The signed note, as the primary served it.
+    pub note: String,
+    /// Its size.
+    pub size: u64,
+    /// Its root.
+    pub root: Digest,
+}
+
 /// The partner's server, seen by the side that runs the sync.
 pub trait Remote {
     /// The transport's own error.
@@ -105,7 +146,19 @@ pub trait Remote {
     /// The ranged dump `since..until` of `slice`, whole (a bounded chunk).
     fn fetch_delta(&self, slice: Uuid, since: u64, until: u64) -> Result<Vec<u8>, Self::Error>;
 
-    /// Sends a ranged dump to the remote's mirror of `slice`; returns the mirror's size and
+    /// Sends a ranged dump to the remote's mirror of `slice`, with the primary's signed
+    /// checkpoint it leads towards (when the primary signs); returns the mirror's size and
     /// root after it.
-    fn push_delta(&self, slice: Uuid, delta: Vec<u8>) -> Result<(u64, Digest), Self::Error>;
+    fn push_delta(
+        &self,
+        slice: Uuid,
+        delta: Vec<u8>,
+        checkpoint: Option<&str>,
+    ) -> Result<(u64, Digest), Self::Error>;
+
+    /// The primary's latest signed checkpoint of `slice`'s log (a note).
+    fn checkpoint(&self, slice: Uuid) -> Result<String, Self::Error>;
+
+    /// The primary's consistency proof of `slice` between sizes `m` and `n`.
+    fn consistency_proof(&self, slice: Uuid, m: u64, n: u64) -> Result<Vec<Digest>, Self::Error>;
 }

@@ -208,13 +208,19 @@ impl From<PlanError> for ApiError {
     }
 }
 
-/// A pushed delta: a divergence is a conflict (409), a delta cut short or an RSF error is the
-/// request's fault (400, naming the line), anything else is the store's.
+/// A pushed delta: a divergence (a split view included) is a conflict (409), a delta cut
+/// short or an RSF error is the request's fault (400, naming the line), a checkpoint that
+/// does not verify with the pinned key or a delta that does not lead to it 422, anything
+/// else is the store's (a load past the checkpoint is the store's `Conflict`, 409).
 impl From<ApplyError<StoreError>> for ApiError {
     fn from(e: ApplyError<StoreError>) -> ApiError {
         match e {
             ApplyError::Diverged(divergence) => ApiError::Conflict(divergence.to_string()),
             ApplyError::Incomplete => ApiError::BadRequest(e.to_string()),
+            ApplyError::Unverified(message) => ApiError::Unprocessable {
+                message,
+                schema_errors: Vec::new(),
+            },
             ApplyError::Store(e @ StoreError::Register(_)) => {
                 ApiError::BadRequest(format!("the delta was refused: {e}"))
             }

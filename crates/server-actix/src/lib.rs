@@ -307,7 +307,8 @@ fn configure_v1(cfg: &mut web::ServiceConfig) {
         .service(get(
             "/v1/slices/{uuid}/proof/consistency/{m}/{n}",
             plans::slice_consistency,
-        ));
+        ))
+        .service(get("/v1/slices/{uuid}/checkpoint", plans::slice_checkpoint));
 }
 
 /// actix's JSON body errors in the envelope: 413 over the limit, 415 without a JSON content

@@ -223,8 +223,8 @@ pub async fn invoke(
     query: web::Query<InvokeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let replaces = replaced(&state, &caller, query.replaces.as_deref()).await?;
-    let (node, offers) = blocking(&state, |store| {
-        Ok::<_, StoreError>((store.node()?, store.offers()?))
+    let (node, offers, keys) = blocking(&state, |store| {
+        Ok::<_, StoreError>((store.node()?, store.offers()?, store.keys().cloned()))
     })
     .await?;
     let id = PlanId(Uuid::new_v4());
@@ -236,7 +236,7 @@ pub async fn invoke(
         let stub = Plan::fragment(
             Some(id),
             format!("Plan with {}", node.description),
-            node_service::identity::primary(&node, &offers),
+            node_service::identity::primary(&node, &offers, keys.as_ref()),
         );
         record.set_document(stub)?;
         record
@@ -561,16 +561,67 @@ pub async fn slice_consistency(
     super::proofs::consistency_proof(state, request, web::Path::from(sizes)).await
 }
 
-/// `POST /v1/slices/{uuid}/rsf`: a primary initiator pushes a ranged dump to this server's
-/// mirror of the slice. It is applied exactly as a pull would: its first line must assert the
-/// mirror's root (409 otherwise: the primary's history diverges and nothing changes), then
-/// it loads in one transaction (400 with the line on any error).
-pub async fn slice_push(
+/// `GET /v1/slices/{uuid}/checkpoint`: the signed checkpoint of the slice's log as a note
+/// (`text/plain`): on the primary its latest, which a pull verifies with the key the plan
+/// pins; on the secondary the primary's checkpoint its mirror accepted last (404 before
+/// any). Slice-scoped like the rest of sync: the plan's token reaches it, whatever the
+/// register is called or whether its public read API is reachable.
+pub async fn slice_checkpoint(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (plan, slice, side) = scoped_slice(&state, &caller, &path).await?;
+    let register = local_register(&state, &plan, &slice, side).await?;
+    let note = blocking(&state, move |store| {
+        match store.checkpoint(&store_diesel::queries::Source::register(&register), None) {
+            Err(StoreError::RegisterNotFound(_)) => Ok(None),
+            other => other,
+        }
+    })
+    .await?
+    .ok_or_else(|| {
+        ApiError::NotFound(format!("slice {} has no checkpoint here", slice.slice_uuid))
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(note))
+}
+
+/// The header of a push that carries the primary's signed checkpoint (base64 of the note).
+pub const CHECKPOINT_HEADER: &str = "Tlog-Checkpoint";
+
+/// The pushed checkpoint note: base64 of the note in [`CHECKPOINT_HEADER`], if sent.
+fn pushed_note(request: &actix_web::HttpRequest) -> Result<Option<String>, ApiError> {
+    use base64::Engine as _;
+    let Some(value) = request.headers().get(CHECKPOINT_HEADER) else {
+        return Ok(None);
+    };
+    let bad = || ApiError::BadRequest(format!("{CHECKPOINT_HEADER}: not base64 of a UTF-8 note"));
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.as_bytes())
+        .map_err(|_| bad())?;
+    String::from_utf8(bytes).map(Some).map_err(|_| bad())
+}
+
+/// `POST /v1/slices/{uuid}/rsf`: a primary initiator pushes a ranged dump to this server's
+/// mirror of the slice. It is applied exactly as a pull would: its first line must assert the
+/// mirror's root (409 otherwise: the primary's history diverges and nothing changes), then
+/// it loads in one transaction (400 with the line on any error). When the plan pins a
+/// checkpoint key, the push must carry the primary's signed checkpoint in the
+/// `Tlog-Checkpoint` header (base64 of the note): verified with that key and checked
+/// against the checkpoint accepted last (422 when it does not verify or the delta does not
+/// lead to it, 409 for a split view), it bounds the load and is accepted once the mirror
+/// holds it exactly.
+pub async fn slice_push(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: actix_web::HttpRequest,
+    path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    let note = pushed_note(&request)?;
     let (plan, slice, side) = scoped_slice(&state, &caller, &path).await?;
     if side != Side::Secondary {
         return Err(ApiError::Conflict(format!(
@@ -584,8 +635,18 @@ pub async fn slice_push(
         plan: plan.record.id(),
         slice: slice.slice_uuid,
     };
+    // This node holds the plan: its document is frozen, so its keys are the pinned ones.
+    let keys = plan
+        .record
+        .document()
+        .map(|document| register_sync::verify::plan_keys(document, &slice))
+        .unwrap_or_default();
     let (size, root) = blocking(&state, move |store| {
-        node_service::mirrors::receive_push(store, &origin, &register, &body, now())
+        let pushed = node_service::mirrors::Pushed {
+            keys: &keys,
+            checkpoint: note.as_deref(),
+        };
+        node_service::mirrors::receive_push(store, &origin, &register, &body, pushed, now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(api_types::PushResponse {

@@ -25,8 +25,9 @@ pub struct LogPath {
 }
 
 /// `GET <prefix>/checkpoint` (the latest) and `GET <prefix>/checkpoint/{size}`: the signed
-/// note as `text/plain; charset=utf-8`. 404 for a size never checkpointed, and for a
-/// mirror's register (it holds its primary's log, signed there).
+/// note as `text/plain; charset=utf-8`. 404 for a size never checkpointed. A mirror never
+/// signs as a log: it serves the primary's checkpoint it accepted (the latest within its
+/// size, or the one of that size), 404 before it accepted any.
 pub async fn checkpoint(
     state: web::Data<AppState>,
     path: web::Path<LogPath>,

@@ -68,6 +68,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/slices/{uuid}/rsf"),
     ("post", "/v1/slices/{uuid}/rsf"),
     ("get", "/v1/slices/{uuid}/proof/consistency/{m}/{n}"),
+    ("get", "/v1/slices/{uuid}/checkpoint"),
     // The same log routes for each index.
     ("get", "/registers/{name}/indexes/{index}/register"),
     ("get", "/registers/{name}/indexes/{index}/entries"),
@@ -391,6 +392,7 @@ fn transparency_store(dir: &tempfile::TempDir) -> Store {
         partner: "https://partner.example".into(),
         plan: plan_core::PlanId(uuid::Uuid::new_v4()),
         slice: uuid::Uuid::new_v4(),
+        target: None,
     };
     store
         .load_mirror_rsf("mirrored", &data("colour.rsf")[..], &mirror)

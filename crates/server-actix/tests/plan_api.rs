@@ -62,7 +62,7 @@ fn complete(stub: Plan, slices: &[Uuid]) -> Plan {
         })
         .collect();
     stub.complete(
-        node_service::identity::secondary(&partner_node()),
+        node_service::identity::secondary(&partner_node(), None),
         subscriptions,
     )
     .expect("complete the stub")
@@ -77,7 +77,7 @@ fn primary_document(uuid: Option<plan_core::PlanId>) -> (Plan, Uuid) {
         description: "Fruit".into(),
         offered_at: chrono::Utc::now(),
     };
-    let primary = node_service::identity::primary(&partner_node(), &[offer]);
+    let primary = node_service::identity::primary(&partner_node(), &[offer], None);
     (Plan::fragment(uuid, "Fruit for the server", primary), slice)
 }
 

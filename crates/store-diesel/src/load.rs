@@ -111,6 +111,16 @@ pub(crate) fn load<R: BufRead + Send>(
     let declared: Vec<String> = changes.metadata.indexes.keys().cloned().collect();
     let grew = changes.user.entries.len() + changes.system.entries.len();
     let (total_entries, root) = write_changes(conn, register_id, changes)?;
+    if let Some((size, target)) = mirror.and_then(|m| m.target) {
+        // Checked before the transaction commits: an error here rolls the load back.
+        if total_entries > size || (total_entries == size && root != target) {
+            return Err(StoreError::Conflict(format!(
+                "the delta leads mirror '{name}' to {total_entries} entries with root {root}, \
+                 which is not on the way to the primary's signed checkpoint ({size} entries, \
+                 root {target}); nothing was applied"
+            )));
+        }
+    }
     // After the items are written: the index logs' item lists refer to them.
     for index in &declared {
         indexes::sync_tree(conn, register_id, index)?;

@@ -107,6 +107,10 @@ pub struct MirrorOf {
     pub plan: PlanId,
     /// The primary's slice.
     pub slice: Uuid,
+    /// The primary's signed checkpoint the load moves towards (size, root), when the plan
+    /// pins its key: the load may not leave the mirror past that size, and at that size it
+    /// must have that root; otherwise it is refused (`Conflict`) and nothing is written.
+    pub target: Option<(u64, Digest)>,
 }
 
 impl MirrorOf {
@@ -266,6 +270,25 @@ pub struct Subscription {
     /// The primary's user-log size as the last run saw it (`None` before any saw it): the
     /// mirror is `primary_size - last_size` entries behind.
     pub primary_size: Option<u64>,
+    /// The primary's checkpoint verifier key for this slice's log, pinned from the plan
+    /// (`None`: the plan carries none, and syncs of this slice are not verified).
+    pub checkpoint_key: Option<String>,
+    /// The secondary's mirror cosigner verifier key, pinned from the plan.
+    pub cosigner_key: Option<String>,
+}
+
+/// A checkpoint of the primary that this node accepted for a mirror: signed by the pinned
+/// key, consistent with every one accepted before, and held exactly by the mirror.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedCheckpoint {
+    /// Its tree size.
+    pub size: u64,
+    /// Its root.
+    pub root: Digest,
+    /// The signed note, as the primary served it.
+    pub note: String,
+    /// When it was accepted.
+    pub accepted_at: DateTime<Utc>,
 }
 
 impl Subscription {

@@ -293,6 +293,8 @@ pub(crate) struct SubscriptionRow {
     pub last_error: Option<String>,
     pub updated_at: i64,
     pub primary_size: Option<i64>,
+    pub checkpoint_key: Option<String>,
+    pub cosigner_key: Option<String>,
 }
 
 impl SubscriptionRow {
@@ -312,6 +314,8 @@ impl SubscriptionRow {
             last_error: self.last_error,
             updated_at: from_unix(self.updated_at)?,
             primary_size: self.primary_size.map(to_u64),
+            checkpoint_key: self.checkpoint_key,
+            cosigner_key: self.cosigner_key,
         })
     }
 }

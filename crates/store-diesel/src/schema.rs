@@ -91,6 +91,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    mirror_checkpoints (plan_uuid, slice_uuid, size) {
+        plan_uuid -> Text,
+        slice_uuid -> Text,
+        size -> BigInt,
+        root -> Binary,
+        note -> Text,
+        accepted_at -> BigInt,
+    }
+}
+
+diesel::table! {
     node_settings (name) {
         name -> Text,
         value -> Text,
@@ -188,6 +199,8 @@ diesel::table! {
         last_error -> Nullable<Text>,
         updated_at -> BigInt,
         primary_size -> Nullable<BigInt>,
+        checkpoint_key -> Nullable<Text>,
+        cosigner_key -> Nullable<Text>,
     }
 }
 
@@ -226,6 +239,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     items,
     login_failures,
     merkle_nodes,
+    mirror_checkpoints,
     node_settings,
     offers,
     plan_transitions,

@@ -1,5 +1,6 @@
 //! Sync state per subscription (sync.md, receiver's algorithm step 4): for each subscribed
-//! slice of a plan, where it is mirrored and how the last runs went.
+//! slice of a plan, where it is mirrored and how the last runs went; the keys the plan
+//! pins; and the primary's checkpoints accepted for the mirror (`mirror_checkpoints`).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -9,10 +10,10 @@ use uuid::Uuid;
 
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
-use crate::rows::{now, to_i64, to_unix, SubscriptionRow};
-use crate::schema::subscriptions;
+use crate::rows::{digest, from_unix, now, to_i64, to_u64, to_unix, SubscriptionRow};
+use crate::schema::{mirror_checkpoints, registers, subscriptions};
 
-pub use crate::model::Subscription;
+pub use crate::model::{AcceptedCheckpoint, Subscription};
 
 fn not_found(plan: PlanId, slice: Uuid) -> StoreError {
     StoreError::NotFound(format!("subscription of plan {plan} to slice {slice}"))
@@ -41,6 +42,8 @@ pub(crate) fn new_row(
         last_error: None,
         updated_at: now(),
         primary_size: None,
+        checkpoint_key: None,
+        cosigner_key: None,
     })
 }
 
@@ -128,6 +131,146 @@ pub(crate) fn record_error(
         return Err(not_found(plan, slice));
     }
     Ok(())
+}
+
+/// Pins the keys a plan binds on its subscription (each only while none is pinned) and
+/// returns the subscription as stored; `NotFound` for an unknown subscription.
+pub(crate) fn pin_keys(
+    conn: &mut AnyConnection,
+    plan: PlanId,
+    slice: Uuid,
+    checkpoint_key: Option<&str>,
+    cosigner_key: Option<&str>,
+) -> Result<Subscription, StoreError> {
+    let find = || subscriptions::table.find((plan.to_string(), slice.hyphenated().to_string()));
+    if let Some(key) = checkpoint_key {
+        diesel::update(find().filter(subscriptions::checkpoint_key.is_null()))
+            .set(subscriptions::checkpoint_key.eq(key))
+            .execute(conn)?;
+    }
+    if let Some(key) = cosigner_key {
+        diesel::update(find().filter(subscriptions::cosigner_key.is_null()))
+            .set(subscriptions::cosigner_key.eq(key))
+            .execute(conn)?;
+    }
+    get(conn, plan, slice)?.ok_or_else(|| not_found(plan, slice))
+}
+
+/// Keeps `note` (of `size` and `root`) as a checkpoint accepted for the mirror of `slice`
+/// of `plan`; one already kept at that size stays as it is.
+pub(crate) fn accept_checkpoint(
+    conn: &mut AnyConnection,
+    plan: PlanId,
+    slice: Uuid,
+    (size, root): (u64, Digest),
+    note: &str,
+) -> Result<(), StoreError> {
+    let insert = diesel::insert_into(mirror_checkpoints::table)
+        .values((
+            mirror_checkpoints::plan_uuid.eq(plan.to_string()),
+            mirror_checkpoints::slice_uuid.eq(slice.hyphenated().to_string()),
+            mirror_checkpoints::size.eq(to_i64(size)),
+            mirror_checkpoints::root.eq(root.0.to_vec()),
+            mirror_checkpoints::note.eq(note),
+            mirror_checkpoints::accepted_at.eq(now()),
+        ))
+        .on_conflict((
+            mirror_checkpoints::plan_uuid,
+            mirror_checkpoints::slice_uuid,
+            mirror_checkpoints::size,
+        ))
+        .do_nothing();
+    match conn {
+        AnyConnection::Postgresql(c) => insert.execute(c)?,
+        AnyConnection::Sqlite(c) => insert.execute(c)?,
+    };
+    Ok(())
+}
+
+/// The largest checkpoint accepted for the mirror of `slice` of `plan`, of at most `size`
+/// entries when given.
+pub(crate) fn accepted_checkpoint(
+    conn: &mut AnyConnection,
+    plan: PlanId,
+    slice: Uuid,
+    at_most: Option<u64>,
+) -> Result<Option<AcceptedCheckpoint>, StoreError> {
+    let mut query = mirror_checkpoints::table
+        .filter(mirror_checkpoints::plan_uuid.eq(plan.to_string()))
+        .filter(mirror_checkpoints::slice_uuid.eq(slice.hyphenated().to_string()))
+        .into_boxed();
+    if let Some(size) = at_most {
+        query = query.filter(mirror_checkpoints::size.le(to_i64(size)));
+    }
+    let row: Option<(i64, Vec<u8>, String, i64)> = query
+        .order(mirror_checkpoints::size.desc())
+        .select((
+            mirror_checkpoints::size,
+            mirror_checkpoints::root,
+            mirror_checkpoints::note,
+            mirror_checkpoints::accepted_at,
+        ))
+        .first(conn)
+        .optional()?;
+    row.map(|(size, root, note, at)| {
+        Ok(AcceptedCheckpoint {
+            size: to_u64(size),
+            root: digest(&root)?,
+            note,
+            accepted_at: from_unix(at)?,
+        })
+    })
+    .transpose()
+}
+
+/// For a mirror (register `register_id` when it is one): the primary's checkpoint it
+/// serves — the accepted one at `size`, else the largest accepted within the mirror's
+/// current size. `None` for a local register.
+pub(crate) fn mirror_checkpoint(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    size: Option<u64>,
+) -> Result<Option<Option<String>>, StoreError> {
+    let (plan, slice, held): (Option<String>, Option<String>, i64) = registers::table
+        .find(register_id)
+        .select((
+            registers::mirror_plan,
+            registers::mirror_slice,
+            registers::user_size,
+        ))
+        .first(conn)?;
+    let (Some(plan), Some(slice)) = (plan, slice) else {
+        return Ok(None);
+    };
+    let query = mirror_checkpoints::table
+        .filter(mirror_checkpoints::plan_uuid.eq(plan))
+        .filter(mirror_checkpoints::slice_uuid.eq(slice))
+        .into_boxed();
+    let query = match size {
+        Some(size) => query.filter(mirror_checkpoints::size.eq(to_i64(size))),
+        None => query.filter(mirror_checkpoints::size.le(held)),
+    };
+    Ok(Some(
+        query
+            .order(mirror_checkpoints::size.desc())
+            .select(mirror_checkpoints::note)
+            .first(conn)
+            .optional()?,
+    ))
+}
+
+/// How many checkpoints were accepted for the mirror of `slice` of `plan`.
+pub(crate) fn accepted_count(
+    conn: &mut AnyConnection,
+    plan: PlanId,
+    slice: Uuid,
+) -> Result<u64, StoreError> {
+    let n: i64 = mirror_checkpoints::table
+        .filter(mirror_checkpoints::plan_uuid.eq(plan.to_string()))
+        .filter(mirror_checkpoints::slice_uuid.eq(slice.hyphenated().to_string()))
+        .count()
+        .get_result(conn)?;
+    Ok(to_u64(n))
 }
 
 /// Every subscription, by plan and slice.

@@ -677,3 +677,72 @@ fn repeated_failed_logins_lock_the_account_for_a_while() {
         db.store.remove_user("acme").expect("remove");
     }
 }
+
+#[test]
+fn subscriptions_pin_keys_once_and_keep_every_accepted_checkpoint() {
+    for db in backends() {
+        let store = &db.store;
+        let (plan, slice) = (PlanId(uuid::Uuid::new_v4()), uuid::Uuid::new_v4());
+        let l = db.label;
+        assert!(matches!(
+            store.pin_subscription_keys(plan, slice, Some("k"), None),
+            Err(StoreError::NotFound(_))
+        ));
+        store
+            .upsert_subscription(plan, slice, "https://primary.example", "country")
+            .expect(l);
+        let pinned = store
+            .pin_subscription_keys(plan, slice, Some("log-key"), None)
+            .expect(l);
+        assert_eq!(pinned.checkpoint_key.as_deref(), Some("log-key"), "{l}");
+        assert_eq!(pinned.cosigner_key, None, "{l}");
+        // A later document's keys never replace pinned ones; a missing one is pinned.
+        let pinned = store
+            .pin_subscription_keys(plan, slice, Some("other-key"), Some("mirror-key"))
+            .expect(l);
+        assert_eq!(pinned.checkpoint_key.as_deref(), Some("log-key"), "{l}");
+        assert_eq!(pinned.cosigner_key.as_deref(), Some("mirror-key"), "{l}");
+        // Re-subscribing (a new remote or register name) keeps the pins.
+        store
+            .upsert_subscription(plan, slice, "https://moved.example", "country")
+            .expect(l);
+        let s = store.subscription(plan, slice).expect(l).expect(l);
+        assert_eq!(s.checkpoint_key.as_deref(), Some("log-key"), "{l}");
+
+        // Accepted checkpoints: all kept, the largest (within a size) found, one per size.
+        assert_eq!(
+            store
+                .accepted_mirror_checkpoint(plan, slice, None)
+                .expect(l),
+            None
+        );
+        let root = |b: u8| Digest([b; 32]);
+        store
+            .accept_mirror_checkpoint(plan, slice, 10, root(1), "note 10")
+            .expect(l);
+        store
+            .accept_mirror_checkpoint(plan, slice, 20, root(2), "note 20")
+            .expect(l);
+        store
+            .accept_mirror_checkpoint(plan, slice, 20, root(3), "again")
+            .expect(l);
+        let latest = store
+            .accepted_mirror_checkpoint(plan, slice, None)
+            .expect(l)
+            .expect(l);
+        assert_eq!(
+            (latest.size, latest.root, latest.note.as_str()),
+            (20, root(2), "note 20")
+        );
+        let within = store
+            .accepted_mirror_checkpoint(plan, slice, Some(19))
+            .expect(l)
+            .expect(l);
+        assert_eq!(within.size, 10, "{l}");
+        assert_eq!(
+            store.accepted_mirror_checkpoints(plan, slice).expect(l),
+            2,
+            "{l}"
+        );
+    }
+}

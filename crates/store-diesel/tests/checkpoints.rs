@@ -192,6 +192,7 @@ fn empty_logs_index_logs_and_late_keys() {
             partner: "https://partner.example".into(),
             plan: plan_core::PlanId(uuid::Uuid::new_v4()),
             slice: uuid::Uuid::new_v4(),
+            target: None,
         };
         store
             .load_mirror_rsf("mirrored", &data("colour.rsf")[..], &mirror)

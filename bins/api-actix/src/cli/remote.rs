@@ -118,13 +118,29 @@ impl Request {
         let plan_id = stub
             .uuid
             .ok_or_else(|| anyhow::anyhow!("{remote} sent a stub without a plan uuid"))?;
-        let (plan, wanted) =
-            node_service::identity::subscribe(stub, &node, &remote, &self.registers, &self.slices)
-                .with_context(|| format!("plan {plan_id} stays Invoked at {remote}"))?;
+        let (plan, wanted) = node_service::identity::subscribe(
+            stub,
+            &node,
+            store.keys(),
+            &remote,
+            &self.registers,
+            &self.slices,
+        )
+        .with_context(|| format!("plan {plan_id} stays Invoked at {remote}"))?;
         let proposed = session.propose(&plan)?;
         for w in &wanted {
+            // The keys of the document proposed are the ones the partner approves: pinned.
+            let cosigner = plan.secondary.as_ref().and_then(|s| s.cosigner_key());
             store
                 .upsert_subscription(plan_id, w.slice, &remote, &w.register)
+                .and_then(|()| {
+                    store.pin_subscription_keys(
+                        plan_id,
+                        w.slice,
+                        w.checkpoint_key.as_deref(),
+                        cosigner,
+                    )
+                })
                 .with_context(|| {
                     format!(
                         "plan {plan_id} is {} at {remote}, but its subscription to slice {} \

@@ -19,13 +19,17 @@ use super::registers::{password_from_stdin, Database};
 pub enum SyncCommand {
     /// Pull every subscribed slice of an Approved plan into its local mirror.
     ///
-    /// Prints one JSON line per slice. Exit codes: 0 in sync, 1 error, 2 divergence (the
-    /// primary's history differs from what was received earlier; the mirror is unchanged).
+    /// Verifies the primary's signed checkpoint with the key the plan pins and moves the
+    /// mirror exactly to it. Prints one JSON line per slice. Exit codes: 0 in sync, 1 error
+    /// (a checkpoint another key signed included), 2 divergence (the primary's history
+    /// differs from what was received earlier; the mirror is unchanged; a split view also
+    /// writes an evidence file).
     Pull(Transfer),
     /// Push every subscribed slice of an Approved plan (this node is its primary) to the
     /// secondary's mirrors. Same output and exit codes as `pull`.
     Push(Transfer),
-    /// Show each subscription: mirror, size, root, last success and last error (JSON lines).
+    /// Show each subscription: mirror, size, root, the last checkpoint held, pinned keys, last
+    /// success and last error (JSON lines).
     Status {
         #[command(flatten)]
         database: Database,
@@ -54,6 +58,9 @@ pub struct Transfer {
     /// Entries per request and per transaction.
     #[arg(long, default_value_t = DEFAULT_CHUNK_ENTRIES)]
     chunk_entries: u64,
+    /// Where a split view's evidence file is written (exit 2).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    evidence_dir: std::path::PathBuf,
     #[command(flatten)]
     database: Database,
 }
@@ -126,6 +133,12 @@ impl Transfer {
                 }
                 Err(e) => {
                     eprintln!("{e}");
+                    if let Some(split) = e.split_view() {
+                        let at = node_service::now();
+                        let path =
+                            node_service::mirrors::write_evidence(&self.evidence_dir, split, at)?;
+                        eprintln!("evidence written to {}", path.display());
+                    }
                     e.exit_code()
                 }
             };
@@ -140,8 +153,8 @@ impl Transfer {
 fn status(store: &Store) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for subscription in store.subscriptions()? {
-        let line = serde_json::to_string(&views::subscription(&subscription))?;
+    for subscription in views::subscriptions(store)? {
+        let line = serde_json::to_string(&subscription)?;
         writeln!(out, "{line}")?;
     }
     out.flush()?;

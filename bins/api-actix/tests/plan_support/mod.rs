@@ -45,6 +45,14 @@ pub fn b64(plan: &Plan) -> String {
 /// offered `country` slice, proposes; the primary's operator approves. Returns the plan and
 /// the slice.
 pub fn negotiate(primary: &Server) -> (PlanId, Uuid) {
+    negotiate_with(primary, None)
+}
+
+/// [`negotiate`], the secondary's document naming its mirror cosigner key when it has `keys`.
+pub fn negotiate_with(
+    primary: &Server,
+    keys: Option<&store_diesel::store::NodeKeys>,
+) -> (PlanId, Uuid) {
     let mut acme = Client::new(&primary.url(), "acme", PASSWORD);
     acme.login(None).expect("acme logs in");
     let stub = acme.get_json("/v1/plans/invoke").expect("invoke");
@@ -52,7 +60,7 @@ pub fn negotiate(primary: &Server) -> (PlanId, Uuid) {
     let slice = stub.register_slices()[0].slice_uuid;
     let plan = stub
         .complete(
-            node_service::identity::secondary(&node("Secondary")),
+            node_service::identity::secondary(&node("Secondary"), keys),
             vec![Subscription {
                 uuid: Uuid::new_v4(),
                 slice_uuid: Some(slice),

@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use plan_core::{
-    Admin, Capability, Controller, Instance, Plan, PlanId, Pool, Primary, RegisterSlice, Secondary,
-    Slice, Software, Subscription,
+    Admin, Capability, Controller, Instance, Links, Plan, PlanId, Pool, Primary, RegisterSlice,
+    Secondary, Slice, Software, Subscription, UniqueLink, COSIGNER_KEY_FIELD,
 };
 use uuid::Uuid;
 
@@ -45,6 +45,13 @@ pub fn node(n: u64) -> (Instance, Controller) {
     )
 }
 
+/// The verifier key of checkpoints.md §7's country log.
+pub const COUNTRY_KEY: &str =
+    "registers.example/registers/country+038596e7+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+/// The mirror cosigner key of checkpoints.md §7.
+pub const MIRROR_KEY: &str =
+    "partner.example/mirror+c4bef1eb+BHm1Vi6P5lT5QHixEuipi6eQH4U65pW+1+DjkQutBJZk";
+
 /// A Primary offering `country` and its `by-name` index.
 pub fn primary() -> Primary {
     let (instance, controller) = node(10);
@@ -55,12 +62,14 @@ pub fn primary() -> Primary {
             description: "Countries".into(),
             register: "country".into(),
             index: None,
+            checkpoint_key: Some(COUNTRY_KEY.into()),
         },
         RegisterSlice {
             slice_uuid: id(21),
             description: "Countries by name".into(),
             register: "country".into(),
             index: Some("by-name".into()),
+            checkpoint_key: None,
         },
     ];
     Primary {
@@ -88,7 +97,15 @@ pub fn secondary() -> Secondary {
         description: "Partner mirror".into(),
         instance,
         controller,
-        links: None,
+        links: Some(Links {
+            unique: vec![UniqueLink {
+                uuid: id(41),
+                keyfield: COSIGNER_KEY_FIELD.into(),
+                keyvalue: MIRROR_KEY.into(),
+                description: None,
+            }],
+            multi: Vec::new(),
+        }),
     }
 }
 

@@ -10,7 +10,7 @@ use super::Store;
 use crate::error::StoreError;
 use crate::node::{self, NodeIdentity, Offer};
 use crate::plans::{self, StoredPlan};
-use crate::subscriptions::{self, Subscription};
+use crate::subscriptions::{self, AcceptedCheckpoint, Subscription};
 
 impl Store {
     /// This node's identity, created with fresh UUIDs the first time any process asks.
@@ -171,6 +171,54 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         subscriptions::record_error(&mut *self.conn()?, plan, slice, message, at)
+    }
+
+    /// Pins the keys a plan binds on the subscription of `slice` of `plan`: each one given is
+    /// stored unless one is pinned already (a pinned key never changes). Returns the
+    /// subscription as stored. `NotFound` for an unknown subscription.
+    pub fn pin_subscription_keys(
+        &self,
+        plan: PlanId,
+        slice: Uuid,
+        checkpoint_key: Option<&str>,
+        cosigner_key: Option<&str>,
+    ) -> Result<Subscription, StoreError> {
+        self.transaction(|conn| {
+            subscriptions::pin_keys(conn, plan, slice, checkpoint_key, cosigner_key)
+        })
+    }
+
+    /// Keeps the primary's signed checkpoint `note` (`size`, `root`) as accepted for the
+    /// mirror of `slice` of `plan` (once per size).
+    pub fn accept_mirror_checkpoint(
+        &self,
+        plan: PlanId,
+        slice: Uuid,
+        size: u64,
+        root: Digest,
+        note: &str,
+    ) -> Result<(), StoreError> {
+        subscriptions::accept_checkpoint(&mut *self.conn()?, plan, slice, (size, root), note)
+    }
+
+    /// The largest checkpoint accepted for the mirror of `slice` of `plan` (of at most
+    /// `at_most` entries when given).
+    pub fn accepted_mirror_checkpoint(
+        &self,
+        plan: PlanId,
+        slice: Uuid,
+        at_most: Option<u64>,
+    ) -> Result<Option<AcceptedCheckpoint>, StoreError> {
+        subscriptions::accepted_checkpoint(&mut *self.conn()?, plan, slice, at_most)
+    }
+
+    /// How many checkpoints were accepted for the mirror of `slice` of `plan`.
+    pub fn accepted_mirror_checkpoints(
+        &self,
+        plan: PlanId,
+        slice: Uuid,
+    ) -> Result<u64, StoreError> {
+        subscriptions::accepted_count(&mut *self.conn()?, plan, slice)
     }
 
     /// Every subscription, by plan and slice.

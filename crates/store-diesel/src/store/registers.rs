@@ -12,6 +12,7 @@ use crate::conn::AnyConnection;
 use crate::error::StoreError;
 use crate::queries::{self, Record, RegisterSummary, Source};
 use crate::registers::read_metadata;
+use crate::subscriptions;
 use crate::tree::{self, Tree};
 use tlog_core::TilePath;
 
@@ -241,7 +242,9 @@ impl Store {
 
     /// A log's signed checkpoint: the one at `size`, or the latest (`None`: none signed),
     /// under the log's origin when this store has keys (a node origin that changed leaves
-    /// the old checkpoints to their old origin), else the latest signed.
+    /// the old checkpoints to their old origin), else the latest signed. A mirror never
+    /// signs: its user log serves the primary's checkpoint it accepted at `size`, or the
+    /// largest accepted within what it holds (checkpoints.md §6).
     pub fn checkpoint(
         &self,
         source: &Source,
@@ -257,6 +260,11 @@ impl Store {
                 Tree::Index(id, index) => (id, Some(index)),
             };
             let origin = origin.as_deref();
+            if index.is_none() {
+                if let Some(mirrored) = subscriptions::mirror_checkpoint(conn, id, size)? {
+                    return Ok(mirrored);
+                }
+            }
             match size {
                 Some(size) => checkpoints::at(conn, id, index, origin, size),
                 None => checkpoints::latest(conn, id, index, origin),
