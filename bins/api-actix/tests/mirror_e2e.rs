@@ -83,23 +83,24 @@ fn append_countries(store: &Store, prefix: &str, count: usize) {
         .expect("append countries");
 }
 
-/// The built `rsf` binary (built here when this test runs without it).
+/// The `rsf` binary, built (or found up to date) first: a test run of this package alone
+/// would otherwise find an older one, or none.
 fn rsf() -> Command {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let built = Command::new(env!("CARGO"))
+            .args(["build", "-p", "rsf", "--bin", "rsf"])
+            .status()
+            .expect("cargo build -p rsf");
+        assert!(built.success(), "building rsf");
+    });
     let dir = std::env::current_exe()
         .expect("test binary")
         .parent()
         .and_then(Path::parent)
         .expect("target dir")
         .to_path_buf();
-    let path = dir.join("rsf");
-    if !path.exists() {
-        let built = Command::new(env!("CARGO"))
-            .args(["build", "-p", "rsf", "--bin", "rsf"])
-            .status()
-            .expect("cargo build -p rsf");
-        assert!(built.success(), "building rsf");
-    }
-    Command::new(path)
+    Command::new(dir.join("rsf"))
 }
 
 fn verify_evidence(file: &Path, key: &str) -> (i32, String, String) {
