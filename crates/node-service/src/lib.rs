@@ -16,6 +16,9 @@
 //!   receiving side of a push.
 //! - [`keys`]: this node's signing keys, supplied or (embedded SQLite) generated and kept.
 //! - [`publish`]: checkpoints, tiles and bundles written as static files.
+//! - [`witness`]: this node as a witness (`add-checkpoint`, the logs it witnesses) and as a
+//!   log that uses witnesses (the store as register-sync's `WitnessLog`, one-shot and
+//!   background submission).
 //!
 //! Nothing here speaks HTTP or parses arguments; time is passed in or read once through
 //! [`now`], in the whole seconds the store keeps.
@@ -29,6 +32,7 @@ pub mod mirrors;
 pub mod plans;
 pub mod publish;
 pub mod views;
+pub mod witness;
 
 use chrono::{DateTime, Utc};
 
