@@ -14,6 +14,11 @@ use store_diesel::store::{Attempt, Store, WitnessJob, WitnessSource};
 use tlog_core::witness::{parse_request, Refusal, RequestError};
 use tlog_core::{NoteError, VerifierKey};
 
+/// The most a request to a witness may take (connecting included).
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the background submitter looks for pending work.
+pub const POLL: Duration = Duration::from_secs(1);
+
 /// Why `add-checkpoint` was not answered with a cosignature.
 #[derive(Debug, thiserror::Error)]
 pub enum WitnessError {
@@ -285,13 +290,12 @@ pub fn submit(store: &Store, witness: &dyn Witness) -> Result<Vec<WitnessLine>, 
     Ok(lines)
 }
 
-/// Starts the background submitter: every `every`, one round of the jobs whose backoff has
+/// Starts the background submitter: every [`POLL`], one round of the jobs whose backoff has
 /// run out. It runs on its own thread, so loads never wait for a witness; the transport
 /// bounds each request's time. Store errors are logged and retried next round.
 pub fn spawn(
     store: Store,
     witness: Box<dyn Witness + Send>,
-    every: Duration,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("witness-submitter".into())
@@ -308,6 +312,6 @@ pub fn spawn(
                 }
                 Err(e) => tracing::error!(error = %e, "witness submissions"),
             }
-            std::thread::sleep(every);
+            std::thread::sleep(POLL);
         })
 }

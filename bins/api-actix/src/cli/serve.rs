@@ -89,6 +89,10 @@ fn serve(settings: &ServeSettings) -> anyhow::Result<ExitCode> {
         .value
         .clone()
         .unwrap_or_else(|| bind.clone());
+    let witnesses = Box::new(api_client::WitnessClient::new(
+        node_service::witness::TIMEOUT,
+    ));
+    node_service::witness::spawn(store.clone(), witnesses)?;
     let mut state = server_actix::AppState::new(store, domain, tokens);
     state = match (&settings.metrics_token.value, settings.metrics.value) {
         (_, false) => state.without_metrics(),
