@@ -253,3 +253,20 @@ pub struct WitnessLine {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dropped: bool,
 }
+
+/// What `witness list` prints for each inconsistent checkpoint kept as evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceLine {
+    /// The log's origin.
+    pub evidence: String,
+    /// The signed checkpoint as received.
+    pub note: String,
+    /// The request's old size.
+    pub old_size: u64,
+    /// The request's proof lines (base64).
+    pub proof: Vec<String>,
+    /// Why it was refused.
+    pub reason: String,
+    /// When (RFC 3339).
+    pub received_at: String,
+}

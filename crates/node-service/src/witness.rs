@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use api_types::cli::{WitnessLine, WitnessedLogLine};
+use api_types::cli::{EvidenceLine, WitnessLine, WitnessedLogLine};
 use register_sync::witness::{self as algorithm, Job, Round, Witness, WitnessLog};
 use store_diesel::error::StoreError;
 use store_diesel::queries::Source;
@@ -154,12 +154,24 @@ fn witness_line(url: &str, key: &str) -> WitnessLine {
     }
 }
 
-/// `witness list`: the logs this node witnesses, then per witness it uses, each log's
-/// submission state (a witness not tried yet: one line without a log).
+/// `witness list`: the logs this node witnesses, the evidence kept (a line per inconsistent
+/// checkpoint), then per witness it uses, each log's submission state (a witness not tried
+/// yet: one line without a log).
 pub fn list(store: &Store) -> Result<Vec<serde_json::Value>, WitnessError> {
     let mut lines = Vec::new();
     for log in store.witnessed_logs()? {
         lines.push(serde_json::to_value(witnessed(store, &log.origin)?).unwrap_or_default());
+    }
+    for evidence in store.witness_evidence(None)? {
+        let line = EvidenceLine {
+            evidence: evidence.origin,
+            note: evidence.note,
+            old_size: evidence.old_size,
+            proof: evidence.proof,
+            reason: evidence.reason,
+            received_at: time(Some(evidence.received_at)).unwrap_or_default(),
+        };
+        lines.push(serde_json::to_value(line).unwrap_or_default());
     }
     let states = store.witness_submissions()?;
     for (url, key) in store.witnesses()? {

@@ -219,6 +219,15 @@ async fn add_checkpoint_answers_every_status_of_the_protocol() {
         assert!(evidence.iter().any(|e| e.note == fork_note), "{l}");
         let logs = db.store.witnessed_logs().expect(l);
         assert_eq!(logs[0].evidence, 3, "{l}");
+        // The operator sees them in `witness list`: the log's count and each piece.
+        let listed = node_service::witness::list(&db.store).expect(l);
+        assert_eq!(listed[0]["evidence"], 3, "{l}: {listed:?}");
+        let pieces: Vec<_> = listed.iter().filter(|v| v["evidence"] == ORIGIN).collect();
+        assert_eq!(pieces.len(), 3, "{l}: {listed:?}");
+        assert!(pieces.iter().any(|v| v["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("another root")));
 
         // 413 over 1 MiB, 405 for GET, and a removed log is 404 again.
         let huge = format!("old 10\n{}\n{note}", "A".repeat(1 << 20));
