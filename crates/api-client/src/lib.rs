@@ -7,9 +7,15 @@
 //!   handful of requests in sequence; a blocking agent keeps them free of async runtimes.
 //! - **A refusal is shown as it was given**: the URL, the HTTP status, the envelope's
 //!   `message_text` and every `schema_errors` entry ([`ClientError::Refused`]).
+//! - **Witnesses** ([`WitnessClient`]): `add-checkpoint` as register-sync's
+//!   `witness::Witness`, each request bounded in time.
 //! - **Credentials never print**: `Debug` shows the base URL and user name only.
 
 #![deny(missing_docs)]
+
+mod witness;
+
+pub use witness::WitnessClient;
 
 use std::io::Read;
 use std::time::Duration;

@@ -203,3 +203,70 @@ pub struct Migrated {
     /// `true`.
     pub migrated: bool,
 }
+
+/// What `witness add`, `witness remove` and `witness list` print for a log this node
+/// witnesses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessedLogLine {
+    /// The log's origin.
+    pub witnessed: String,
+    /// The log's verifier key.
+    pub key: String,
+    /// Who added it: `operator` or `mirror`.
+    pub source: String,
+    /// The size last cosigned (0: none yet).
+    pub size: u64,
+    /// When it was last cosigned (RFC 3339), if ever.
+    pub cosigned_at: Option<String>,
+    /// Inconsistent checkpoints kept as evidence.
+    pub evidence: u64,
+    /// `true` on the line of `witness remove`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
+}
+
+/// What `witness use`, `witness drop` and `witness list` print for a witness this node
+/// submits its checkpoints to: one line per witness and log tried (`log` absent before the
+/// first submission), and `witness submit` one per submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessLine {
+    /// The witness's URL prefix.
+    pub witness: String,
+    /// Its cosigner verifier key.
+    pub key: String,
+    /// The log's origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    /// The size of the last cosignature received for that log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosigned_size: Option<u64>,
+    /// When it was received (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success: Option<String>,
+    /// The last error, while the last attempt failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// When the background worker tries again after failures (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt: Option<String>,
+    /// `true` on the line of `witness drop`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dropped: bool,
+}
+
+/// What `witness list` prints for each inconsistent checkpoint kept as evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceLine {
+    /// The log's origin.
+    pub evidence: String,
+    /// The signed checkpoint as received.
+    pub note: String,
+    /// The request's old size.
+    pub old_size: u64,
+    /// The request's proof lines (base64).
+    pub proof: Vec<String>,
+    /// Why it was refused.
+    pub reason: String,
+    /// When (RFC 3339).
+    pub received_at: String,
+}

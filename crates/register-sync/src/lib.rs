@@ -32,6 +32,9 @@
 //! - **Every outcome is recorded** on the slice's subscription (size and root after each
 //!   verified chunk, last success, last error), for pulls and pushes alike;
 //!   [`SyncError::exit_code`] gives the CLI contract (0 in sync, 1 error, 2 divergence).
+//! - **Witnessing** ([`witness`]): submitting this node's checkpoints to its witnesses
+//!   (tlog-witness) over the same kind of two traits, [`witness::WitnessLog`] and
+//!   [`witness::Witness`], with the time passed in.
 
 #![deny(missing_docs)]
 
@@ -40,6 +43,7 @@ mod error;
 mod run;
 mod traits;
 pub mod verify;
+pub mod witness;
 
 pub use delta::{apply_delta, final_root};
 pub use error::{ApplyError, BoxError, Divergence, SplitView, SyncError};

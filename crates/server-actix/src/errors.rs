@@ -38,6 +38,10 @@ pub enum ApiError {
     /// A state conflict (a mirror refuses local loads).
     #[error("{0}")]
     Conflict(String),
+    /// The witness's 409: the old size is not the size it last cosigned; the body is that
+    /// size (`text/x.tlog.size`), as tlog-witness requires.
+    #[error("the witness last cosigned size {0} of this log")]
+    WitnessSize(u64),
     /// The body is over the limit.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -79,7 +83,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::WitnessSize(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -95,6 +99,11 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::Unauthorized(_)) {
             response.append_header(("WWW-Authenticate", "Basic realm=\"registers\""));
             response.append_header(("WWW-Authenticate", "Bearer realm=\"registers\""));
+        }
+        if let ApiError::WitnessSize(size) = self {
+            return response
+                .content_type(tlog_core::witness::SIZE_MEDIA_TYPE)
+                .body(tlog_core::witness::size_body(*size));
         }
         if let ApiError::LoadRefused(details) = self {
             let mut body = LoadFailure::new(details.clone());
@@ -204,6 +213,30 @@ impl From<PlanError> for ApiError {
             },
             PlanError::Plan(e) => e.into(),
             PlanError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The witness (tlog-witness): 400 malformed or old size above the size, 403 no valid
+/// signature by the log's key, 404 a log not witnessed, 409 with the size last cosigned,
+/// 422 inconsistent (kept as evidence).
+impl From<node_service::witness::WitnessError> for ApiError {
+    fn from(e: node_service::witness::WitnessError) -> ApiError {
+        use node_service::witness::WitnessError as W;
+        use tlog_core::witness::Refusal;
+        match e {
+            W::Request(_) | W::Refused(Refusal::OldSizeAbove { .. }) | W::Key(_) => {
+                ApiError::BadRequest(e.to_string())
+            }
+            W::UnknownLog(_) => ApiError::NotFound(e.to_string()),
+            W::Signature(_) => ApiError::Forbidden(e.to_string()),
+            W::Refused(Refusal::Conflict(size)) => ApiError::WitnessSize(size),
+            W::Refused(Refusal::Inconsistent(_)) => ApiError::Unprocessable {
+                message: e.to_string(),
+                schema_errors: Vec::new(),
+            },
+            W::NoKey => ApiError::ServiceUnavailable(e.to_string()),
+            W::Store(e) => e.into(),
         }
     }
 }

@@ -15,6 +15,8 @@
 //! - **Pages for people** ([`pages`]): every readable resource also as HTML, for requests
 //!   that prefer it (a browser) or name a `.html` suffix; chosen by a route guard, so the
 //!   API's handlers and its JSON default are untouched.
+//! - **A witness** ([`witness`]): `POST /witness/add-checkpoint` as c2sp.org/tlog-witness
+//!   says, deciding in node-service.
 //! - **Auth fails closed**: HTTP Basic or an admin bearer token for loads ([`auth`]), the
 //!   plan API's JWTs through the `Caller` extractor ([`tokens`]).
 
@@ -36,6 +38,7 @@ mod stream;
 pub mod testing;
 mod tiles;
 pub mod tokens;
+mod witness;
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
@@ -186,6 +189,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         r::list,
     ))
     .service(get("/assets/{file}", p::asset))
+    .service(
+        resource("/witness/add-checkpoint")
+            .app_data(web::PayloadConfig::new(
+                tlog_core::witness::MAX_REQUEST_BYTES,
+            ))
+            .route(web::post().to(witness::add_checkpoint))
+            .default_service(web::to(method_not_allowed)),
+    )
     .service(
         resource("/registers/{name}/load-rsf")
             .route(web::post().to(r::load))
@@ -349,11 +360,15 @@ pub async fn observe(
         .await?
         .map_into_boxed_body();
     // Error pages (HTML, for requests that asked for a page) keep their body too.
+    // The witness's 409 (`text/x.tlog.size`) keeps its body too: the protocol defines it.
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| {
-            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+            let v = v.as_bytes();
+            v.starts_with(b"application/json")
+                || v.starts_with(b"text/html")
+                || v.starts_with(tlog_core::witness::SIZE_MEDIA_TYPE.as_bytes())
         });
     let status = response.status();
     let mut response = if (status.is_client_error() || status.is_server_error()) && !is_json {

@@ -129,6 +129,9 @@ pub(crate) fn sign_all(conn: &mut AnyConnection, keys: &NodeKeys) -> Result<usiz
     Ok(signed)
 }
 
+/// A stored checkpoint: its origin, size and note (signed by the log only).
+pub(crate) type Stored = (String, i64, String);
+
 /// The checkpoint of a log at `size` under `origin` (any origin: the latest signed), if one
 /// was signed.
 pub(crate) fn at(
@@ -137,7 +140,7 @@ pub(crate) fn at(
     index: Option<&str>,
     origin: Option<&str>,
     size: u64,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<Stored>, StoreError> {
     let mut query = checkpoints::table
         .filter(checkpoints::register_id.eq(register_id))
         .filter(checkpoints::log_name.eq(log_name(index)))
@@ -148,7 +151,7 @@ pub(crate) fn at(
     }
     Ok(query
         .order(checkpoints::signed_at.desc())
-        .select(checkpoints::note)
+        .select((checkpoints::origin, checkpoints::size, checkpoints::note))
         .first(conn)
         .optional()?)
 }
@@ -159,7 +162,7 @@ pub(crate) fn latest(
     register_id: i64,
     index: Option<&str>,
     origin: Option<&str>,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<Stored>, StoreError> {
     let mut query = checkpoints::table
         .filter(checkpoints::register_id.eq(register_id))
         .filter(checkpoints::log_name.eq(log_name(index)))
@@ -169,7 +172,7 @@ pub(crate) fn latest(
     }
     Ok(query
         .order((checkpoints::size.desc(), checkpoints::signed_at.desc()))
-        .select(checkpoints::note)
+        .select((checkpoints::origin, checkpoints::size, checkpoints::note))
         .first(conn)
         .optional()?)
 }

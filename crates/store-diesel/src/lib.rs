@@ -35,7 +35,10 @@
 //! 3. Concerns, each a set of functions over a connection or the caller's transaction:
 //!    `indexes` (deriving index logs), `checkpoints` (signing and reading checkpoints),
 //!    `load` (the RSF load), `queries` (the reads the API serves), `tiles` (tlog-tiles from
-//!    the stored tree), `accounts`, `node`, `plans`, `subscriptions`. None of them knows
+//!    the stored tree), `accounts`, `node`, `plans`, `subscriptions`, `witness` (this node
+//!    as a witness: witnessed logs, the atomic old-size check, evidence) and `cosigning`
+//!    (the witnesses this node uses, submission state, cosignatures of its checkpoints).
+//!    None of them knows
 //!    [`Store`].
 //! 4. Top: `store`, the front door. [`Store`] owns the pool and the caches; each method
 //!    checks out a connection or opens a transaction and calls one concern. `testing`
@@ -49,6 +52,7 @@ pub mod accounts;
 mod bulk;
 mod checkpoints;
 pub mod conn;
+mod cosigning;
 pub mod error;
 mod index_logs;
 mod indexes;
@@ -71,3 +75,4 @@ pub mod subscriptions;
 pub mod testing;
 mod tiles;
 mod tree;
+mod witness;

@@ -347,3 +347,115 @@ impl NodeKeys {
             .verifier())
     }
 }
+
+/// Who made this node witness a log: its operator (`witness add`), or a plan under which it
+/// mirrors the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WitnessSource {
+    /// `api-actix witness add`.
+    Operator,
+    /// A log this node mirrors under an Approved plan.
+    Mirror,
+}
+
+impl WitnessSource {
+    /// `"operator"` or `"mirror"`, as stored and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WitnessSource::Operator => "operator",
+            WitnessSource::Mirror => "mirror",
+        }
+    }
+}
+
+/// A log this node witnesses, with the state it keeps for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessedLog {
+    /// The log's origin.
+    pub origin: String,
+    /// The log's verifier key.
+    pub key: String,
+    /// Who added it.
+    pub source: WitnessSource,
+    /// The size last cosigned (0: none yet).
+    pub size: u64,
+    /// When it was last cosigned, Unix seconds.
+    pub cosigned_at: Option<i64>,
+    /// How many inconsistent checkpoints are kept as evidence.
+    pub evidence: u64,
+}
+
+/// A validly signed checkpoint the witness refused as inconsistent, kept as evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// The log's origin.
+    pub origin: String,
+    /// The signed checkpoint as received.
+    pub note: String,
+    /// The request's old size.
+    pub old_size: u64,
+    /// The request's proof lines (base64).
+    pub proof: Vec<String>,
+    /// Why it was refused.
+    pub reason: String,
+    /// When, Unix seconds.
+    pub received_at: i64,
+}
+
+/// Submission work: a log's latest checkpoint, for one witness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessJob {
+    /// The witness's URL prefix (`<url>/add-checkpoint`).
+    pub witness_url: String,
+    /// The witness's cosigner verifier key.
+    pub witness_key: String,
+    /// The log.
+    pub log: Source,
+    /// The log's origin.
+    pub origin: String,
+    /// The checkpoint's size.
+    pub size: u64,
+    /// The checkpoint, signed by the log only.
+    pub note: String,
+    /// The size the witness last cosigned, as far as this node knows (0: unknown).
+    pub witness_size: u64,
+    /// Failures in a row so far.
+    pub failures: u64,
+}
+
+/// The state of submissions to one witness for one log (`witness list`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionState {
+    /// The witness's URL prefix.
+    pub witness_url: String,
+    /// The log's origin.
+    pub origin: String,
+    /// The size the witness last cosigned, as far as this node knows.
+    pub witness_size: u64,
+    /// The size of the last cosignature received.
+    pub cosigned_size: Option<u64>,
+    /// When the last cosignature was received, Unix seconds.
+    pub last_success: Option<i64>,
+    /// The last failure, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// Failures in a row.
+    pub failures: u64,
+    /// Not tried again by the background worker before this, Unix seconds.
+    pub next_attempt: i64,
+}
+
+/// What came of one submission to a witness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// The witness cosigned this size.
+    Cosigned(u64),
+    /// The witness holds this size (its 409); the next request starts there.
+    WitnessAt(u64),
+    /// The attempt failed; try again at `retry_at` (Unix seconds).
+    Failed {
+        /// What went wrong, for `witness list`.
+        error: String,
+        /// When to try again.
+        retry_at: i64,
+    },
+}

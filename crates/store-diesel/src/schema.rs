@@ -13,6 +13,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    cosignatures (register_id, log_name, origin, size, cosigner, key_id) {
+        register_id -> BigInt,
+        log_name -> Text,
+        origin -> Text,
+        size -> BigInt,
+        cosigner -> Text,
+        key_id -> BigInt,
+        line -> Text,
+        signed_at -> BigInt,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
     entries (register_id, log, number) {
         register_id -> BigInt,
         log -> SmallInt,
@@ -213,7 +227,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    witness_evidence (origin, request_hash) {
+        origin -> Text,
+        request_hash -> Binary,
+        note -> Text,
+        old_size -> BigInt,
+        proof -> Text,
+        reason -> Text,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    witness_submissions (witness_url, origin) {
+        witness_url -> Text,
+        origin -> Text,
+        register_id -> BigInt,
+        log_name -> Text,
+        witness_size -> BigInt,
+        cosigned_size -> Nullable<BigInt>,
+        last_success -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        failures -> BigInt,
+        next_attempt -> BigInt,
+    }
+}
+
+diesel::table! {
+    witnessed_logs (origin) {
+        origin -> Text,
+        verifier_key -> Text,
+        source -> Text,
+        size -> BigInt,
+        root -> Binary,
+        note -> Nullable<Text>,
+        added_at -> BigInt,
+        cosigned_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    witnesses (url) {
+        url -> Text,
+        verifier_key -> Text,
+        added_at -> BigInt,
+    }
+}
+
 diesel::joinable!(checkpoints -> registers (register_id));
+diesel::joinable!(cosignatures -> registers (register_id));
 diesel::joinable!(entries -> registers (register_id));
 diesel::joinable!(index_entries -> registers (register_id));
 diesel::joinable!(index_items -> items (hash));
@@ -228,9 +291,12 @@ diesel::joinable!(record_items -> registers (register_id));
 diesel::joinable!(records -> registers (register_id));
 diesel::joinable!(register_items -> items (hash));
 diesel::joinable!(register_items -> registers (register_id));
+diesel::joinable!(witness_submissions -> registers (register_id));
+diesel::joinable!(witness_submissions -> witnesses (witness_url));
 
 diesel::allow_tables_to_appear_in_same_query!(
     checkpoints,
+    cosignatures,
     entries,
     index_entries,
     index_items,
@@ -250,4 +316,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     registers,
     subscriptions,
     users,
+    witness_evidence,
+    witness_submissions,
+    witnessed_logs,
+    witnesses,
 );

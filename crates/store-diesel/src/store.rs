@@ -21,11 +21,15 @@ use crate::registers::RegisterIds;
 use crate::tiles::TileCache;
 use crate::tree::NodeCache;
 
-pub use crate::model::{LoadReport, MirrorOf, NodeKeys};
+pub use crate::model::{
+    Attempt, Evidence, LoadReport, MirrorOf, NodeKeys, SubmissionState, WitnessJob, WitnessSource,
+    WitnessedLog,
+};
 
 mod accounts;
 mod partners;
 mod registers;
+mod witness;
 
 /// Registers and plans in one database, SQLite or PostgreSQL.
 #[derive(Debug, Clone)]

@@ -7,6 +7,8 @@
 //!   be true, in a documented JSON file anyone can check offline with the log's key.
 //! - [`tile`]: tile and entry-bundle paths and bytes (c2sp.org/tlog-tiles) over the complete
 //!   subtrees register-core's Merkle trees already keep.
+//! - [`witness`]: the witness protocol (c2sp.org/tlog-witness): `add-checkpoint` bodies, the
+//!   witness's decision over its state, and checking cosignature lines.
 //!
 //! Pure like the cores: no I/O, no clock, no randomness (callers pass key seeds and
 //! timestamps), so any program can embed it and every instance signs identical bytes.
@@ -17,6 +19,7 @@ pub mod checkpoint;
 pub mod evidence;
 pub mod note;
 pub mod tile;
+pub mod witness;
 
 pub use checkpoint::{verify_checkpoint, Checkpoint, CheckpointError};
 pub use evidence::{contradiction, verify_evidence, Contradiction, Evidence, EvidenceError};

@@ -8,6 +8,7 @@ mod registers;
 mod remote;
 mod serve;
 mod sync;
+mod witness;
 
 use std::process::ExitCode;
 
@@ -64,6 +65,8 @@ enum Command {
     Key(keys::KeyCommand),
     /// Write every log's checkpoint, tiles and entry bundles as static files, incrementally
     Publish(keys::Publish),
+    /// Witnessing: logs this node witnesses, witnesses it uses (tlog-witness)
+    Witness(witness::Witness),
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +101,7 @@ impl Cli {
             Command::Remote(command) => command.run(),
             Command::Key(command) => command.run(),
             Command::Publish(command) => command.run(),
+            Command::Witness(command) => command.run(),
         }
     }
 }

@@ -68,23 +68,7 @@ pub fn signing(store: Store, settings: &DatabaseSettings) -> anyhow::Result<Stor
 
 /// Opens (creating and migrating) the store `settings` name, with a pool of `size`.
 pub fn open_store(settings: &DatabaseSettings, size: u32) -> anyhow::Result<Store> {
-    let url = &settings.url.value;
-    if !url.starts_with("postgres") {
-        let path = url.trim_start_matches("sqlite://");
-        if let Some(parent) = Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-    }
-    Store::open_with_pool_size(url, size).with_context(|| {
-        format!(
-            "cannot open the database at {}",
-            crate::settings::redact_url(url)
-        )
-    })
+    Ok(node_service::database::open(&settings.url.value, size)?)
 }
 
 /// `api-actix load`.

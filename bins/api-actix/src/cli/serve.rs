@@ -77,27 +77,22 @@ fn serve(settings: &ServeSettings) -> anyhow::Result<ExitCode> {
     let signed = store.sign_missing_checkpoints()?;
     tracing::info!(
         signed,
-        "checkpoints signed for logs that had none at their size"
+        "checkpoints signed where a log had none at its size"
     );
     let secret = node_service::keys::token_secret(&store, settings.token_secret.value.as_ref())?;
     let node = store.node().context("reading this node's identity")?;
     let tokens =
         server_actix::tokens::Tokens::new(&secret, format!("urn:uuid:{}", node.node_uuid))?;
-    let bind = settings.bind.value.clone();
-    let domain = settings
-        .domain
-        .value
-        .clone()
-        .unwrap_or_else(|| bind.clone());
+    let (bind, domain) = (settings.bind.value.clone(), settings.domain());
+    let witnesses = Box::new(api_client::WitnessClient::new(
+        node_service::witness::TIMEOUT,
+    ));
+    node_service::witness::spawn(store.clone(), witnesses)?;
     let mut state = server_actix::AppState::new(store, domain, tokens);
-    state = match (&settings.metrics_token.value, settings.metrics.value) {
-        (_, false) => state.without_metrics(),
-        (Some(token), true) => {
-            let token = String::from_utf8(token.read("metrics token")?)
-                .context("the metrics token is not UTF-8")?;
-            state.with_metrics_token(token.trim())
-        }
-        (None, true) => state,
+    state = match (settings.metrics.value, settings.metrics_token()?) {
+        (false, _) => state.without_metrics(),
+        (true, Some(token)) => state.with_metrics_token(token),
+        (true, None) => state,
     };
     tracing::info!(%bind, "serving the register API");
     let options = server_actix::ServeOptions {

@@ -53,7 +53,7 @@ pub struct Transfer {
     plan: uuid::Uuid,
     /// Run again after this long, forever (`30s`, `5m`, `1h`); errors are reported and the
     /// next run retries.
-    #[arg(long, value_parser = parse_every)]
+    #[arg(long, value_parser = node_service::parse_interval)]
     every: Option<Duration>,
     /// Entries per request and per transaction.
     #[arg(long, default_value_t = DEFAULT_CHUNK_ENTRIES)]
@@ -63,26 +63,6 @@ pub struct Transfer {
     evidence_dir: std::path::PathBuf,
     #[command(flatten)]
     database: Database,
-}
-
-/// `30s`, `5m`, `1h`, or whole seconds.
-fn parse_every(text: &str) -> Result<Duration, String> {
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((text, ""), |at| text.split_at(at));
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration such as 30s, 5m or 1h"))?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "m" => n.saturating_mul(60),
-        "h" => n.saturating_mul(3600),
-        _ => return Err(format!("'{text}': the unit must be s, m or h")),
-    };
-    if seconds == 0 {
-        return Err("the interval must be at least one second".into());
-    }
-    Ok(Duration::from_secs(seconds))
 }
 
 impl SyncCommand {
@@ -159,21 +139,4 @@ fn status(store: &Store) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_every;
-    use std::time::Duration;
-
-    #[test]
-    fn intervals() {
-        assert_eq!(parse_every("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_every("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_every("2h"), Ok(Duration::from_secs(7200)));
-        assert_eq!(parse_every("45"), Ok(Duration::from_secs(45)));
-        assert!(parse_every("0s").is_err());
-        assert!(parse_every("5 minutes").is_err());
-        assert!(parse_every("m").is_err());
-    }
 }

@@ -7,48 +7,31 @@ use std::net::ToSocketAddrs;
 
 use node_service::keys::{KeySources, Supplied};
 
+use node_service::database::{redact_url, REDACTED};
+
 use super::{ServeSettings, Setting, Source};
-
-/// What replaces a secret in the report.
-pub const REDACTED: &str = "<redacted>";
-
-/// `url` with its password (`user:password@`, `password=` in the query) replaced.
-pub fn redact_url(url: &str) -> String {
-    let mut out = url.to_string();
-    if let Some(scheme_end) = out.find("://") {
-        let authority_start = scheme_end + 3;
-        let authority_end = out[authority_start..]
-            .find(['/', '?'])
-            .map_or(out.len(), |i| authority_start + i);
-        if let Some(at) = out[authority_start..authority_end].rfind('@') {
-            let userinfo = &out[authority_start..authority_start + at];
-            if let Some(colon) = userinfo.find(':') {
-                let from = authority_start + colon + 1;
-                out.replace_range(from..authority_start + at, REDACTED);
-            }
-        }
-    }
-    if let Some(query_start) = out.find('?') {
-        let (head, query) = out.split_at(query_start + 1);
-        let query: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((name, _)) if name.eq_ignore_ascii_case("password") => {
-                    format!("{name}={REDACTED}")
-                }
-                _ => pair.to_string(),
-            })
-            .collect();
-        out = format!("{head}{}", query.join("&"));
-    }
-    out
-}
 
 fn quote(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
 impl ServeSettings {
+    /// The domain named in summaries: the configured one, else the bind address.
+    pub fn domain(&self) -> String {
+        let domain = self.domain.value.as_ref();
+        domain.unwrap_or(&self.bind.value).clone()
+    }
+
+    /// The metrics token's text, when one is configured (trailing whitespace dropped).
+    pub fn metrics_token(&self) -> anyhow::Result<Option<String>> {
+        let Some(supplied) = &self.metrics_token.value else {
+            return Ok(None);
+        };
+        let token = String::from_utf8(supplied.read("metrics token")?)
+            .map_err(|_| anyhow::anyhow!("the metrics token is not UTF-8"))?;
+        Ok(Some(token))
+    }
+
     /// Every problem of these settings; empty when `serve` can start with them. Files are
     /// read and keys parsed; the database is not contacted.
     pub fn problems(&self) -> Vec<String> {
@@ -290,30 +273,5 @@ fn secret_line(key: &str, setting: &Setting<Option<Supplied>>) -> (String, Strin
         ),
         Some(Supplied::Value(_)) => (key.into(), quote(REDACTED), setting.source),
         None => (format!("# {key}"), "(not set)".into(), setting.source),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_leave_urls() {
-        for (url, expected) in [
-            (
-                "postgres://app:s3cr%40t@db.example.org:5432/registers",
-                "postgres://app:<redacted>@db.example.org:5432/registers",
-            ),
-            (
-                "postgres://app@db/registers?password=s3cret&sslmode=require",
-                "postgres://app@db/registers?password=<redacted>&sslmode=require",
-            ),
-            ("postgres://db/registers", "postgres://db/registers"),
-            ("data/registers.sqlite", "data/registers.sqlite"),
-            // An '@' in the path is not a password's end.
-            ("postgres://db/a@b", "postgres://db/a@b"),
-        ] {
-            assert_eq!(redact_url(url), expected, "{url}");
-        }
     }
 }

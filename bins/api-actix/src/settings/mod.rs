@@ -14,8 +14,6 @@ use serde::Deserialize;
 
 mod check;
 
-pub use check::redact_url;
-
 /// The embedded SQLite database used when no URL is given.
 pub const DEFAULT_DATABASE: &str = "data/registers.sqlite";
 
@@ -156,20 +154,20 @@ impl File {
 #[derive(Debug, Clone, Default, Args)]
 pub struct DatabaseFlags {
     /// Configuration file (TOML; docs/api-actix.toml) [env: REGISTERS_CONFIG]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
     /// Database URL: `postgres://…`, or a SQLite file path [env: DATABASE_URL; default:
     /// data/registers.sqlite]
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub database_url: Option<String>,
     /// File holding the log key (`api-actix key generate`) [env: LOG_KEY_FILE, or LOG_KEY
     /// holding the key]. Required with PostgreSQL to load or serve; an embedded SQLite
     /// database keeps its own
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub log_key_file: Option<PathBuf>,
     /// File holding the cosigner key (`key generate --cosigner`) [env: COSIGNER_KEY_FILE, or
     /// COSIGNER_KEY]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub cosigner_key_file: Option<PathBuf>,
 }
 

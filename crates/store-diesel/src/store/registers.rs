@@ -9,9 +9,11 @@ use register_core::{Digest, Entry, ItemHash, Metadata};
 use super::Store;
 use crate::checkpoints;
 use crate::conn::AnyConnection;
+use crate::cosigning;
 use crate::error::StoreError;
 use crate::queries::{self, Record, RegisterSummary, Source};
 use crate::registers::read_metadata;
+use crate::rows::to_u64;
 use crate::subscriptions;
 use crate::tree::{self, Tree};
 use tlog_core::TilePath;
@@ -242,9 +244,10 @@ impl Store {
 
     /// A log's signed checkpoint: the one at `size`, or the latest (`None`: none signed),
     /// under the log's origin when this store has keys (a node origin that changed leaves
-    /// the old checkpoints to their old origin), else the latest signed. A mirror never
-    /// signs: its user log serves the primary's checkpoint it accepted at `size`, or the
-    /// largest accepted within what it holds (checkpoints.md §6).
+    /// the old checkpoints to their old origin), else the latest signed; followed by every
+    /// cosignature kept for it ([`Store::add_cosignature`]), a line each, as signed notes
+    /// allow. A mirror never signs: its user log serves the primary's checkpoint it accepted
+    /// at `size`, or the largest accepted within what it holds (checkpoints.md §6).
     pub fn checkpoint(
         &self,
         source: &Source,
@@ -265,10 +268,18 @@ impl Store {
                     return Ok(mirrored);
                 }
             }
-            match size {
-                Some(size) => checkpoints::at(conn, id, index, origin, size),
-                None => checkpoints::latest(conn, id, index, origin),
+            let found = match size {
+                Some(size) => checkpoints::at(conn, id, index, origin, size)?,
+                None => checkpoints::latest(conn, id, index, origin)?,
+            };
+            let Some((origin, size, mut note)) = found else {
+                return Ok(None);
+            };
+            let log = (id, index.unwrap_or_default(), origin.as_str());
+            for line in cosigning::lines(conn, log, to_u64(size))? {
+                note.push_str(&line);
             }
+            Ok(Some(note))
         })
     }
 
