@@ -31,6 +31,10 @@ fn cli(args: &[&str], db: &Path, stdin: &str) -> (i32, String, String) {
 }
 
 fn pull(remote: &str, plan: PlanId, db: &Path, evidence: &Path) -> (i32, String, String) {
+    // The secondary's document names the test keys' mirror cosigner (`registers.test/mirror`):
+    // its cosignatures must carry that name.
+    let (code, _, err) = cli(&["node", "set", "--origin", "registers.test"], db, "");
+    assert_eq!(code, 0, "{err}");
     let plan = plan.to_string();
     let evidence = evidence.to_str().expect("UTF-8 path");
     let args = [
@@ -177,7 +181,18 @@ fn a_pull_verifies_the_checkpoint_pins_both_keys_and_the_mirror_serves_it() {
             .checkpoint(&store_diesel::queries::Source::register("country"), None)
             .expect("read")
             .expect("signed");
-        assert_eq!(note, primary_note, "{}: the primary's own note", db.label);
+        // The primary's own note, which now also carries the mirror's cosignature.
+        let cosignature = line["cosignature"].as_str().expect("the mirror cosigned");
+        assert!(
+            cosignature.starts_with("— registers.test/mirror "),
+            "{cosignature}"
+        );
+        assert_eq!(
+            primary_note,
+            format!("{note}{cosignature}"),
+            "{}: the primary's own note, cosigned",
+            db.label
+        );
         let verifier = tlog_core::VerifierKey::parse(&checkpoint_key).expect("key");
         let checkpoint = tlog_core::verify_checkpoint(note, &verifier).expect("verifies");
         assert_eq!(checkpoint.size, 208);
@@ -198,7 +213,7 @@ fn a_pull_verifies_the_checkpoint_pins_both_keys_and_the_mirror_serves_it() {
         let secondary = Store::open(path.to_str().expect("UTF-8")).expect("open");
         let mirror = Server::start(secondary.clone());
         let served = get_text(&format!("{}/registers/country/checkpoint", mirror.url()));
-        assert_eq!(served, primary_note);
+        assert_eq!(served, note, "the primary's note as the mirror accepted it");
 
         // The primary grows: the next pull verifies the new checkpoint, consistent with the
         // one accepted, and both are kept.
@@ -222,7 +237,7 @@ fn a_pull_verifies_the_checkpoint_pins_both_keys_and_the_mirror_serves_it() {
             "{}/registers/country/checkpoint/208",
             mirror.url()
         ));
-        assert_eq!(old, primary_note);
+        assert_eq!(old, note);
         assert!(evidence_files(&evidence).is_empty());
         mirror.stop();
         primary.stop();

@@ -396,6 +396,18 @@ impl register_sync::Remote for Client {
             })
     }
 
+    fn send_cosignature(&self, slice: Uuid, size: u64, line: &str) -> Result<(), ClientError> {
+        let request = api_types::CosignatureRequest {
+            size,
+            cosignature: line.trim_end().to_string(),
+        };
+        self.post_json::<api_types::CosignatureKept>(
+            &format!("/v1/slices/{slice}/cosignature"),
+            &request,
+        )
+        .map(|_| ())
+    }
+
     fn consistency_proof(&self, slice: Uuid, m: u64, n: u64) -> Result<Vec<Digest>, ClientError> {
         let path = format!("/v1/slices/{slice}/proof/consistency/{m}/{n}");
         let proof: ConsistencyProof = self.get_json(&path)?;

@@ -35,4 +35,7 @@ pub use proofs::{ConsistencyProof, EntryProof, RegisterProof, PROOF_IDENTIFIER};
 pub use registers::{
     Entry, IndexRecord, LoadFailure, LoadReport, Record, RegisterListing, RegisterSummary,
 };
-pub use sync::{HeldCheckpoint, PushResponse, SliceReport, SliceState, SubscriptionStatus};
+pub use sync::{
+    CosignatureKept, CosignatureRequest, HeldCheckpoint, PushResponse, SliceReport, SliceState,
+    SubscriptionStatus,
+};

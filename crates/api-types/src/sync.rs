@@ -42,6 +42,10 @@ pub struct SliceReport {
     /// cosigns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<String>,
+    /// The mirror's cosignature of that checkpoint, which the primary accepted (a pull by a
+    /// node with a cosigner key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosignature: Option<String>,
     /// Entries applied by the run.
     #[serde(rename = "entries-added")]
     pub entries_added: u64,
@@ -105,4 +109,23 @@ pub struct SubscriptionStatus {
     /// The size last reached.
     #[serde(rename = "total-entries")]
     pub total_entries: u64,
+}
+
+/// `POST /v1/slices/{uuid}/cosignature`: a mirror's cosignature of the primary's checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CosignatureRequest {
+    /// The size of the checkpoint cosigned.
+    pub size: u64,
+    /// The `cosignature/v1` line (`— <name> <base64>`).
+    pub cosignature: String,
+}
+
+/// The answer to a kept cosignature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CosignatureKept {
+    /// The size of the checkpoint it cosigns.
+    pub size: u64,
+    /// Its timestamp (POSIX seconds).
+    pub time: u64,
 }

@@ -61,6 +61,17 @@ impl MirrorStore for Mirrors<'_> {
             keys.checkpoint_key.as_deref(),
             keys.cosigner_key.as_deref(),
         )?;
+        // A log this node mirrors under an Approved plan is one it witnesses, on its own
+        // (checkpoints.md §5); one its operator added stays the operator's.
+        if let Some(key) = &pinned.checkpoint_key {
+            let key = tlog_core::VerifierKey::parse(key)
+                .map_err(|e| StoreError::Invalid(format!("the pinned checkpoint key: {e}")))?;
+            self.0.add_witnessed_log(
+                key.name(),
+                &key,
+                store_diesel::store::WitnessSource::Mirror,
+            )?;
+        }
         Ok(Keys {
             checkpoint_key: pinned.checkpoint_key,
             cosigner_key: pinned.cosigner_key,
@@ -81,6 +92,20 @@ impl MirrorStore for Mirrors<'_> {
     fn accept(&self, plan: PlanId, slice: Uuid, accepted: &Accepted) -> Result<(), StoreError> {
         self.0
             .accept_mirror_checkpoint(plan, slice, accepted.size, accepted.root, &accepted.note)
+    }
+
+    fn cosign(&self, note: &str) -> Result<Option<String>, StoreError> {
+        let Some(keys) = self.0.keys() else {
+            return Ok(None);
+        };
+        let invalid = |e: tlog_core::NoteError| StoreError::Invalid(format!("cosigning: {e}"));
+        let key = keys
+            .cosigner
+            .renamed(&format!("{}/mirror", keys.origin))
+            .map_err(invalid)?;
+        let text = tlog_core::note::parse(note).map_err(invalid)?.text;
+        let time = u64::try_from(crate::now().timestamp()).unwrap_or(0);
+        key.cosign_line(&text, time).map(Some).map_err(invalid)
     }
 
     fn export(
@@ -275,4 +300,41 @@ pub fn write_evidence(
     file.write_all(split.evidence.to_json().as_bytes())?;
     file.sync_all()?;
     Ok(path)
+}
+
+/// Keeps a mirror's cosignature `line` of this node's checkpoint of `slice` at `size` (the
+/// primary's side, checkpoints.md §6): it must verify with the mirror cosigner key the plan
+/// pinned, over the checkpoint this node signed at that size, and be no older than the last
+/// one kept from that key (a replay is `Conflict`). `Invalid` when the plan binds no cosigner
+/// key or the line does not verify; `NotFound` for a size never checkpointed.
+pub fn receive_cosignature(
+    store: &Store,
+    plan: &plan_core::Plan,
+    slice: &RegisterSlice,
+    size: u64,
+    line: &str,
+) -> Result<tlog_core::witness::Cosignature, StoreError> {
+    let Some(key) = register_sync::verify::plan_keys(plan, slice).cosigner_key else {
+        return Err(StoreError::Invalid(
+            "the plan binds no mirror cosigner key (cosigner-key in its Secondary)".into(),
+        ));
+    };
+    let key = tlog_core::VerifierKey::parse(&key)
+        .map_err(|e| StoreError::Invalid(format!("the plan's cosigner key: {e}")))?;
+    let Some(keys) = store.keys() else {
+        return Err(StoreError::Invalid("this node signs no checkpoints".into()));
+    };
+    let origin = keys.log_origin(&slice.register, None);
+    let line = if line.ends_with('\n') {
+        line.to_string()
+    } else {
+        format!("{line}\n")
+    };
+    store.add_cosignature(
+        &Source::register(&slice.register),
+        &origin,
+        size,
+        &key,
+        &line,
+    )
 }

@@ -125,6 +125,7 @@ pub fn load_report(report: &LoadReport) -> api_types::LoadReport {
 pub fn slice_report(report: &register_sync::SliceReport) -> api_types::SliceReport {
     api_types::SliceReport {
         checkpoint: report.checkpoint.clone(),
+        cosignature: report.cosignature.clone(),
         entries_added: report.added,
         register: report.register.clone(),
         root_hash: report.root.to_string(),

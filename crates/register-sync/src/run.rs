@@ -29,6 +29,9 @@ pub struct SliceReport {
     /// The primary's signed checkpoint the mirror now holds exactly (pull) or the one sent
     /// with the push; `None` when the plan binds no checkpoint key.
     pub checkpoint: Option<String>,
+    /// The mirror's cosignature of that checkpoint, sent to the primary (pull, when this
+    /// node has a cosigner key).
+    pub cosignature: Option<String>,
 }
 
 /// The subscribed register slices of a plan (index slices are not synchronised).
@@ -107,8 +110,20 @@ pub fn pull<S: MirrorStore, R: Remote>(
             plan: id,
             slice: slice.slice_uuid,
         };
-        let key = pinned_key(store, id, slice.slice_uuid, &plan_keys(&plan, slice))?;
-        pull_slice(store, remote, &name, &origin, key.as_ref(), chunk, now)
+        let keys = plan_keys(&plan, slice);
+        let key = pinned_key(store, id, slice.slice_uuid, &keys)?;
+        let mut report = pull_slice(store, remote, &name, &origin, key.as_ref(), chunk, now)?;
+        // A verified state: when the plan names this mirror's cosigner key, the mirror
+        // cosigns it and tells the primary (checkpoints.md §6).
+        if let (Some(note), Some(_)) = (&report.checkpoint, &keys.cosigner_key) {
+            if let Some(line) = store.cosign(note).map_err(SyncError::store)? {
+                remote
+                    .send_cosignature(slice.slice_uuid, report.size, &line)
+                    .map_err(SyncError::remote)?;
+                report.cosignature = Some(line);
+            }
+        }
+        Ok(report)
     })
 }
 
@@ -228,6 +243,7 @@ fn pull_slice<S: MirrorStore, R: Remote>(
         root,
         added: size - start,
         checkpoint: checkpoint.map(|c| c.note),
+        cosignature: None,
     })
 }
 
@@ -332,5 +348,6 @@ fn push_slice<S: MirrorStore, R: Remote>(
         root,
         added: size - start,
         checkpoint: checkpoint.map(|c| c.note),
+        cosignature: None,
     })
 }

@@ -58,6 +58,11 @@ pub trait MirrorStore {
     /// Keeps a checkpoint the mirror of `slice` now holds exactly, as accepted.
     fn accept(&self, plan: PlanId, slice: Uuid, accepted: &Accepted) -> Result<(), Self::Error>;
 
+    /// This node's mirror cosignature (`cosignature/v1`, named `<origin>/mirror`) of an
+    /// accepted checkpoint note, signed now: "I have verified and durably stored this".
+    /// `None` when the node has no cosigner key.
+    fn cosign(&self, note: &str) -> Result<Option<String>, Self::Error>;
+
     /// Writes the ranged dump `since..until` of the register `name` to `out` (its first line
     /// asserts root(since), its last root(until)).
     fn export(
@@ -158,6 +163,10 @@ pub trait Remote {
 
     /// The primary's latest signed checkpoint of `slice`'s log (a note).
     fn checkpoint(&self, slice: Uuid) -> Result<String, Self::Error>;
+
+    /// Sends the mirror's cosignature `line` of the primary's checkpoint of `slice` at
+    /// `size` to the primary, which checks it with the plan's pinned cosigner key.
+    fn send_cosignature(&self, slice: Uuid, size: u64, line: &str) -> Result<(), Self::Error>;
 
     /// The primary's consistency proof of `slice` between sizes `m` and `n`.
     fn consistency_proof(&self, slice: Uuid, m: u64, n: u64) -> Result<Vec<Digest>, Self::Error>;

@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 mod auth;
+mod cosignatures;
 pub mod errors;
 mod health;
 pub mod metrics;
@@ -319,7 +320,11 @@ fn configure_v1(cfg: &mut web::ServiceConfig) {
             "/v1/slices/{uuid}/proof/consistency/{m}/{n}",
             plans::slice_consistency,
         ))
-        .service(get("/v1/slices/{uuid}/checkpoint", plans::slice_checkpoint));
+        .service(get("/v1/slices/{uuid}/checkpoint", plans::slice_checkpoint))
+        .service(post(
+            "/v1/slices/{uuid}/cosignature",
+            web::post().to(cosignatures::receive),
+        ));
 }
 
 /// actix's JSON body errors in the envelope: 413 over the limit, 415 without a JSON content

@@ -70,6 +70,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/slices/{uuid}/rsf"),
     ("get", "/v1/slices/{uuid}/proof/consistency/{m}/{n}"),
     ("get", "/v1/slices/{uuid}/checkpoint"),
+    ("post", "/v1/slices/{uuid}/cosignature"),
     // The same log routes for each index.
     ("get", "/registers/{name}/indexes/{index}/register"),
     ("get", "/registers/{name}/indexes/{index}/entries"),

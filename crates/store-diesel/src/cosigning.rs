@@ -267,6 +267,28 @@ pub(crate) fn add(
     let cosignature = verify_cosignature(&note, lines, cosigner)
         .map_err(|e| StoreError::Invalid(format!("the cosignature is refused: {e}")))?;
     let signed_at = i64::try_from(cosignature.time).unwrap_or(i64::MAX);
+    // Each cosigner's timestamps only grow (tlog-cosignature): a line older than one kept
+    // from the same key for this log, or as old as one for a larger checkpoint, is a replay,
+    // refused (the newest line again is idempotent).
+    let later: Vec<(i64, i64)> = cosignatures::table
+        .filter(cosignatures::register_id.eq(register_id))
+        .filter(cosignatures::log_name.eq(log_name))
+        .filter(cosignatures::origin.eq(origin))
+        .filter(cosignatures::cosigner.eq(cosigner.name()))
+        .filter(cosignatures::key_id.eq(i64::from(cosigner.id())))
+        .filter(cosignatures::signed_at.ge(signed_at))
+        .select((cosignatures::size, cosignatures::signed_at))
+        .load(conn)?;
+    if let Some((kept_size, kept_at)) = later
+        .into_iter()
+        .find(|&(kept_size, kept_at)| kept_at > signed_at || kept_size > to_i64(size))
+    {
+        return Err(StoreError::Conflict(format!(
+            "a cosignature by {} of size {size} at time {signed_at} is not newer than the one \
+             kept of size {kept_size} at time {kept_at}: a replay is refused",
+            cosigner.name()
+        )));
+    }
     let row = (
         cosignatures::register_id.eq(register_id),
         cosignatures::log_name.eq(log_name),
