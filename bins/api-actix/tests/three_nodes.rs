@@ -192,6 +192,66 @@ fn the_primary_checkpoint_carries_the_log_witness_and_mirror_signatures() {
             refused.to_string().contains("no signature by the key"),
             "{l}: {refused}"
         );
+
+        // A primary that rewrites history (a new database, the same keys): the witness
+        // refuses its checkpoint (422, via `witness submit`) and keeps it as evidence.
+        let rewritten = backends().remove(if l == "sqlite" { 0 } else { 1 });
+        let country = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../crates/register-core/tests/data/country-data.rsf"
+        ))
+        .expect("country");
+        let mut prefix = String::new();
+        let mut users = 0;
+        for line in country.lines() {
+            if line.starts_with("append-entry\tuser") {
+                if users == 100 {
+                    break;
+                }
+                users += 1;
+            }
+            prefix.push_str(line);
+            prefix.push('\n');
+        }
+        rewritten
+            .store
+            .load_rsf("country", prefix.as_bytes(), Mode::Relaxed)
+            .expect("the rewritten prefix");
+        for i in 0..110 {
+            append(&rewritten.store, &format!("R{i}"));
+        }
+        let rewritten_cli = |args: &[&str]| {
+            cli_support::output(
+                cli_support::bin()
+                    .args(args)
+                    .arg("--database-url")
+                    .arg(&rewritten.url),
+                "",
+            )
+        };
+        let (code, _, err) = rewritten_cli(&["witness", "use", &witness_url, &witness_key]);
+        assert_eq!(code, 0, "{l}: {err}");
+        rewritten_cli(&["witness", "submit"]);
+        let (_, out, _) = rewritten_cli(&["witness", "list"]);
+        assert!(
+            out.contains("the witness refused (422)"),
+            "{l}: the witness refuses the rewritten checkpoint: {out}"
+        );
+        let logs = witness_db.store.witnessed_logs().expect("witnessed logs");
+        let log = logs
+            .iter()
+            .find(|log| log.origin == log_name)
+            .unwrap_or_else(|| panic!("{l}: {logs:?}"));
+        assert_eq!(log.size, 208, "{l}: the witness stays at what it cosigned");
+        assert_eq!(
+            log.evidence, 1,
+            "{l}: the rewritten checkpoint is kept as evidence"
+        );
+        let evidence = witness_db
+            .store
+            .witness_evidence(Some(log_name))
+            .expect("evidence");
+        assert!(evidence[0].note.contains("\n210\n"), "{l}: {evidence:?}");
         mirror.stop();
         primary.stop();
         witness.stop();
