@@ -213,7 +213,11 @@ fn a_pull_verifies_the_checkpoint_pins_both_keys_and_the_mirror_serves_it() {
         let secondary = Store::open(path.to_str().expect("UTF-8")).expect("open");
         let mirror = Server::start(secondary.clone());
         let served = get_text(&format!("{}/registers/country/checkpoint", mirror.url()));
-        assert_eq!(served, note, "the primary's note as the mirror accepted it");
+        assert_eq!(
+            served,
+            format!("{note}{cosignature}"),
+            "the primary's note as the mirror accepted it, with the mirror's own cosignature"
+        );
 
         // The primary grows: the next pull verifies the new checkpoint, consistent with the
         // one accepted, and both are kept.
@@ -237,7 +241,7 @@ fn a_pull_verifies_the_checkpoint_pins_both_keys_and_the_mirror_serves_it() {
             "{}/registers/country/checkpoint/208",
             mirror.url()
         ));
-        assert_eq!(old, note);
+        assert_eq!(old, format!("{note}{cosignature}"));
         assert!(evidence_files(&evidence).is_empty());
         mirror.stop();
         primary.stop();

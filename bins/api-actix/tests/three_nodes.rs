@@ -165,6 +165,14 @@ fn the_primary_checkpoint_carries_the_log_witness_and_mirror_signatures() {
             mirrored.contains(&format!("— {log_name} ")),
             "{l}: {mirrored}"
         );
+        // …with the mirror's own cosignature: the primary's signature and the mirror's.
+        let held = Note::from_bytes(mirrored.as_bytes()).expect("a signed note");
+        let known = VerifierList::new(vec![
+            Box::new(StandardVerifier::new(&log_key).expect("log key")),
+            Box::new(CosignatureV1::new(&mirror_key)),
+        ]);
+        let (verified, _) = held.verify(&known).expect("signed_note verifies");
+        assert_eq!(verified.len(), 2, "{l}: {mirrored}");
 
         // The primary grows; a new pull cosigns the new checkpoint.
         append(&db.store, "ZZ");

@@ -94,7 +94,7 @@ impl MirrorStore for Mirrors<'_> {
             .accept_mirror_checkpoint(plan, slice, accepted.size, accepted.root, &accepted.note)
     }
 
-    fn cosign(&self, note: &str) -> Result<Option<String>, StoreError> {
+    fn cosign(&self, name: &str, note: &str) -> Result<Option<String>, StoreError> {
         let Some(keys) = self.0.keys() else {
             return Ok(None);
         };
@@ -104,8 +104,19 @@ impl MirrorStore for Mirrors<'_> {
             .renamed(&format!("{}/mirror", keys.origin))
             .map_err(invalid)?;
         let text = tlog_core::note::parse(note).map_err(invalid)?.text;
+        let checkpoint = tlog_core::Checkpoint::parse_body(&text)
+            .map_err(|e| StoreError::Invalid(format!("cosigning: {e}")))?;
         let time = u64::try_from(crate::now().timestamp()).unwrap_or(0);
-        key.cosign_line(&text, time).map(Some).map_err(invalid)
+        let line = key.cosign_line(&text, time).map_err(invalid)?;
+        self.0.keep_own_cosignature(
+            name,
+            &checkpoint.origin,
+            checkpoint.size,
+            &key.verifier(),
+            &line,
+            time,
+        )?;
+        Ok(Some(line))
     }
 
     fn export(

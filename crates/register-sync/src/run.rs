@@ -116,7 +116,7 @@ pub fn pull<S: MirrorStore, R: Remote>(
         // A verified state: when the plan names this mirror's cosigner key, the mirror
         // cosigns it and tells the primary (checkpoints.md §6).
         if let (Some(note), Some(_)) = (&report.checkpoint, &keys.cosigner_key) {
-            if let Some(line) = store.cosign(note).map_err(SyncError::store)? {
+            if let Some(line) = store.cosign(&name, note).map_err(SyncError::store)? {
                 remote
                     .send_cosignature(slice.slice_uuid, report.size, &line)
                     .map_err(SyncError::remote)?;

@@ -58,10 +58,11 @@ pub trait MirrorStore {
     /// Keeps a checkpoint the mirror of `slice` now holds exactly, as accepted.
     fn accept(&self, plan: PlanId, slice: Uuid, accepted: &Accepted) -> Result<(), Self::Error>;
 
-    /// This node's mirror cosignature (`cosignature/v1`, named `<origin>/mirror`) of an
-    /// accepted checkpoint note, signed now: "I have verified and durably stored this".
-    /// `None` when the node has no cosigner key.
-    fn cosign(&self, note: &str) -> Result<Option<String>, Self::Error>;
+    /// This node's mirror cosignature (`cosignature/v1`, named `<origin>/mirror`) of a
+    /// checkpoint note its mirror `name` accepted, signed now and kept, so that the mirror's
+    /// own checkpoint carries it: "I have verified and durably stored this". `None` when the
+    /// node has no cosigner key.
+    fn cosign(&self, name: &str, note: &str) -> Result<Option<String>, Self::Error>;
 
     /// Writes the ranged dump `since..until` of the register `name` to `out` (its first line
     /// asserts root(since), its last root(until)).

@@ -266,10 +266,29 @@ pub(crate) fn add(
         .ok_or_else(|| StoreError::NotFound(format!("checkpoint of size {size} of '{origin}'")))?;
     let cosignature = verify_cosignature(&note, lines, cosigner)
         .map_err(|e| StoreError::Invalid(format!("the cosignature is refused: {e}")))?;
+    upsert(
+        conn,
+        (register_id, log_name, origin),
+        size,
+        cosigner,
+        &cosignature,
+    )?;
+    Ok(cosignature)
+}
+
+/// Keeps `cosignature` by `cosigner` of the checkpoint of `origin` at `size` (one line per
+/// checkpoint and cosigner key), refusing a replay: a line older than one kept from the same
+/// key for this log, or as old as one for a larger checkpoint.
+pub(crate) fn upsert(
+    conn: &mut AnyConnection,
+    (register_id, log_name, origin): (i64, &str, &str),
+    size: u64,
+    cosigner: &VerifierKey,
+    cosignature: &Cosignature,
+) -> Result<(), StoreError> {
     let signed_at = i64::try_from(cosignature.time).unwrap_or(i64::MAX);
-    // Each cosigner's timestamps only grow (tlog-cosignature): a line older than one kept
-    // from the same key for this log, or as old as one for a larger checkpoint, is a replay,
-    // refused (the newest line again is idempotent).
+    // Each cosigner's timestamps only grow (tlog-cosignature); the newest line again is
+    // idempotent.
     let later: Vec<(i64, i64)> = cosignatures::table
         .filter(cosignatures::register_id.eq(register_id))
         .filter(cosignatures::log_name.eq(log_name))
@@ -317,7 +336,7 @@ pub(crate) fn add(
             cosignatures::received_at.eq(now()),
         ))
         .execute(c)?);
-    Ok(cosignature)
+    Ok(())
 }
 
 /// The cosignature lines of a checkpoint, by cosigner name and key ID, at most

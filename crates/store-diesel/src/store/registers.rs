@@ -265,7 +265,20 @@ impl Store {
             let origin = origin.as_deref();
             if index.is_none() {
                 if let Some(mirrored) = subscriptions::mirror_checkpoint(conn, id, size)? {
-                    return Ok(mirrored);
+                    // The primary's note, then this mirror's own cosignature of it.
+                    let Some(mut note) = mirrored else {
+                        return Ok(None);
+                    };
+                    let held = tlog_core::note::parse(&note)
+                        .ok()
+                        .and_then(|n| tlog_core::Checkpoint::parse_body(&n.text).ok());
+                    if let Some(held) = held {
+                        let log = (id, "", held.origin.as_str());
+                        for line in cosigning::lines(conn, log, held.size)? {
+                            note.push_str(&line);
+                        }
+                    }
+                    return Ok(Some(note));
                 }
             }
             let found = match size {

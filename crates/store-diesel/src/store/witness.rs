@@ -137,6 +137,32 @@ impl Store {
         self.transaction(|conn| cosigning::add(conn, (id, &index, origin), size, cosigner, lines))
     }
 
+    /// Keeps this node's own cosignature `line` (signed at `time` by `cosigner`) of the
+    /// primary's checkpoint of `origin` at `size` that its mirror `register` accepted, so
+    /// the mirror's checkpoint carries it (checkpoints.md §6). The caller signed it: it is
+    /// not verified again.
+    pub fn keep_own_cosignature(
+        &self,
+        register: &str,
+        origin: &str,
+        size: u64,
+        cosigner: &VerifierKey,
+        line: &str,
+        time: u64,
+    ) -> Result<(), StoreError> {
+        let (id, _) = self.log_id(&Source::register(register))?;
+        cosigning::upsert(
+            &mut *self.conn()?,
+            (id, "", origin),
+            size,
+            cosigner,
+            &Cosignature {
+                line: line.to_string(),
+                time,
+            },
+        )
+    }
+
     /// The register id and `log_name` ('' for the user log) of a log.
     fn log_id(&self, log: &Source) -> Result<(i64, String), StoreError> {
         let mut conn = self.conn()?;
