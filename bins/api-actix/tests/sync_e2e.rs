@@ -494,6 +494,25 @@ fn a_primary_initiator_pushes_to_the_secondary_mirror() {
             summary(&secondary.store, "country"),
             summary(&primary, "country")
         );
+        // The secondary cosigned the checkpoint it accepted; the primary read the line back
+        // from the mirror's checkpoint, checked it with the plan's cosigner key, and serves it.
+        let mirror_key = secondary
+            .store
+            .keys()
+            .expect("the secondary's keys")
+            .cosigner_key("mirror")
+            .expect("key");
+        let cosignature = line["cosignature"].as_str().expect("the mirror cosigned");
+        assert!(
+            cosignature.starts_with(&format!("— {} ", mirror_key.name())),
+            "{}: {cosignature}",
+            db.label
+        );
+        let served = primary
+            .checkpoint(&store_diesel::queries::Source::register("country"), None)
+            .expect("read")
+            .expect("signed");
+        assert!(served.ends_with(cosignature), "{}: {served}", db.label);
         // A push records its outcome like a pull, on both sides of the plan.
         let (size, root) = summary(&primary, "country");
         // The push carried the primary's signed checkpoint: the secondary verified it with

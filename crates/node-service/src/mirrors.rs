@@ -119,6 +119,16 @@ impl MirrorStore for Mirrors<'_> {
         Ok(Some(line))
     }
 
+    fn keep_cosignature(
+        &self,
+        name: &str,
+        size: u64,
+        cosigner_key: &str,
+        lines: &str,
+    ) -> Result<(), StoreError> {
+        keep_mirror_cosignature(self.0, name, size, cosigner_key, lines).map(|_| ())
+    }
+
     fn export(
         &self,
         name: &str,
@@ -266,6 +276,11 @@ pub fn receive_push(
             mirrors
                 .accept(origin.plan, origin.slice, &c)
                 .map_err(ApplyError::Store)?;
+            // Held exactly: cosigned, so that the mirror's checkpoint (which the pushing
+            // primary reads back) carries this node's cosignature.
+            mirrors
+                .cosign(register, &c.note)
+                .map_err(ApplyError::Store)?;
         }
         Ok(state)
     });
@@ -330,22 +345,28 @@ pub fn receive_cosignature(
             "the plan binds no mirror cosigner key (cosigner-key in its Secondary)".into(),
         ));
     };
-    let key = tlog_core::VerifierKey::parse(&key)
-        .map_err(|e| StoreError::Invalid(format!("the plan's cosigner key: {e}")))?;
-    let Some(keys) = store.keys() else {
-        return Err(StoreError::Invalid("this node signs no checkpoints".into()));
-    };
-    let origin = keys.log_origin(&slice.register, None);
     let line = if line.ends_with('\n') {
         line.to_string()
     } else {
         format!("{line}\n")
     };
-    store.add_cosignature(
-        &Source::register(&slice.register),
-        &origin,
-        size,
-        &key,
-        &line,
-    )
+    keep_mirror_cosignature(store, &slice.register, size, &key, &line)
+}
+
+/// Keeps the line by the mirror cosigner `key` among `lines`, over this node's checkpoint of
+/// `register` at `size` ([`Store::add_cosignature`]: verified, no replay).
+fn keep_mirror_cosignature(
+    store: &Store,
+    register: &str,
+    size: u64,
+    key: &str,
+    lines: &str,
+) -> Result<tlog_core::witness::Cosignature, StoreError> {
+    let key = tlog_core::VerifierKey::parse(key)
+        .map_err(|e| StoreError::Invalid(format!("the plan's cosigner key: {e}")))?;
+    let Some(keys) = store.keys() else {
+        return Err(StoreError::Invalid("this node signs no checkpoints".into()));
+    };
+    let origin = keys.log_origin(register, None);
+    store.add_cosignature(&Source::register(register), &origin, size, &key, lines)
 }

@@ -265,8 +265,34 @@ pub fn push<S: MirrorStore, R: Remote>(
         store
             .subscribe(id, slice.slice_uuid, remote.name(), &slice.register)
             .map_err(SyncError::store)?;
-        let key = pinned_key(store, id, slice.slice_uuid, &plan_keys(&plan, slice))?;
-        push_slice(store, remote, id, slice, key.as_ref(), chunk)
+        let keys = plan_keys(&plan, slice);
+        let key = pinned_key(store, id, slice.slice_uuid, &keys)?;
+        let mut report = push_slice(store, remote, id, slice, key.as_ref(), chunk)?;
+        // The mirror cosigned what it accepted; its checkpoint carries the line, which this
+        // primary keeps when it verifies with the plan's cosigner key (checkpoints.md §6).
+        if let (Some(_), Some(cosigner)) = (&report.checkpoint, &keys.cosigner_key) {
+            let held = remote
+                .checkpoint(slice.slice_uuid)
+                .map_err(SyncError::remote)?;
+            let lines: String = tlog_core::note::parse(&held)
+                .map_err(|e| SyncError::Refused(format!("the mirror's checkpoint: {e}").into()))?
+                .signatures
+                .into_iter()
+                .map(|s| s.line)
+                .collect();
+            store
+                .keep_cosignature(&slice.register, report.size, cosigner, &lines)
+                .map_err(SyncError::store)?;
+            let key = tlog_core::VerifierKey::parse(cosigner).ok();
+            report.cosignature = lines
+                .lines()
+                .find(|line| {
+                    key.as_ref()
+                        .is_some_and(|k| line.starts_with(&format!("— {} ", k.name())))
+                })
+                .map(|line| format!("{line}\n"));
+        }
+        Ok(report)
     })
 }
 

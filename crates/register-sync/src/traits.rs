@@ -64,6 +64,17 @@ pub trait MirrorStore {
     /// node has no cosigner key.
     fn cosign(&self, name: &str, note: &str) -> Result<Option<String>, Self::Error>;
 
+    /// Keeps the mirror's cosignature, the line by `cosigner_key` among `lines`, of this
+    /// node's checkpoint of the register `name` at `size` (the primary's side): it must
+    /// verify with that key and be no replay.
+    fn keep_cosignature(
+        &self,
+        name: &str,
+        size: u64,
+        cosigner_key: &str,
+        lines: &str,
+    ) -> Result<(), Self::Error>;
+
     /// Writes the ranged dump `since..until` of the register `name` to `out` (its first line
     /// asserts root(since), its last root(until)).
     fn export(
