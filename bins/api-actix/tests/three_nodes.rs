@@ -180,6 +180,12 @@ fn the_primary_checkpoint_carries_the_log_witness_and_mirror_signatures() {
         assert_eq!(line["total-entries"], 209, "{l}: {line}");
         let text = get_text(&format!("{}/registers/country/checkpoint", primary.url()));
         assert!(text.contains("— mirror.test/mirror "), "{l}: {text}");
+        // The secondary's status: the checkpoint held, and cosigned.
+        let (code, out, err) = secondary_cli(&["sync", "status"], &path, "");
+        assert_eq!(code, 0, "{l}: {err}");
+        let status: Value = serde_json::from_str(out.trim()).expect("one line");
+        assert_eq!(status["checkpoint"]["total-entries"], 209, "{l}: {status}");
+        assert_eq!(status["cosigned"], 209, "{l}: {status}");
 
         // A replay of the first cosignature (of 208 entries, older) is refused, as is a
         // cosignature by a key the plan did not pin.

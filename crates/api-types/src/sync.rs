@@ -86,6 +86,10 @@ pub struct SubscriptionStatus {
     pub checkpoint_key: Option<String>,
     /// How many checkpoints of the primary the mirror accepted.
     pub checkpoints_accepted: u64,
+    /// The largest checkpoint size the mirror cosigned with the plan's cosigner key (its own
+    /// line on the secondary, the line received on the primary); `None` before any.
+    #[serde(default)]
+    pub cosigned: Option<u64>,
     /// The secondary's mirror cosigner key pinned for the plan.
     pub cosigner_key: Option<String>,
     /// Entries the mirror lacks of the primary's log as the last run saw it (0 when no run

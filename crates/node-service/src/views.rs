@@ -143,7 +143,17 @@ pub fn subscriptions(store: &Store) -> Result<Vec<api_types::SubscriptionStatus>
         .map(|s| {
             let held = store.accepted_mirror_checkpoint(s.plan_uuid, s.slice_uuid, None)?;
             let count = store.accepted_mirror_checkpoints(s.plan_uuid, s.slice_uuid)?;
-            Ok(subscription(s, held.as_ref(), count))
+            let key = s.cosigner_key.as_deref().map(tlog_core::VerifierKey::parse);
+            let cosigned = match key {
+                Some(Ok(key)) => match store.cosigned_size(&s.register_name, &key) {
+                    Err(StoreError::RegisterNotFound(_)) => None,
+                    other => other?,
+                },
+                _ => None,
+            };
+            let mut status = subscription(s, held.as_ref(), count);
+            status.cosigned = cosigned;
+            Ok(status)
         })
         .collect()
 }
@@ -164,6 +174,7 @@ pub fn subscription(
         checkpoint_key: s.checkpoint_key.clone(),
         checkpoints_accepted: count,
         cosigner_key: s.cosigner_key.clone(),
+        cosigned: None,
         entries_behind: s.entries_behind(),
         last_error: s.last_error.clone(),
         last_success: s.last_success.map(time),

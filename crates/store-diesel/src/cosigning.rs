@@ -357,3 +357,19 @@ pub(crate) fn lines(
         .limit(limit)
         .load(conn)?)
 }
+
+/// The largest size of a register's user log that `cosigner` cosigned (any origin).
+pub(crate) fn cosigned_size(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    cosigner: &VerifierKey,
+) -> Result<Option<u64>, StoreError> {
+    let size: Option<i64> = cosignatures::table
+        .filter(cosignatures::register_id.eq(register_id))
+        .filter(cosignatures::log_name.eq(""))
+        .filter(cosignatures::cosigner.eq(cosigner.name()))
+        .filter(cosignatures::key_id.eq(i64::from(cosigner.id())))
+        .select(diesel::dsl::max(cosignatures::size))
+        .first(conn)?;
+    Ok(size.map(to_u64))
+}

@@ -163,6 +163,17 @@ impl Store {
         )
     }
 
+    /// The largest size of `register`'s log that `cosigner` cosigned, as kept here (a
+    /// mirror's own cosignatures, or those a primary received); `None` before any.
+    pub fn cosigned_size(
+        &self,
+        register: &str,
+        cosigner: &VerifierKey,
+    ) -> Result<Option<u64>, StoreError> {
+        let (id, _) = self.log_id(&Source::register(register))?;
+        cosigning::cosigned_size(&mut *self.conn()?, id, cosigner)
+    }
+
     /// The register id and `log_name` ('' for the user log) of a log.
     fn log_id(&self, log: &Source) -> Result<(i64, String), StoreError> {
         let mut conn = self.conn()?;
