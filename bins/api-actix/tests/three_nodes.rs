@@ -195,6 +195,8 @@ fn the_primary_checkpoint_carries_the_log_witness_and_mirror_signatures() {
             .send_cosignature(slice, 208, cosignature)
             .expect_err("a replay");
         assert!(replay.to_string().contains("replay"), "{l}: {replay}");
+        // The refusal quotes the primary's request ID, for its operator's logs.
+        assert!(replay.to_string().contains("(request "), "{l}: {replay}");
         let stranger =
             PrivateKey::from_seed("mirror.test/mirror", COSIGNATURE_V1, [9; 32]).expect("key");
         let body = tlog_core::note::parse(&text).expect("note").text;

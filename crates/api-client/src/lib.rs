@@ -236,8 +236,12 @@ impl Client {
             .limit(MAX_REFUSAL_BYTES)
             .read_to_string()
             .unwrap_or_default();
+        // The request's ID lets the partner's operator find the refusal in their logs.
         let message = match serde_json::from_str::<ErrorEnvelope>(&text) {
-            Ok(envelope) => envelope.describe(),
+            Ok(envelope) => match &envelope.request_id {
+                Some(id) => format!("{} (request {id})", envelope.describe()),
+                None => envelope.describe(),
+            },
             Err(_) => text,
         };
         Err(ClientError::Refused {
