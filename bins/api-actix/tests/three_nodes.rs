@@ -201,12 +201,29 @@ fn the_primary_checkpoint_carries_the_log_witness_and_mirror_signatures() {
             PrivateKey::from_seed("mirror.test/mirror", COSIGNATURE_V1, [9; 32]).expect("key");
         let body = tlog_core::note::parse(&text).expect("note").text;
         let forged = stranger.cosign_line(&body, u64::MAX / 2).expect("cosign");
+        // Not a cosignature line at all, or a size never checkpointed: refused, nothing kept.
+        let garbage = client
+            .send_cosignature(slice, 209, "not a signature line")
+            .expect_err("garbage");
+        assert!(garbage.to_string().contains("400"), "{l}: {garbage}");
+        let unknown_size = client
+            .send_cosignature(slice, 999_999, cosignature)
+            .expect_err("no such checkpoint");
+        assert!(
+            unknown_size.to_string().contains("404"),
+            "{l}: {unknown_size}"
+        );
         let refused = client
             .send_cosignature(slice, 209, &forged)
             .expect_err("an unknown key");
         assert!(
             refused.to_string().contains("no signature by the key"),
             "{l}: {refused}"
+        );
+        assert_eq!(
+            get_text(&format!("{}/registers/country/checkpoint", primary.url())),
+            text,
+            "{l}: refused cosignatures leave the checkpoint as it was"
         );
 
         // A primary that rewrites history (a new database, the same keys): the witness
