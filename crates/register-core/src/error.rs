@@ -101,6 +101,23 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// Wraps another error with the 0-based position of the record it comes from in a
+    /// written batch (the JSON write API): `records[2]: field 'x' is not a field of the
+    /// register`.
+    #[error("records[{index}]: {source}")]
+    Record {
+        /// 0-based position in the request's array (0 for a single object).
+        index: usize,
+        /// What is wrong with that record.
+        source: Box<Error>,
+    },
+    /// A written batch that is not one item object or a non-empty array of them; says why.
+    #[error("{0}")]
+    InvalidBatch(String),
+    /// A removal of a key that has no current record.
+    #[error("there is no record '{0}' to remove")]
+    NoSuchRecord(String),
+
     // Validation (registers.md §3).
     /// Strict mode needs the `name` system record before user entries.
     #[error("register has no 'name' system entry")]
@@ -286,6 +303,14 @@ impl Error {
         }
     }
 
+    /// Attaches the 0-based position of a written record.
+    pub fn at_record(self, index: usize) -> Error {
+        Error::Record {
+            index,
+            source: Box::new(self),
+        }
+    }
+
     /// The line number, if this error came from an RSF line.
     pub fn line(&self) -> Option<u64> {
         match self {
@@ -297,7 +322,7 @@ impl Error {
     /// The error without its line wrapper.
     pub fn kind(&self) -> &Error {
         match self {
-            Error::Line { source, .. } => source.kind(),
+            Error::Line { source, .. } | Error::Record { source, .. } => source.kind(),
             other => other,
         }
     }

@@ -58,6 +58,7 @@ pub mod register;
 pub mod rsf;
 pub mod time;
 pub mod upgrade;
+pub mod write;
 
 pub use datatype::Datatype;
 pub use entry::{Entry, LogKind};

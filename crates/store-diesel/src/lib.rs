@@ -49,6 +49,7 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+mod appends;
 mod bulk;
 mod checkpoints;
 pub mod conn;

@@ -7,7 +7,7 @@
 //! records, the facet rows and the index logs.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
 
 use diesel::connection::SimpleConnection;
@@ -24,7 +24,7 @@ use crate::indexes;
 use crate::model::{LoadReport, MirrorOf, NodeKeys};
 use crate::pg_copy;
 use crate::registers::{find_register, lock_register};
-use crate::rows::{encode_hashes, log_code, now, to_i64, NewRegister};
+use crate::rows::{encode_hashes, log_code, now, to_i64, NewRegister, RegisterRow};
 use crate::schema::{record_items, records, registers};
 use crate::state::DbState;
 
@@ -47,32 +47,7 @@ pub(crate) fn load<R: BufRead + Send>(
 ) -> Result<LoadReport, StoreError> {
     lock_register(conn, name)?;
     let existing = find_register(conn, name)?;
-    if let Some(row) = &existing {
-        let columns = mirror.map(MirrorOf::columns);
-        let stored = row.mirror_plan.as_ref().map(|plan| {
-            (
-                row.mirror_partner.clone().unwrap_or_default(),
-                plan.clone(),
-                row.mirror_slice.clone().unwrap_or_default(),
-            )
-        });
-        match (&stored, &columns) {
-            (None, None) => {}
-            (Some(_), None) => return Err(StoreError::Mirror(name.to_string())),
-            (None, Some(_)) => {
-                return Err(StoreError::Conflict(format!(
-                    "register '{name}' is a local register, not a mirror"
-                )))
-            }
-            (Some((_, plan, slice)), Some((_, want_plan, want_slice))) => {
-                if (plan, slice) != (want_plan, want_slice) {
-                    return Err(StoreError::Conflict(format!(
-                        "register '{name}' mirrors slice {slice} of plan {plan}"
-                    )));
-                }
-            }
-        }
-    }
+    check_target(name, existing.as_ref(), mirror)?;
     let (changes, had_indexes) = {
         let cell = RefCell::new(&mut *conn);
         let state = DbState::new(&cell, existing.clone())?;
@@ -87,6 +62,57 @@ pub(crate) fn load<R: BufRead + Send>(
             });
         }
     }
+    commit(conn, name, existing, changes, &had_indexes, mirror, keys)
+}
+
+/// Checks that the register `name` (its row `existing`, `None` when new) is what a load
+/// expects: a local register (`mirror` is `None`), or a mirror of exactly that slice.
+pub(crate) fn check_target(
+    name: &str,
+    existing: Option<&RegisterRow>,
+    mirror: Option<&MirrorOf>,
+) -> Result<(), StoreError> {
+    let Some(row) = existing else {
+        return Ok(());
+    };
+    let columns = mirror.map(MirrorOf::columns);
+    let stored = row.mirror_plan.as_ref().map(|plan| {
+        (
+            row.mirror_partner.clone().unwrap_or_default(),
+            plan.clone(),
+            row.mirror_slice.clone().unwrap_or_default(),
+        )
+    });
+    match (&stored, &columns) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(StoreError::Mirror(name.to_string())),
+        (None, Some(_)) => Err(StoreError::Conflict(format!(
+            "register '{name}' is a local register, not a mirror"
+        ))),
+        (Some((_, plan, slice)), Some((_, want_plan, want_slice))) => {
+            if (plan, slice) != (want_plan, want_slice) {
+                return Err(StoreError::Conflict(format!(
+                    "register '{name}' mirrors slice {slice} of plan {plan}"
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes validated `changes` into the register `name` (its row `existing`, created when
+/// `None`) inside the caller's transaction, which must hold the register's lock since the
+/// changes were validated: rows, index logs (`had_indexes`: those declared before), and the
+/// signed checkpoints of a local register.
+pub(crate) fn commit(
+    conn: &mut AnyConnection,
+    name: &str,
+    existing: Option<RegisterRow>,
+    changes: Changes,
+    had_indexes: &BTreeSet<String>,
+    mirror: Option<&MirrorOf>,
+    keys: Option<&NodeKeys>,
+) -> Result<LoadReport, StoreError> {
     let created = existing.is_none();
     let register_id = match existing {
         Some(row) => row.id,
@@ -107,7 +133,7 @@ pub(crate) fn load<R: BufRead + Send>(
     };
     let summary = changes.summary;
     // Index entries need the records as they were before this load.
-    indexes::write_index_entries(conn, register_id, &had_indexes, &changes)?;
+    indexes::write_index_entries(conn, register_id, had_indexes, &changes)?;
     let declared: Vec<String> = changes.metadata.indexes.keys().cloned().collect();
     let grew = changes.user.entries.len() + changes.system.entries.len();
     let (total_entries, root) = write_changes(conn, register_id, changes)?;
@@ -229,20 +255,25 @@ fn write_changes(
     let user_size = user.base_size + user.entries.len() as u64;
     let system_size = system.base_size + system.entries.len() as u64;
     let (user_root, system_root) = (user.root, system.root);
+    // The record count moves by the touched keys that gain or lose a record: counting the
+    // touched keys costs what the load writes, counting the register would cost its size.
+    let had_records = if first_load {
+        0
+    } else {
+        let mut keys: Vec<&str> = user.entries.iter().map(|e| e.key.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        count_records(conn, register_id, &keys)?
+    };
     write_log(conn, register_id, LogKind::System, system)?;
     let touched = write_log(conn, register_id, LogKind::User, user)?;
     write_record_items(conn, register_id, &touched)?;
-
-    let record_count: i64 = records::table
-        .filter(records::register_id.eq(register_id))
-        .filter(records::log.eq(log_code(LogKind::User)))
-        .count()
-        .get_result(conn)?;
+    let has_records = touched.values().filter(|hashes| !hashes.is_empty()).count() as i64;
     diesel::update(registers::table.find(register_id))
         .set((
             registers::user_size.eq(to_i64(user_size)),
             registers::system_size.eq(to_i64(system_size)),
-            registers::record_count.eq(record_count),
+            registers::record_count.eq(registers::record_count + has_records - had_records),
             registers::item_count.eq(registers::item_count + added_items as i64),
             registers::user_root.eq(user_root.0.to_vec()),
             registers::system_root.eq(system_root.0.to_vec()),
@@ -250,6 +281,24 @@ fn write_changes(
         ))
         .execute(conn)?;
     Ok((user_size, user_root))
+}
+
+/// How many of `keys` have a current user record.
+fn count_records(
+    conn: &mut AnyConnection,
+    register_id: i64,
+    keys: &[&str],
+) -> Result<i64, StoreError> {
+    let mut count = 0;
+    for chunk in keys.chunks(500) {
+        count += records::table
+            .filter(records::register_id.eq(register_id))
+            .filter(records::log.eq(log_code(LogKind::User)))
+            .filter(records::key.eq_any(chunk))
+            .count()
+            .get_result::<i64>(conn)?;
+    }
+    Ok(count)
 }
 
 /// Inserts a log's entries and Merkle nodes and moves its records; returns the new current

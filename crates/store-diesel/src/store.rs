@@ -12,6 +12,7 @@ use diesel::r2d2::Pool;
 use diesel::{Connection, RunQueryDsl};
 use register_core::Mode;
 
+use crate::appends;
 use crate::checkpoints;
 use crate::conn::{self, AnyConnection, Backend, Conn, Manager};
 use crate::error::StoreError;
@@ -21,6 +22,7 @@ use crate::registers::RegisterIds;
 use crate::tiles::TileCache;
 use crate::tree::NodeCache;
 
+pub use crate::appends::{AppendBatch, AppendRequest, Appended};
 pub use crate::model::{
     Attempt, Evidence, LoadReport, MirrorOf, NodeKeys, SubmissionState, WitnessJob, WitnessSource,
     WitnessedLog,
@@ -161,6 +163,21 @@ impl Store {
         mirror: &MirrorOf,
     ) -> Result<LoadReport, StoreError> {
         self.load_into(name, reader, Mode::Relaxed, Some(mirror))
+    }
+
+    /// Writes records given as JSON to the local register `name` (the write API), all
+    /// `requests` in one transaction: each is validated as a strict RSF load of its records
+    /// would be, in order, against the state plus the requests before it; records already
+    /// holding their item are reported unchanged, not appended; a refused request changes
+    /// nothing and fails no other. The signed checkpoint covers the whole batch.
+    pub fn append_records(
+        &self,
+        name: &str,
+        requests: &[AppendRequest],
+    ) -> Result<AppendBatch, StoreError> {
+        register_core::entry::check_user_key(name).map_err(StoreError::Register)?;
+        let keys = self.keys.as_deref();
+        self.transaction(|conn| appends::append(conn, name, requests, keys))
     }
 
     fn load_into<R: BufRead + Send>(
