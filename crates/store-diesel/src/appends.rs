@@ -204,11 +204,14 @@ impl<S: RegisterState> Batch<'_, S> {
     }
 }
 
+/// A key's current items as read from the state (`None`: the key never had an entry).
+type Current = Option<Vec<ItemHash>>;
+
 /// A state that remembers the current records it read: a batch asks for each key twice
 /// (its own check, the loader's rule 5) and again when it is staged anew.
 struct Remembering<S> {
     inner: S,
-    current: RefCell<HashMap<(LogKind, String), Option<Vec<ItemHash>>>>,
+    current: RefCell<HashMap<(LogKind, String), Current>>,
 }
 
 impl<S: RegisterState> Remembering<S> {
@@ -237,7 +240,7 @@ impl<S: RegisterState> RegisterState for Remembering<S> {
         self.inner.item_json(hash)
     }
 
-    fn current_item_hashes(&self, log: LogKind, key: &str) -> Result<Option<Vec<ItemHash>>, Error> {
+    fn current_item_hashes(&self, log: LogKind, key: &str) -> Result<Current, Error> {
         let slot = (log, key.to_string());
         if let Some(found) = self.current.borrow().get(&slot) {
             return Ok(found.clone());
