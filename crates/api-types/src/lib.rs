@@ -34,6 +34,7 @@ pub use plans::{DocumentRequest, LoginRequest, LoginResponse, PlanBody, ReviewRe
 pub use proofs::{ConsistencyProof, EntryProof, RegisterProof, PROOF_IDENTIFIER};
 pub use registers::{
     Entry, IndexRecord, LoadFailure, LoadReport, Record, RegisterListing, RegisterSummary,
+    Unchanged, WriteReport,
 };
 pub use sync::{
     CosignatureKept, CosignatureRequest, HeldCheckpoint, PushResponse, SliceReport, SliceState,

@@ -145,6 +145,45 @@ pub struct LoadReport {
     pub user_entries_added: u64,
 }
 
+/// The answer of the write API (`POST /registers/{name}/records`, `DELETE …/records/{key}`)
+/// and the line `api-actix append` prints: the entries this request appended, the records
+/// it left unchanged, and the log after the transaction it was committed in (which may hold
+/// other writers' entries too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteReport {
+    /// The register written.
+    pub register: String,
+    /// The entries appended, in order.
+    pub entries: Vec<Entry>,
+    /// Records that already held the item sent: not appended.
+    pub unchanged: Vec<Unchanged>,
+    /// Size of the user log after the commit.
+    #[serde(rename = "total-entries")]
+    pub total_entries: u64,
+    /// Root of the user log after the commit.
+    #[serde(rename = "root-hash")]
+    pub root_hash: String,
+    /// The signed checkpoint (C2SP signed note) at `total-entries`, when the server signs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
+    /// With `?proofs=true`: each appended entry's inclusion proof in the tree of
+    /// `total-entries`, in the order of `entries`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proofs: Option<Vec<crate::proofs::EntryProof>>,
+}
+
+/// A record the write left as it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unchanged {
+    /// The record's key.
+    pub key: String,
+    /// Its current items, `sha-256:<hex>` each.
+    #[serde(rename = "item-hash")]
+    pub item_hash: Vec<String>,
+}
+
 /// The 400 answer of `load-rsf` for a file the load refused (nothing was stored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoadFailure {

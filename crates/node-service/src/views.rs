@@ -220,3 +220,35 @@ pub fn remote_plan(plan: api_types::PlanBody) -> api_types::cli::RemotePlan {
         status_on: plan.status_on,
     }
 }
+
+/// The wire form of an entry.
+pub fn entry(entry: &register_core::Entry) -> api_types::Entry {
+    api_types::Entry {
+        index_entry_number: entry.index_entry_number.to_string(),
+        entry_number: entry.entry_number.to_string(),
+        entry_timestamp: entry.timestamp.to_string(),
+        key: entry.key.clone(),
+        item_hash: entry.item_hashes.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// The answer of a write (without proofs).
+pub fn write_report(written: &crate::writes::Written) -> api_types::WriteReport {
+    api_types::WriteReport {
+        register: written.register.clone(),
+        entries: written.appended.entries.iter().map(entry).collect(),
+        unchanged: written
+            .appended
+            .unchanged
+            .iter()
+            .map(|(key, items)| api_types::Unchanged {
+                key: key.clone(),
+                item_hash: items.iter().map(ToString::to_string).collect(),
+            })
+            .collect(),
+        total_entries: written.total_entries,
+        root_hash: written.root.to_string(),
+        checkpoint: written.checkpoint.clone(),
+        proofs: None,
+    }
+}

@@ -54,6 +54,10 @@ pub enum ApiError {
         /// Every schema problem, when the document failed validation.
         schema_errors: Vec<plan_core::Diagnostic>,
     },
+    /// Records the write API refused because they break a register rule (nothing stored);
+    /// the message names the record and the field.
+    #[error("{0}")]
+    Invalid(String),
     /// An RSF file `load-rsf` refused (nothing stored): answered with the load's own
     /// `{"success": false, "message", "details"}` body, as registers.md §9 documents.
     #[error("{0}")]
@@ -85,7 +89,9 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Conflict(_) | ApiError::WitnessSize(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unprocessable { .. } | ApiError::Invalid(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

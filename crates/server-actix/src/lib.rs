@@ -40,6 +40,7 @@ pub mod testing;
 mod tiles;
 pub mod tokens;
 mod witness;
+mod writes;
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
@@ -63,6 +64,8 @@ pub struct AppState {
     pub domain: String,
     /// Issues and checks the plan API's bearer tokens.
     pub tokens: Arc<tokens::Tokens>,
+    /// The write API's group commit over [`AppState::store`].
+    pub writes: Arc<node_service::writes::Writes>,
     /// The Prometheus metrics of this server, served at `/metrics`; `None`: metrics off
     /// (nothing is counted, `/metrics` is 404).
     pub metrics: Option<Arc<metrics::Metrics>>,
@@ -74,6 +77,7 @@ impl AppState {
     pub fn new(store: Store, domain: impl Into<String>, tokens: tokens::Tokens) -> AppState {
         AppState {
             metrics: Some(Arc::new(metrics::Metrics::new(store.clone()))),
+            writes: Arc::new(node_service::writes::Writes::new(store.clone())),
             store,
             domain: domain.into(),
             tokens: Arc::new(tokens),
@@ -203,8 +207,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(r::load))
             .default_service(web::to(method_not_allowed)),
     );
-    log_routes(cfg, "/registers/{name}");
-    log_routes(cfg, "/registers/{name}/indexes/{index}");
+    log_routes(cfg, "/registers/{name}", true);
+    log_routes(cfg, "/registers/{name}/indexes/{index}", false);
     // After `records/{key}/entries`, which it would otherwise take.
     cfg.service(page_or(
         "/registers/{name}/records/{field}/{value}",
@@ -214,10 +218,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .default_service(web::to(not_found));
 }
 
-/// The read routes of one log (registers.md §8) under `base`.
-fn log_routes(cfg: &mut web::ServiceConfig, base: &str) {
+/// The read routes of one log (registers.md §8) under `base`, and for a register's own log
+/// (`writable`) the write API on the same resources.
+fn log_routes(cfg: &mut web::ServiceConfig, base: &str, writable: bool) {
     use pages as p;
     use registers as r;
+    let records = page_or(
+        &format!("{base}/{{segment:records(\\.json|\\.csv|\\.html)?}}"),
+        p::records,
+        r::records,
+    );
+    let record = page_or(&format!("{base}/records/{{key}}"), p::record, r::record);
+    let (records, record) = if writable {
+        (
+            records
+                .app_data(web::PayloadConfig::new(writes::MAX_WRITE_BYTES))
+                .route(web::post().to(writes::append)),
+            record.route(web::delete().to(writes::remove)),
+        )
+    } else {
+        (records, record)
+    };
     cfg.service(page_or(
         &format!("{base}/{{segment:register(\\.json|\\.csv|\\.html)?}}"),
         p::register,
@@ -234,21 +255,13 @@ fn log_routes(cfg: &mut web::ServiceConfig, base: &str) {
         r::entry,
     ))
     .service(page_or(&format!("{base}/entry/{{n}}"), p::entry, r::entry))
-    .service(page_or(
-        &format!("{base}/{{segment:records(\\.json|\\.csv|\\.html)?}}"),
-        p::records,
-        r::records,
-    ))
+    .service(records)
     .service(page_or(
         &format!("{base}/records/{{key}}/{{segment:entries(\\.json|\\.csv|\\.html)?}}"),
         p::history,
         r::record_entries,
     ))
-    .service(page_or(
-        &format!("{base}/records/{{key}}"),
-        p::record,
-        r::record,
-    ))
+    .service(record)
     .service(page_or(
         &format!("{base}/record/{{key}}"),
         p::record,

@@ -43,10 +43,30 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
+    /// The database failed for a request that shared a transaction with others (the write
+    /// API's group commit): each gets this copy of the failure, worded as the original.
+    #[error("{0}")]
+    Unavailable(String),
     /// No connection could be had.
     #[error("database connection failed: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
     /// The pool could not be built.
     #[error("database connection failed: {0}")]
     Connect(#[from] diesel::r2d2::Error),
+}
+
+impl StoreError {
+    /// This error again, for the other requests of a failed shared transaction: the same
+    /// variant where it can be copied, else [`StoreError::Unavailable`] with its message.
+    pub fn shared(&self) -> StoreError {
+        match self {
+            StoreError::Register(e) => StoreError::Register(e.clone()),
+            StoreError::RegisterNotFound(name) => StoreError::RegisterNotFound(name.clone()),
+            StoreError::Mirror(name) => StoreError::Mirror(name.clone()),
+            StoreError::NotFound(what) => StoreError::NotFound(what.clone()),
+            StoreError::Invalid(why) => StoreError::Invalid(why.clone()),
+            StoreError::Conflict(why) => StoreError::Conflict(why.clone()),
+            other => StoreError::Unavailable(other.to_string()),
+        }
+    }
 }

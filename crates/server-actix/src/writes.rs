@@ -1,0 +1,152 @@
+//! The write API: `POST /registers/{name}/records` (one item object or an array of them)
+//! and `DELETE /registers/{name}/records/{key}`, through node-service's group commit.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use register_core::write::{parse_items, RecordChange};
+use register_core::Timestamp;
+use serde::Deserialize;
+use store_diesel::error::StoreError;
+use store_diesel::store::AppendRequest;
+
+use super::auth;
+use super::errors::ApiError;
+use super::AppState;
+
+/// The most a write request's body may weigh (at most
+/// [`register_core::write::MAX_RECORDS`] records are read from it).
+pub const MAX_WRITE_BYTES: usize = 16 * 1024 * 1024;
+
+/// `records` (or `records.json`) of a register.
+#[derive(Debug, Deserialize)]
+pub struct RecordsAt {
+    name: String,
+    segment: String,
+}
+
+/// `records/{key}` of a register.
+#[derive(Debug, Deserialize)]
+pub struct RecordAt {
+    name: String,
+    key: String,
+}
+
+/// Options of a write.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteQuery {
+    /// The entries' timestamp, `YYYY-MM-DDThh:mm:ssZ`; now when absent.
+    #[serde(rename = "entry-timestamp")]
+    entry_timestamp: Option<String>,
+    /// Whether to answer with each new entry's inclusion proof.
+    proofs: Option<bool>,
+}
+
+/// `POST /registers/{name}/records`: writers only (see [`auth`]).
+pub async fn append(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<RecordsAt>,
+    query: web::Query<WriteQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let RecordsAt { name, segment } = path.into_inner();
+    if segment != "records" && segment != "records.json" {
+        return Err(ApiError::UnsupportedMediaType(
+            "records are written as JSON (POST …/records)".into(),
+        ));
+    }
+    auth::require_admin(&state, &request).await?;
+    check_json(&request)?;
+    let timestamp = timestamp(&query)?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::BadRequest("the body is not UTF-8 text".into()))?;
+    let items = parse_items(text).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let changes = items.into_iter().map(RecordChange::Put).collect();
+    write(&state, name, AppendRequest { changes, timestamp }, &query).await
+}
+
+/// `DELETE /registers/{name}/records/{key}`: appends an entry with no items, which removes
+/// the record (its history stays).
+pub async fn remove(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<RecordAt>,
+    query: web::Query<WriteQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let RecordAt { name, key } = path.into_inner();
+    auth::require_admin(&state, &request).await?;
+    let timestamp = timestamp(&query)?;
+    let changes = vec![RecordChange::Remove(key)];
+    write(&state, name, AppendRequest { changes, timestamp }, &query).await
+}
+
+async fn write(
+    state: &web::Data<AppState>,
+    name: String,
+    request: AppendRequest,
+    query: &WriteQuery,
+) -> Result<HttpResponse, ApiError> {
+    let writes = state.writes.clone();
+    let proofs = query.proofs.unwrap_or(false);
+    let report = web::block(move || writes.write_report(&name, request, proofs))
+        .await?
+        .map_err(write_error)?;
+    let mut response = if report.entries.is_empty() {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Created()
+    };
+    Ok(response.json(report))
+}
+
+fn timestamp(query: &WriteQuery) -> Result<Timestamp, ApiError> {
+    match &query.entry_timestamp {
+        None => Timestamp::from_unix_seconds(node_service::now().timestamp())
+            .ok_or_else(|| ApiError::Internal("the clock is out of range".into())),
+        Some(text) => Timestamp::parse(text).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "entry-timestamp '{}' is not a time like 2024-01-31T12:00:00Z",
+                text.chars().take(40).collect::<String>()
+            ))
+        }),
+    }
+}
+
+/// A body sent as anything but JSON is refused rather than guessed at (`curl -d` sends
+/// `application/x-www-form-urlencoded` unless told otherwise).
+fn check_json(request: &HttpRequest) -> Result<(), ApiError> {
+    let Some(value) = request.headers().get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json" {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            "send records as Content-Type: application/json".into(),
+        ))
+    }
+}
+
+/// Refusals of a write: the request's own records break a rule (422, naming the record and
+/// the field), remove nothing there is (404), or the register is not writable here.
+fn write_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Register(inner) => match inner.kind() {
+            register_core::Error::NoSuchRecord(_) => ApiError::NotFound(inner.to_string()),
+            _ => ApiError::Invalid(inner.to_string()),
+        },
+        StoreError::Mirror(name) => ApiError::Conflict(format!(
+            "register '{name}' is a mirror of a partner's register and cannot be written here"
+        )),
+        other => other.into(),
+    }
+}
