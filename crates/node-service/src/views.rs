@@ -220,3 +220,21 @@ pub fn remote_plan(plan: api_types::PlanBody) -> api_types::cli::RemotePlan {
         status_on: plan.status_on,
     }
 }
+
+/// What `publish` prints: the counts of a run.
+pub fn published(done: &crate::publish::Published) -> api_types::cli::Published {
+    api_types::cli::Published {
+        logs: done.logs,
+        kept: done.kept,
+        unbundled: done.unbundled,
+        written: done.written,
+    }
+}
+
+/// What `root` prints: a register's size and root hash.
+pub fn root(summary: &store_diesel::queries::RegisterSummary) -> api_types::cli::RootLine {
+    api_types::cli::RootLine {
+        total_entries: summary.total_entries,
+        root_hash: summary.root.to_string(),
+    }
+}

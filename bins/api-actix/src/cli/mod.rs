@@ -14,6 +14,18 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Prints `value` as one JSON line on standard output.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
+
+/// Prints `value` as one JSON line, the whole report of a command that succeeded.
+fn succeed_with(value: &impl serde::Serialize) -> anyhow::Result<ExitCode> {
+    print_json(value)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Register and plan API server, and operator commands.
 #[derive(Debug, Parser)]
 #[command(name = "api-actix", version, about)]

@@ -13,6 +13,7 @@ use store_diesel::accounts::Role;
 use store_diesel::error::StoreError;
 use store_diesel::store::Store;
 
+use super::succeed_with;
 use crate::settings::{self, DatabaseFlags, DatabaseSettings};
 
 /// Where the store is, and the keys that sign its checkpoints: flags, else environment, else
@@ -89,14 +90,7 @@ impl Load {
     /// Loads atomically; one JSON line on success, `line N: message` and exit 1 on error.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let store = self.database.open_signing(4)?;
-        let (input, size): (Box<dyn Read + Send>, u64) = if self.file == Path::new("-") {
-            (Box::new(std::io::stdin()), 0)
-        } else {
-            let file = File::open(&self.file)
-                .with_context(|| format!("cannot open {}", self.file.display()))?;
-            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            (Box::new(file), size)
-        };
+        let (input, size) = input(&self.file)?;
         let reader: Box<dyn BufRead + Send> = if std::io::stderr().is_terminal() && size > 0 {
             let bar = indicatif::ProgressBar::new(size).with_style(
                 indicatif::ProgressStyle::with_template(
@@ -114,11 +108,7 @@ impl Load {
             Mode::Strict
         };
         match store.load_rsf(&self.name, reader, mode) {
-            Ok(report) => {
-                let line = serde_json::to_string(&node_service::views::load_report(&report))?;
-                println!("{line}");
-                Ok(ExitCode::SUCCESS)
-            }
+            Ok(report) => succeed_with(&node_service::views::load_report(&report)),
             Err(StoreError::Register(e)) => {
                 eprintln!("{e}");
                 Ok(ExitCode::FAILURE)
@@ -129,6 +119,16 @@ impl Load {
             }
         }
     }
+}
+
+/// The file `path`, or standard input for `-`, with its size when known (else 0).
+pub fn input(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, u64)> {
+    if path == Path::new("-") {
+        return Ok((Box::new(std::io::stdin()), 0));
+    }
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok((Box::new(file), size))
 }
 
 /// `api-actix export`.
@@ -171,12 +171,7 @@ impl Root {
     /// Prints `{"total-entries":N,"root-hash":"sha-256:…"}`.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let summary = self.database.open()?.register(&self.name)?;
-        let line = api_types::cli::RootLine {
-            total_entries: summary.total_entries,
-            root_hash: summary.root.to_string(),
-        };
-        println!("{}", serde_json::to_string(&line)?);
-        Ok(ExitCode::SUCCESS)
+        succeed_with(&node_service::views::root(&summary))
     }
 }
 
@@ -226,8 +221,7 @@ pub fn add_account(database: &Database, name: &str, role: Role) -> anyhow::Resul
         user: name.to_string(),
         role: role.as_str().to_string(),
     };
-    println!("{}", serde_json::to_string(&added)?);
-    Ok(ExitCode::SUCCESS)
+    succeed_with(&added)
 }
 
 /// `api-actix migrate`.
@@ -241,8 +235,6 @@ impl Migrate {
     /// Opening the store runs the pending migrations.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         self.database.open()?;
-        let migrated = api_types::cli::Migrated { migrated: true };
-        println!("{}", serde_json::to_string(&migrated)?);
-        Ok(ExitCode::SUCCESS)
+        succeed_with(&api_types::cli::Migrated { migrated: true })
     }
 }
