@@ -20,6 +20,8 @@
 //! - [`witness`]: this node as a witness (`add-checkpoint`, the logs it witnesses) and as a
 //!   log that uses witnesses (the store as register-sync's `WitnessLog`, one-shot and
 //!   background submission).
+//! - [`writer_tokens`]: the tokens data owners' pipelines write with (`rwt_…`): made,
+//!   hashed (SHA-256, the only form stored) and checked here.
 //!
 //! Nothing here speaks HTTP or parses arguments; time is passed in or read once through
 //! [`now`], in the whole seconds the store keeps.
@@ -35,6 +37,7 @@ pub mod plans;
 pub mod publish;
 pub mod views;
 pub mod witness;
+pub mod writer_tokens;
 
 use std::time::Duration;
 

@@ -10,6 +10,7 @@ use store_diesel::plans::StoredPlan;
 use store_diesel::store::LoadReport;
 use store_diesel::store::Store;
 use store_diesel::subscriptions::{AcceptedCheckpoint, Subscription};
+use store_diesel::writer_tokens::{WriterScope, WriterToken};
 
 /// A time as the API and the CLI write it: RFC 3339, whole seconds, `Z`.
 pub fn time(at: DateTime<Utc>) -> String {
@@ -218,6 +219,22 @@ pub fn remote_plan(plan: api_types::PlanBody) -> api_types::cli::RemotePlan {
         status: plan.status,
         status_message: plan.status_message,
         status_on: plan.status_on,
+    }
+}
+
+/// A writer token as `token list` and `token revoke` print it: never its secret or hash.
+pub fn writer_token(token: &WriterToken) -> api_types::cli::WriterTokenLine {
+    let (scope, register) = match &token.scope {
+        WriterScope::Admin => ("admin", None),
+        WriterScope::Register(name) => ("register", Some(name.clone())),
+    };
+    api_types::cli::WriterTokenLine {
+        name: token.name.clone(),
+        scope: scope.to_string(),
+        register,
+        created_at: time(token.created_at),
+        last_used_at: token.last_used_at.map(time),
+        revoked_at: token.revoked_at.map(time),
     }
 }
 

@@ -8,6 +8,7 @@ mod registers;
 mod remote;
 mod serve;
 mod sync;
+mod token;
 mod witness;
 
 use std::process::ExitCode;
@@ -79,6 +80,8 @@ enum Command {
     Publish(keys::Publish),
     /// Witnessing: logs this node witnesses, witnesses it uses (tlog-witness)
     Witness(witness::Witness),
+    /// Writer tokens: bearer tokens that let pipelines load one register (or every one)
+    Token(token::Token),
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +117,7 @@ impl Cli {
             Command::Key(command) => command.run(),
             Command::Publish(command) => command.run(),
             Command::Witness(command) => command.run(),
+            Command::Token(command) => command.run(),
         }
     }
 }
