@@ -7,7 +7,7 @@
 //! action is allowed; the store's optimistic save decides between two partners acting at
 //! once.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use plan_core::{Action, Actor, ConversationRole, DataRole, Plan, PlanId, PlanRecord};
@@ -184,6 +184,44 @@ pub fn respond(
         message,
         at,
     )
+}
+
+/// Why a plan file cannot be read as a plan.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    /// The file cannot be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The document fails the plan XSD or rules: every problem, positioned.
+    #[error("{path} is not a valid plan document")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// The problems.
+        diagnostics: Vec<plan_core::Diagnostic>,
+    },
+    /// plan-core could not check it.
+    #[error(transparent)]
+    Plan(plan_core::Error),
+}
+
+/// The plan in `file` (`plan propose`), valid as [`validate_files`] checks it.
+pub fn read_plan(file: &Path) -> Result<Plan, PlanFileError> {
+    let path = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|source| PlanFileError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    Plan::from_xml(&text).map_err(|e| match e {
+        plan_core::Error::Invalid(diagnostics) => PlanFileError::Invalid { path, diagnostics },
+        other => PlanFileError::Plan(other),
+    })
 }
 
 /// Every problem of each plan file against the plan XSD and rules, as `plan validate`

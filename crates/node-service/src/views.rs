@@ -238,6 +238,11 @@ pub fn writer_token(token: &WriterToken) -> api_types::cli::WriterTokenLine {
     }
 }
 
+/// A plan's document as XML (`plan show --xml`); empty when it has none yet.
+pub fn plan_xml(plan: &StoredPlan) -> String {
+    plan.record.document().map(Plan::to_xml).unwrap_or_default()
+}
+
 /// What `publish` prints: the counts of a run.
 pub fn published(done: &crate::publish::Published) -> api_types::cli::Published {
     api_types::cli::Published {

@@ -584,11 +584,7 @@ pub async fn load(
     let name = path.into_inner();
     let writer = auth::require_writer(&state, &request, &name).await?;
     tracing::debug!(register = %name, writer = writer.name(), "load-rsf");
-    let mode = if query.relaxed.unwrap_or(false) {
-        Mode::Relaxed
-    } else {
-        Mode::Strict
-    };
+    let mode = Mode::relaxed_if(query.relaxed.unwrap_or(false));
     let started = std::time::Instant::now();
     let loaded = blocking(&state, move |store| {
         store

@@ -10,7 +10,7 @@ use clap::Args;
 use node_service::import::{self, ImportError};
 use register_core::{Format, Timestamp};
 
-use super::registers::{input, Database};
+use super::registers::{input, refused, Database};
 
 /// `api-actix import`.
 #[derive(Debug, Args)]
@@ -65,14 +65,8 @@ impl Import {
                 println!("{}", report.to_json());
                 Ok(ExitCode::SUCCESS)
             }
-            Err(ImportError::Refused(e)) => {
-                eprintln!("{e}");
-                Ok(ExitCode::FAILURE)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                Ok(ExitCode::FAILURE)
-            }
+            Err(ImportError::Refused(e)) => refused(e, true),
+            Err(e) => refused(e, false),
         }
     }
 }

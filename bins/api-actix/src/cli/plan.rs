@@ -11,9 +11,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use node_service::plans::{self as review, respondent};
+use node_service::plans::{self as review, respondent, PlanFileError};
 use node_service::views;
-use plan_core::{Action, Plan};
+use plan_core::Action;
 use store_diesel::store::Store;
 
 use super::{registers::Database, succeed_with};
@@ -110,10 +110,7 @@ impl PlanCommand {
 fn show(store: &Store, uuid: &str, xml: bool) -> anyhow::Result<ExitCode> {
     let plan = review::stored(store, uuid)?;
     if xml {
-        print!(
-            "{}",
-            plan.record.document().map(Plan::to_xml).unwrap_or_default()
-        );
+        print!("{}", views::plan_xml(&plan));
         return Ok(ExitCode::SUCCESS);
     }
     succeed_with(&views::plan_details(&plan))
@@ -136,18 +133,11 @@ fn propose(
     status_message: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let stored = review::stored(store, uuid)?;
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let plan = match Plan::from_xml(&text) {
-        Ok(plan) => plan,
-        Err(plan_core::Error::Invalid(diagnostics)) => {
-            for diagnostic in diagnostics {
-                eprintln!("{}:{diagnostic}", file.display());
-            }
-            anyhow::bail!("{} is not a valid plan document", file.display());
+    let plan = review::read_plan(file).inspect_err(|e| {
+        if let PlanFileError::Invalid { path, diagnostics } = e {
+            diagnostics.iter().for_each(|d| eprintln!("{path}:{d}"));
         }
-        Err(e) => return Err(e.into()),
-    };
+    })?;
     let actor = respondent(&stored.record);
     let saved = review::propose(
         store,

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use node_service::keys;
 use register_core::Mode;
 use store_diesel::accounts::Role;
 use store_diesel::error::StoreError;
@@ -40,12 +41,7 @@ impl Database {
     pub fn open(&self) -> anyhow::Result<Store> {
         let settings = self.settings()?;
         let store = open_store(&settings, 4)?;
-        Ok(
-            match node_service::keys::resolve(&store, &settings.key_sources())? {
-                Some(keys) => store.with_keys(keys),
-                None => store,
-            },
-        )
+        Ok(keys::sign_with(store, &settings.key_sources(), false)?)
     }
 
     /// Opens the store for a command that loads: every load signs, so PostgreSQL without
@@ -63,8 +59,7 @@ impl Database {
 
 /// `store` signing with the keys `settings` name (PostgreSQL without them is refused).
 pub fn signing(store: Store, settings: &DatabaseSettings) -> anyhow::Result<Store> {
-    let keys = node_service::keys::require(&store, &settings.key_sources())?;
-    Ok(store.with_keys(keys))
+    Ok(keys::sign_with(store, &settings.key_sources(), true)?)
 }
 
 /// Opens (creating and migrating) the store `settings` name, with a pool of `size`.
@@ -102,23 +97,21 @@ impl Load {
         } else {
             Box::new(BufReader::with_capacity(1 << 20, input))
         };
-        let mode = if self.relaxed {
-            Mode::Relaxed
-        } else {
-            Mode::Strict
-        };
-        match store.load_rsf(&self.name, reader, mode) {
+        match store.load_rsf(&self.name, reader, Mode::relaxed_if(self.relaxed)) {
             Ok(report) => succeed_with(&node_service::views::load_report(&report)),
-            Err(StoreError::Register(e)) => {
-                eprintln!("{e}");
-                Ok(ExitCode::FAILURE)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                Ok(ExitCode::FAILURE)
-            }
+            Err(StoreError::Register(e)) => refused(e, true),
+            Err(e) => refused(e, false),
         }
     }
+}
+
+/// Exit 1 after a refused file: its own positioned `line N: message`, else `error: …`.
+pub fn refused(message: impl std::fmt::Display, positioned: bool) -> anyhow::Result<ExitCode> {
+    match positioned {
+        true => eprintln!("{message}"),
+        false => eprintln!("error: {message}"),
+    }
+    Ok(ExitCode::FAILURE)
 }
 
 /// The file `path`, or standard input for `-`, with its size when known (else 0).
@@ -150,8 +143,7 @@ impl Export {
     /// Writes the (ranged) RSF dump to standard output, streamed.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let store = self.database.open()?;
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         store.export_rsf(&self.name, self.from, self.to, &mut out)?;
         out.flush()?;
         Ok(ExitCode::SUCCESS)

@@ -80,9 +80,14 @@ impl Transfer {
         let password = password_from_stdin()?;
         let store = self.database.open_signing(4)?;
         let mut remote = Client::new(&self.remote, &self.username, &password);
-        let plan = PlanId(self.plan);
         loop {
-            let outcome = transfer(&store, &mut remote, direction, plan, self.chunk_entries);
+            let outcome = transfer(
+                &store,
+                &mut remote,
+                direction,
+                PlanId(self.plan),
+                self.chunk_entries,
+            );
             let code = match outcome {
                 Ok(reports) => {
                     reports.iter().try_for_each(print_json)?;
