@@ -270,3 +270,22 @@ pub struct EvidenceLine {
     /// When (RFC 3339).
     pub received_at: String,
 }
+
+/// What `token list` prints for each writer token, and `token revoke` for the one revoked.
+/// Never the secret or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriterTokenLine {
+    /// The token's name (the operator's label).
+    pub name: String,
+    /// `admin` (every register) or `register` (the one in `register`).
+    pub scope: String,
+    /// The register a `register` token may write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register: Option<String>,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it was last accepted, to the minute (RFC 3339); `null` before its first use.
+    pub last_used_at: Option<String>,
+    /// When it was revoked (RFC 3339); `null` while it is valid.
+    pub revoked_at: Option<String>,
+}

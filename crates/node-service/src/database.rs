@@ -1,10 +1,14 @@
 //! Opening the store a database URL names: a SQLite file's folder is created when missing,
-//! and no error shows the URL's password.
+//! and no error shows the URL's password. And what `serve` does to a store before serving.
 
 use std::path::Path;
 
+use register_core::Mode;
 use store_diesel::error::StoreError;
-use store_diesel::store::Store;
+use store_diesel::store::{LoadReport, Store};
+
+/// The demo register a new default database gets: `country`, 208 entries.
+pub const DEMO_COUNTRY: &[u8] = include_bytes!("../../register-core/tests/data/country-data.rsf");
 
 /// What replaces a password in a URL shown to people.
 pub const REDACTED: &str = "<redacted>";
@@ -50,6 +54,39 @@ pub fn open(url: &str, pool_size: u32) -> Result<Store, OpenError> {
         url: redact_url(url),
         source,
     })
+}
+
+/// Sets the node origin to `origin` (the configuration's, if any) when the database holds
+/// another; before anything signs under it.
+pub fn apply_origin(store: &Store, origin: Option<&str>) -> Result<(), StoreError> {
+    if let Some(origin) = origin {
+        if store.origin()? != origin {
+            store.set_origin(origin)?;
+            tracing::info!(%origin, "node origin set from the configuration");
+        }
+    }
+    Ok(())
+}
+
+/// Loads [`DEMO_COUNTRY`] as `country` into the new database `url`.
+pub fn load_demo(store: &Store, url: &str) -> Result<LoadReport, StoreError> {
+    let report = store.load_rsf("country", DEMO_COUNTRY, Mode::Strict)?;
+    tracing::info!(
+        entries = report.total_entries,
+        "new database {url}: loaded the demo register 'country'"
+    );
+    Ok(report)
+}
+
+/// Signs a checkpoint for every log that has none at its size (a store that loaded without
+/// keys catches up), and says how many.
+pub fn sign_missing(store: &Store) -> Result<usize, StoreError> {
+    let signed = store.sign_missing_checkpoints()?;
+    tracing::info!(
+        signed,
+        "checkpoints signed where a log had none at its size"
+    );
+    Ok(signed)
 }
 
 /// `url` with its password (`user:password@`, `password=` in the query) replaced.

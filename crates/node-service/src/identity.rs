@@ -4,8 +4,8 @@
 //! Secondary part of a remote primary's stub from it.
 
 use plan_core::{
-    Admin, Capability, Controller, Instance, Links, Plan, Pool, Primary, RegisterSlice, Secondary,
-    Slice, Software, Subscription, UniqueLink, COSIGNER_KEY_FIELD,
+    Admin, Capability, Controller, Instance, Links, Plan, PlanId, Pool, Primary, RegisterSlice,
+    Secondary, Slice, Software, Subscription, UniqueLink, COSIGNER_KEY_FIELD,
 };
 use store_diesel::error::StoreError;
 use store_diesel::node::{NodeIdentity, Offer};
@@ -214,6 +214,57 @@ pub struct Wanted {
     pub subscription: Uuid,
     /// The slice log's checkpoint verifier key, as the stub offers it.
     pub checkpoint_key: Option<String>,
+}
+
+/// A subscription of a plan the partner has that could not be recorded here.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "plan {plan} is {status} at {remote}, but its subscription to slice {slice} could not be \
+     recorded here"
+)]
+pub struct Unrecorded {
+    /// The plan.
+    pub plan: PlanId,
+    /// Its status at the partner's server.
+    pub status: String,
+    /// The partner's server.
+    pub remote: String,
+    /// The slice subscribed to.
+    pub slice: Uuid,
+    /// Why.
+    #[source]
+    pub source: StoreError,
+}
+
+/// Records in the local store each subscription `plan` makes, proposed to `remote` where it
+/// is now `status`, with the keys of the document proposed pinned: those are the ones the
+/// partner approves.
+pub fn record_subscriptions(
+    store: &Store,
+    id: PlanId,
+    plan: &Plan,
+    (remote, status): (&str, &str),
+    wanted: &[Wanted],
+) -> Result<(), Box<Unrecorded>> {
+    let cosigner = plan.secondary.as_ref().and_then(|s| s.cosigner_key());
+    for w in wanted {
+        store
+            .upsert_subscription(id, w.slice, remote, &w.register)
+            .and_then(|()| {
+                let checkpoint = w.checkpoint_key.as_deref();
+                store.pin_subscription_keys(id, w.slice, checkpoint, cosigner)
+            })
+            .map_err(|source| {
+                Box::new(Unrecorded {
+                    plan: id,
+                    status: status.to_string(),
+                    remote: remote.to_string(),
+                    slice: w.slice,
+                    source,
+                })
+            })?;
+    }
+    Ok(())
 }
 
 /// Completes a partner's `stub` (from `remote`) as this node, the secondary (with its mirror

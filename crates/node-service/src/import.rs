@@ -6,9 +6,9 @@
 //! gone; a bad row stops staging and nothing is applied.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Seek};
+use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
 
-use register_core::{ImportOptions, ImportSummary, Importer, Item, Mode};
+use register_core::{Format, ImportOptions, ImportSummary, Importer, Item, Mode, Timestamp};
 use store_diesel::error::StoreError;
 use store_diesel::store::{LoadReport, Store};
 
@@ -86,6 +86,49 @@ pub fn apply(store: &Store, name: &str, staged: Staged) -> Result<LoadReport, Im
         BufReader::with_capacity(1 << 20, staged.patch),
         Mode::Strict,
     )?)
+}
+
+/// An import's options as operators give them: the format taken from the snapshot's file
+/// name and the entries timestamped now, unless given. `None` when the clock is out of range.
+pub fn options(
+    file_name: &str,
+    format: Option<Format>,
+    timestamp: Option<Timestamp>,
+    ignore: Vec<String>,
+    end_missing: bool,
+) -> Option<ImportOptions> {
+    let timestamp = match timestamp {
+        Some(timestamp) => timestamp,
+        None => Timestamp::from_unix_seconds(chrono::Utc::now().timestamp())?,
+    };
+    Some(ImportOptions {
+        format: format.unwrap_or_else(|| Format::from_file_name(file_name)),
+        timestamp,
+        ignore,
+        end_missing,
+        base_root: None,
+    })
+}
+
+/// A whole import: [`stage`], then the patch copied to `dry_run` (nothing applied) or
+/// [`apply`]; the report says which.
+pub fn import(
+    store: &Store,
+    name: &str,
+    options: ImportOptions,
+    snapshot: impl BufRead,
+    dry_run: Option<&mut dyn Write>,
+) -> Result<Report, ImportError> {
+    let mut staged = stage(store, name, options, snapshot)?;
+    let mut report = Report::staged(name, staged.summary.clone());
+    match dry_run {
+        Some(out) => {
+            std::io::copy(&mut staged.patch, out)?;
+            out.flush()?;
+        }
+        None => report.applied(&apply(store, name, staged)?),
+    }
+    Ok(report)
 }
 
 /// The JSON line an import prints: what was applied (absent on a dry run), then the summary

@@ -140,6 +140,21 @@ fn supplied(
     Ok(Some(key))
 }
 
+/// `store` signing with the keys `sources` supply (or, embedded SQLite, it keeps): when they
+/// are `required` (every load signs, so PostgreSQL without keys is refused), else when it
+/// has any.
+pub fn sign_with(store: Store, sources: &KeySources, required: bool) -> Result<Store, KeyError> {
+    let keys = if required {
+        Some(require(&store, sources)?)
+    } else {
+        resolve(&store, sources)?
+    };
+    Ok(match keys {
+        Some(keys) => store.with_keys(keys),
+        None => store,
+    })
+}
+
 /// The node's keys and origin: supplied ones first, else (embedded SQLite) generated and
 /// kept; `None` on PostgreSQL without supplied keys (commands that sign call [`require`]).
 pub fn resolve(store: &Store, sources: &KeySources) -> Result<Option<NodeKeys>, KeyError> {

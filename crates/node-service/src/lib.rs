@@ -20,6 +20,8 @@
 //! - [`witness`]: this node as a witness (`add-checkpoint`, the logs it witnesses) and as a
 //!   log that uses witnesses (the store as register-sync's `WitnessLog`, one-shot and
 //!   background submission).
+//! - [`writer_tokens`]: the tokens data owners' pipelines write with (`rwt_…`): made,
+//!   hashed (SHA-256, the only form stored) and checked here.
 //! - [`writes`]: the write API's group commit (concurrent writes to one register share
 //!   transactions, each answered on its own).
 //!
@@ -37,6 +39,7 @@ pub mod plans;
 pub mod publish;
 pub mod views;
 pub mod witness;
+pub mod writer_tokens;
 pub mod writes;
 
 use std::time::Duration;

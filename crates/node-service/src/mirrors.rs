@@ -294,6 +294,44 @@ pub fn receive_push(
     }
 }
 
+/// Writes the evidence of a split view `error` carries (see [`write_evidence`]) under `dir`;
+/// the file written, if any.
+pub fn keep_evidence(
+    dir: &std::path::Path,
+    error: &SyncError,
+) -> std::io::Result<Option<std::path::PathBuf>> {
+    error
+        .split_view()
+        .map(|split| write_evidence(dir, split, crate::now()))
+        .transpose()
+}
+
+/// Which way `sync` moves a plan's register slices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// From the primary into this node's mirrors.
+    Pull,
+    /// From this node, the primary, to the secondary's mirrors.
+    Push,
+}
+
+/// One sync run of the plan `plan` with `remote`, `chunk` entries at a time: register-sync's
+/// pull or push over this store; the report of each slice as the CLI prints it.
+pub fn transfer<R: register_sync::Remote>(
+    store: &Store,
+    remote: &mut R,
+    direction: Direction,
+    plan: PlanId,
+    chunk: u64,
+) -> Result<Vec<api_types::SliceReport>, SyncError> {
+    let mirrors = Mirrors(store);
+    let reports = match direction {
+        Direction::Pull => register_sync::pull(&mirrors, remote, plan, chunk, &crate::now)?,
+        Direction::Push => register_sync::push(&mirrors, remote, plan, chunk, &crate::now)?,
+    };
+    Ok(reports.iter().map(crate::views::slice_report).collect())
+}
+
 /// Writes the evidence of a split view (tlog-core's `split-view/v1` JSON: both signed
 /// checkpoints and the proof that failed) as a new file in `dir`, named after the slice and
 /// the time; returns its path. `rsf evidence verify FILE --key VKEY` checks it offline.

@@ -7,6 +7,8 @@
 //! action is allowed; the store's optimistic save decides between two partners acting at
 //! once.
 
+use std::path::{Path, PathBuf};
+
 use chrono::{DateTime, Utc};
 use plan_core::{Action, Actor, ConversationRole, DataRole, Plan, PlanId, PlanRecord};
 use store_diesel::error::StoreError;
@@ -22,6 +24,9 @@ pub enum PlanError {
     /// No such plan, or none the caller is a partner of (the two answer alike).
     #[error("no plan {0}")]
     NotFound(PlanId),
+    /// A plan named by something that is not a UUID.
+    #[error("'{0}' is not a plan UUID")]
+    NotAPlanUuid(String),
     /// The status message is over [`MAX_STATUS_MESSAGE_CHARS`].
     #[error("status_message: longer than {MAX_STATUS_MESSAGE_CHARS} characters")]
     MessageTooLong,
@@ -151,4 +156,101 @@ fn check_registers(store: &Store, plan: &Plan) -> Result<(), PlanError> {
     } else {
         Err(PlanError::MissingRegisters(missing))
     }
+}
+
+/// The plan `uuid` (as an operator typed it) of the local store.
+pub fn stored(store: &Store, uuid: &str) -> Result<StoredPlan, PlanError> {
+    let id = uuid::Uuid::parse_str(uuid)
+        .map(PlanId)
+        .map_err(|_| PlanError::NotAPlanUuid(uuid.to_string()))?;
+    store.plan(id)?.ok_or(PlanError::NotFound(id))
+}
+
+/// `action` on the plan `uuid` (as an operator typed it) by this node, its respondent: the
+/// `plan approve|reject|hold` commands.
+pub fn respond(
+    store: &Store,
+    uuid: &str,
+    action: Action,
+    message: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<StoredPlan, PlanError> {
+    let id = stored(store, uuid)?.record.id();
+    review(
+        store,
+        id,
+        action,
+        |plan| Some(respondent(&plan.record)),
+        message,
+        at,
+    )
+}
+
+/// Why a plan file cannot be read as a plan.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    /// The file cannot be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The document fails the plan XSD or rules: every problem, positioned.
+    #[error("{path} is not a valid plan document")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// The problems.
+        diagnostics: Vec<plan_core::Diagnostic>,
+    },
+    /// plan-core could not check it.
+    #[error(transparent)]
+    Plan(plan_core::Error),
+}
+
+/// The plan in `file` (`plan propose`), valid as [`validate_files`] checks it.
+pub fn read_plan(file: &Path) -> Result<Plan, PlanFileError> {
+    let path = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|source| PlanFileError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    Plan::from_xml(&text).map_err(|e| match e {
+        plan_core::Error::Invalid(diagnostics) => PlanFileError::Invalid { path, diagnostics },
+        other => PlanFileError::Plan(other),
+    })
+}
+
+/// Every problem of each plan file against the plan XSD and rules, as `plan validate`
+/// prints them: `FILE:LINE:COL: PATH: message` (an unreadable file `FILE:0:0: /: …`, one
+/// that is not UTF-8 `FILE:1:1: /: …`). An error only when the embedded schema does not
+/// compile, before any file is read.
+pub fn validate_files(files: &[PathBuf]) -> Result<Vec<String>, plan_core::Error> {
+    plan_core::plan_schema()?;
+    let mut lines = Vec::new();
+    for file in files {
+        let diagnostics = match std::fs::read(file) {
+            Err(e) => vec![format!("0:0: /: cannot read the file: {e}")],
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Err(e) => vec![format!(
+                    "1:1: /: the document is not UTF-8 (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                )],
+                Ok(text) => plan_core::validate_plan(&text)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            },
+        };
+        let shown = file.display();
+        lines.extend(
+            diagnostics
+                .into_iter()
+                .map(|line| format!("{shown}:{line}")),
+        );
+    }
+    Ok(lines)
 }

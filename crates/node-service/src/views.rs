@@ -10,6 +10,7 @@ use store_diesel::plans::StoredPlan;
 use store_diesel::store::LoadReport;
 use store_diesel::store::Store;
 use store_diesel::subscriptions::{AcceptedCheckpoint, Subscription};
+use store_diesel::writer_tokens::{WriterScope, WriterToken};
 
 /// A time as the API and the CLI write it: RFC 3339, whole seconds, `Z`.
 pub fn time(at: DateTime<Utc>) -> String {
@@ -250,5 +251,44 @@ pub fn write_report(written: &crate::writes::Written) -> api_types::WriteReport 
         root_hash: written.root.to_string(),
         checkpoint: written.checkpoint.clone(),
         proofs: None,
+    }
+}
+
+/// A writer token as `token list` and `token revoke` print it: never its secret or hash.
+pub fn writer_token(token: &WriterToken) -> api_types::cli::WriterTokenLine {
+    let (scope, register) = match &token.scope {
+        WriterScope::Admin => ("admin", None),
+        WriterScope::Register(name) => ("register", Some(name.clone())),
+    };
+    api_types::cli::WriterTokenLine {
+        name: token.name.clone(),
+        scope: scope.to_string(),
+        register,
+        created_at: time(token.created_at),
+        last_used_at: token.last_used_at.map(time),
+        revoked_at: token.revoked_at.map(time),
+    }
+}
+
+/// A plan's document as XML (`plan show --xml`); empty when it has none yet.
+pub fn plan_xml(plan: &StoredPlan) -> String {
+    plan.record.document().map(Plan::to_xml).unwrap_or_default()
+}
+
+/// What `publish` prints: the counts of a run.
+pub fn published(done: &crate::publish::Published) -> api_types::cli::Published {
+    api_types::cli::Published {
+        logs: done.logs,
+        kept: done.kept,
+        unbundled: done.unbundled,
+        written: done.written,
+    }
+}
+
+/// What `root` prints: a register's size and root hash.
+pub fn root(summary: &store_diesel::queries::RegisterSummary) -> api_types::cli::RootLine {
+    api_types::cli::RootLine {
+        total_entries: summary.total_entries,
+        root_hash: summary.root.to_string(),
     }
 }

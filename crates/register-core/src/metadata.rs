@@ -17,6 +17,17 @@ pub enum Mode {
     Relaxed,
 }
 
+impl Mode {
+    /// [`Mode::Relaxed`] when `relaxed` (a flag or query parameter), else [`Mode::Strict`].
+    pub fn relaxed_if(relaxed: bool) -> Mode {
+        if relaxed {
+            Mode::Relaxed
+        } else {
+            Mode::Strict
+        }
+    }
+}
+
 /// Cardinality of a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cardinality {

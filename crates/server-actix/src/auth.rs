@@ -1,12 +1,69 @@
-//! Credentials for writes: HTTP Basic of an admin account, or an admin's bearer token.
+//! Credentials for writes: a writer token (`Bearer rwt_…`) for one register or all, HTTP
+//! Basic of an admin account, or an admin's bearer JWT. Every check fails closed.
+//!
+//! A writer token costs one indexed lookup of its SHA-256 on the blocking pool, so
+//! pipelines can write thousands of times a second; Basic costs an argon2id verification
+//! and suits people. A token that is unknown, revoked or malformed is 401, like wrong
+//! credentials; a valid token scoped to another register is 403 (it authenticated, but may
+//! not write there), so its holder learns what is wrong without anyone learning more.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 use base64::Engine as _;
+use node_service::writer_tokens;
 use store_diesel::accounts::Role;
 
 use super::errors::ApiError;
 use super::AppState;
+
+/// Who a write is allowed for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Writer {
+    /// A writer token, by its name.
+    Token(String),
+    /// An admin account (HTTP Basic, or its bearer JWT), by its name.
+    Account(String),
+}
+
+impl Writer {
+    /// The token's or account's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Writer::Token(name) | Writer::Account(name) => name,
+        }
+    }
+}
+
+/// Succeeds for a writer token whose scope is every register or exactly `register`, an
+/// admin's bearer JWT, or HTTP Basic of an admin account; 401 for anything else, 403 for a
+/// valid writer token of another register.
+pub async fn require_writer(
+    state: &web::Data<AppState>,
+    request: &HttpRequest,
+    register: &str,
+) -> Result<Writer, ApiError> {
+    let Some(bearer) = super::tokens::bearer(request).filter(|b| writer_tokens::is_writer_token(b))
+    else {
+        return admin(state, request).await.map(Writer::Account);
+    };
+    let (store, bearer) = (state.store.clone(), bearer.to_string());
+    let found = web::block(move || writer_tokens::check(&store, &bearer)).await??;
+    match found {
+        Some(token) if token.scope.allows(register) => Ok(Writer::Token(token.name)),
+        Some(token) => Err(ApiError::Forbidden(format!(
+            "writer token '{}' may write {} only, not register '{register}'",
+            token.name, token.scope
+        ))),
+        None => {
+            if let Some(metrics) = &state.metrics {
+                metrics.login_failed("token");
+            }
+            Err(ApiError::Unauthorized(
+                "the writer token is unknown or revoked".into(),
+            ))
+        }
+    }
+}
 
 /// Succeeds only for a valid admin's credentials (Basic, or a bearer token of an admin);
 /// fails closed on anything else.
@@ -14,11 +71,16 @@ pub async fn require_admin(
     state: &web::Data<AppState>,
     request: &HttpRequest,
 ) -> Result<(), ApiError> {
+    admin(state, request).await.map(|_| ())
+}
+
+/// The admin account of Basic credentials or a bearer JWT; 401 for anything else.
+async fn admin(state: &web::Data<AppState>, request: &HttpRequest) -> Result<String, ApiError> {
     let denied = || ApiError::Unauthorized("admin credentials required".into());
     if super::tokens::bearer(request).is_some() {
         let caller = super::tokens::caller(state, request).await?;
         return if caller.is_admin() {
-            Ok(())
+            Ok(caller.name)
         } else {
             Err(denied())
         };
@@ -38,7 +100,7 @@ pub async fn require_admin(
     let store = state.store.clone();
     let account = web::block(move || store.verify_password(&user, &password)).await??;
     match account {
-        Some(account) if account.role == Role::Admin => Ok(()),
+        Some(account) if account.role == Role::Admin => Ok(account.name),
         Some(_) => Err(denied()),
         None => {
             if let Some(metrics) = &state.metrics {

@@ -212,7 +212,9 @@ impl From<PlanError> for ApiError {
     fn from(e: PlanError) -> ApiError {
         match e {
             PlanError::NotFound(_) => ApiError::NotFound(e.to_string()),
-            PlanError::MessageTooLong => ApiError::BadRequest(e.to_string()),
+            PlanError::MessageTooLong | PlanError::NotAPlanUuid(_) => {
+                ApiError::BadRequest(e.to_string())
+            }
             PlanError::MissingRegisters(_) => ApiError::Unprocessable {
                 message: e.to_string(),
                 schema_errors: Vec::new(),

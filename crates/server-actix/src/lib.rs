@@ -17,12 +17,13 @@
 //!   API's handlers and its JSON default are untouched.
 //! - **A witness** ([`witness`]): `POST /witness/add-checkpoint` as c2sp.org/tlog-witness
 //!   says, deciding in node-service.
-//! - **Auth fails closed**: HTTP Basic or an admin bearer token for loads ([`auth`]), the
-//!   plan API's JWTs through the `Caller` extractor ([`tokens`]).
+//! - **Auth fails closed**: for writes a writer token of the register (or of every
+//!   register), HTTP Basic of an admin or an admin's bearer token ([`auth`]); the plan
+//!   API's JWTs through the `Caller` extractor ([`tokens`]).
 
 #![deny(missing_docs)]
 
-mod auth;
+pub mod auth;
 mod cosignatures;
 pub mod errors;
 mod health;

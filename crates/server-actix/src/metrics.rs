@@ -98,7 +98,8 @@ impl Metrics {
         let login_failures = expect(IntCounterVec::new(
             Opts::new(
                 "registers_login_failures_total",
-                "Failed logins: `login` at /v1/login, `basic` for HTTP Basic on writes",
+                "Failed logins: `login` at /v1/login, `basic` for HTTP Basic on writes, `token` for \
+                 writer tokens",
             ),
             &["via"],
         ));
@@ -172,7 +173,7 @@ impl Metrics {
         self.load_duration.observe(elapsed.as_secs_f64());
     }
 
-    /// Counts one failed login, `via` `login` or `basic`.
+    /// Counts one failed login, `via` `login`, `basic` or `token`.
     pub(crate) fn login_failed(&self, via: &'static str) {
         self.login_failures.with_label_values(&[via]).inc();
     }

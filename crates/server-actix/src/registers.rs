@@ -572,7 +572,8 @@ pub struct LoadQuery {
     relaxed: Option<bool>,
 }
 
-/// `POST /registers/{name}/load-rsf`: admin only; all or nothing.
+/// `POST /registers/{name}/load-rsf`: a writer of the register (a writer token for it, or
+/// an admin); all or nothing.
 pub async fn load(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -581,12 +582,9 @@ pub async fn load(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let name = path.into_inner();
-    auth::require_admin(&state, &request).await?;
-    let mode = if query.relaxed.unwrap_or(false) {
-        Mode::Relaxed
-    } else {
-        Mode::Strict
-    };
+    let writer = auth::require_writer(&state, &request, &name).await?;
+    tracing::debug!(register = %name, writer = writer.name(), "load-rsf");
+    let mode = Mode::relaxed_if(query.relaxed.unwrap_or(false));
     let started = std::time::Instant::now();
     let loaded = blocking(&state, move |store| {
         store

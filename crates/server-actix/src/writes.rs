@@ -42,7 +42,8 @@ pub struct WriteQuery {
     proofs: Option<bool>,
 }
 
-/// `POST /registers/{name}/records`: writers only (see [`auth`]).
+/// `POST /registers/{name}/records`: writers of the register only (see
+/// [`auth::require_writer`]).
 pub async fn append(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -56,7 +57,8 @@ pub async fn append(
             "records are written as JSON (POST …/records)".into(),
         ));
     }
-    auth::require_admin(&state, &request).await?;
+    let writer = auth::require_writer(&state, &request, &name).await?;
+    tracing::debug!(register = %name, writer = writer.name(), "write");
     check_json(&request)?;
     let timestamp = timestamp(&query)?;
     let text = std::str::from_utf8(&body)
@@ -75,7 +77,8 @@ pub async fn remove(
     query: web::Query<WriteQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let RecordAt { name, key } = path.into_inner();
-    auth::require_admin(&state, &request).await?;
+    let writer = auth::require_writer(&state, &request, &name).await?;
+    tracing::debug!(register = %name, writer = writer.name(), "write");
     let timestamp = timestamp(&query)?;
     let changes = vec![RecordChange::Remove(key)];
     write(&state, name, AppendRequest { changes, timestamp }, &query).await

@@ -36,8 +36,9 @@
 //!    `indexes` (deriving index logs), `checkpoints` (signing and reading checkpoints),
 //!    `load` (the RSF load), `queries` (the reads the API serves), `tiles` (tlog-tiles from
 //!    the stored tree), `accounts`, `node`, `plans`, `subscriptions`, `witness` (this node
-//!    as a witness: witnessed logs, the atomic old-size check, evidence) and `cosigning`
-//!    (the witnesses this node uses, submission state, cosignatures of its checkpoints).
+//!    as a witness: witnessed logs, the atomic old-size check, evidence), `cosigning`
+//!    (the witnesses this node uses, submission state, cosignatures of its checkpoints) and
+//!    `writer_tokens` (bearer tokens for writes: only their secrets' SHA-256 is kept).
 //!    None of them knows
 //!    [`Store`].
 //! 4. Top: `store`, the front door. [`Store`] owns the pool and the caches; each method
@@ -77,3 +78,4 @@ pub mod testing;
 mod tiles;
 mod tree;
 mod witness;
+pub mod writer_tokens;

@@ -167,6 +167,70 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+/// The SHA-256 of a writer token's secret: all the store keeps of a token's secret. `Debug`
+/// does not show it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash(pub [u8; 32]);
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenHash(..)")
+    }
+}
+
+/// What a writer token may write.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WriterScope {
+    /// Every register.
+    Admin,
+    /// This register only.
+    Register(String),
+}
+
+impl WriterScope {
+    /// Whether a token of this scope may write `register`.
+    pub fn allows(&self, register: &str) -> bool {
+        match self {
+            WriterScope::Admin => true,
+            WriterScope::Register(name) => name == register,
+        }
+    }
+}
+
+impl fmt::Display for WriterScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WriterScope::Admin => f.write_str("every register"),
+            WriterScope::Register(name) => write!(f, "register '{name}'"),
+        }
+    }
+}
+
+/// A writer token as operators see it: never its secret or hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterToken {
+    /// The operator's label, unique.
+    pub name: String,
+    /// What it may write.
+    pub scope: WriterScope,
+    /// When it was created (whole seconds).
+    pub created_at: DateTime<Utc>,
+    /// When it was last accepted, to the minute (the store refreshes it at most once a
+    /// minute); `None` before its first use.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked; a revoked token is refused.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A writer token that is not revoked, as a check finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveToken {
+    /// The token's name.
+    pub name: String,
+    /// What it may write.
+    pub scope: WriterScope,
+}
+
 /// This node's identity in plan documents (plans.md §1: Primary or Secondary, Instance,
 /// Controller, Pool).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,8 +15,13 @@ use register_core::{Digest, Entry, ItemHash, LogKind, Timestamp};
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::model::{approved_on, status_on, Offer, RegisterSummary, Role, Subscription, User};
-use crate::schema::{entries, offers, plan_transitions, plans, registers, subscriptions, users};
+use crate::model::{
+    approved_on, status_on, Offer, RegisterSummary, Role, Subscription, User, WriterScope,
+    WriterToken,
+};
+use crate::schema::{
+    entries, offers, plan_transitions, plans, registers, subscriptions, users, writer_tokens,
+};
 
 /// The stored code of a log.
 pub(crate) fn log_code(log: LogKind) -> i16 {
@@ -248,6 +253,67 @@ impl UserRow {
             created_at: from_unix(self.created_at)?,
             name: self.name,
             role,
+        })
+    }
+}
+
+/// A `writer_tokens` row. Deliberately not `Debug`: it holds the hash.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = writer_tokens)]
+pub(crate) struct WriterTokenRow {
+    pub id: i64,
+    pub name: String,
+    pub secret_hash: Vec<u8>,
+    pub scope: String,
+    pub register_name: Option<String>,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// What a check reads of a `writer_tokens` row (not the hash it was found by).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = writer_tokens)]
+pub(crate) struct TokenCheckRow {
+    pub id: i64,
+    pub name: String,
+    pub scope: String,
+    pub register_name: Option<String>,
+    pub last_used_at: Option<i64>,
+}
+
+/// A writer token's scope as stored: `admin` without a register, or `register` with one.
+pub(crate) fn scope_columns(scope: &WriterScope) -> (&'static str, Option<String>) {
+    match scope {
+        WriterScope::Admin => ("admin", None),
+        WriterScope::Register(name) => ("register", Some(name.clone())),
+    }
+}
+
+/// The inverse of [`scope_columns`]; any other pair is `Corrupt` (never a wider scope).
+pub(crate) fn writer_scope(
+    token: &str,
+    scope: &str,
+    register: Option<String>,
+) -> Result<WriterScope, StoreError> {
+    match (scope, register) {
+        ("admin", None) => Ok(WriterScope::Admin),
+        ("register", Some(name)) => Ok(WriterScope::Register(name)),
+        (scope, _) => Err(StoreError::Corrupt(format!(
+            "writer token '{token}' has scope '{scope}'"
+        ))),
+    }
+}
+
+impl WriterTokenRow {
+    /// The token without its hash.
+    pub(crate) fn into_token(self) -> Result<WriterToken, StoreError> {
+        Ok(WriterToken {
+            scope: writer_scope(&self.name, &self.scope, self.register_name)?,
+            created_at: from_unix(self.created_at)?,
+            last_used_at: self.last_used_at.map(from_unix).transpose()?,
+            revoked_at: self.revoked_at.map(from_unix).transpose()?,
+            name: self.name,
         })
     }
 }

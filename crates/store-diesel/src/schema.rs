@@ -275,6 +275,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    writer_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        secret_hash -> Binary,
+        scope -> Text,
+        register_name -> Nullable<Text>,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(checkpoints -> registers (register_id));
 diesel::joinable!(cosignatures -> registers (register_id));
 diesel::joinable!(entries -> registers (register_id));
@@ -320,4 +333,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     witness_submissions,
     witnessed_logs,
     witnesses,
+    writer_tokens,
 );

@@ -2,8 +2,8 @@
 //! connection (or opens a transaction) and calls the module below that does the work.
 //!
 //! The methods are grouped by concern: opening and loading here, reads of registers and
-//! index logs in `store/registers.rs`, accounts in `store/accounts.rs`, and this node,
-//! plans and subscriptions in `store/partners.rs`.
+//! index logs in `store/registers.rs`, accounts and writer tokens in `store/accounts.rs`,
+//! and this node, plans and subscriptions in `store/partners.rs`.
 
 use std::io::BufRead;
 use std::sync::Arc;

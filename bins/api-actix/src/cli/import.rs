@@ -1,17 +1,16 @@
 //! `api-actix import`: a tabular snapshot becomes an RSF patch and is applied in one load,
 //! through node-service's import.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufReader, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
 use node_service::import::{self, ImportError};
-use register_core::{Format, ImportOptions, Timestamp};
+use register_core::{Format, Timestamp};
 
-use super::registers::Database;
+use super::registers::{input, refused, Database};
 
 /// `api-actix import`.
 #[derive(Debug, Args)]
@@ -44,59 +43,30 @@ impl Import {
     /// (the register unchanged).
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let store = self.database.open_signing(4)?;
-        let timestamp = match self.timestamp {
-            Some(timestamp) => timestamp,
-            None => Timestamp::from_unix_seconds(chrono::Utc::now().timestamp())
-                .context("the clock is out of range")?,
-        };
-        let format = self
-            .format
-            .unwrap_or_else(|| Format::from_file_name(&self.file.to_string_lossy()));
-        let options = ImportOptions {
-            format,
-            timestamp,
-            ignore: self.ignore.clone(),
-            end_missing: self.end_missing,
-            base_root: None,
-        };
-        let outcome =
-            import::stage(&store, &self.name, options, self.input()?).and_then(|mut staged| {
-                let mut report = import::Report::staged(&self.name, staged.summary.clone());
-                if self.dry_run {
-                    let stdout = std::io::stdout();
-                    let mut out = stdout.lock();
-                    std::io::copy(&mut staged.patch, &mut out)?;
-                    out.flush()?;
-                    eprintln!("{}", report.to_json());
-                    return Ok(());
-                }
-                let loaded = import::apply(&store, &self.name, staged)?;
-                report.applied(&loaded);
-                println!("{}", report.to_json());
-                Ok(())
-            });
+        let file_name = self.file.to_string_lossy();
+        let options = import::options(
+            &file_name,
+            self.format,
+            self.timestamp,
+            self.ignore.clone(),
+            self.end_missing,
+        )
+        .context("the clock is out of range")?;
+        let snapshot = BufReader::with_capacity(1 << 20, input(&self.file)?.0);
+        let mut stdout = std::io::stdout().lock();
+        let dry_run = self.dry_run.then_some(&mut stdout as &mut dyn Write);
+        let outcome = import::import(&store, &self.name, options, snapshot, dry_run);
         match outcome {
-            Ok(()) => Ok(ExitCode::SUCCESS),
-            Err(ImportError::Refused(e)) => {
-                eprintln!("{e}");
-                Ok(ExitCode::FAILURE)
+            Ok(report) if self.dry_run => {
+                eprintln!("{}", report.to_json());
+                Ok(ExitCode::SUCCESS)
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                Ok(ExitCode::FAILURE)
+            Ok(report) => {
+                println!("{}", report.to_json());
+                Ok(ExitCode::SUCCESS)
             }
+            Err(ImportError::Refused(e)) => refused(e, true),
+            Err(e) => refused(e, false),
         }
-    }
-
-    fn input(&self) -> anyhow::Result<Box<dyn BufRead>> {
-        let input: Box<dyn Read> = if self.file == Path::new("-") {
-            Box::new(std::io::stdin())
-        } else {
-            Box::new(
-                File::open(&self.file)
-                    .with_context(|| format!("cannot open {}", self.file.display()))?,
-            )
-        };
-        Ok(Box::new(BufReader::with_capacity(1 << 20, input)))
     }
 }

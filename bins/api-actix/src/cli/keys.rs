@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use super::registers::Database;
+use super::{registers::Database, succeed_with};
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
@@ -50,13 +50,6 @@ impl Publish {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let store = self.database.open()?;
         let done = node_service::publish::publish(&store, &self.dir, &self.registers)?;
-        let line = api_types::cli::Published {
-            logs: done.logs,
-            kept: done.kept,
-            unbundled: done.unbundled,
-            written: done.written,
-        };
-        println!("{}", serde_json::to_string(&line)?);
-        Ok(ExitCode::SUCCESS)
+        succeed_with(&node_service::views::published(&done))
     }
 }

@@ -8,11 +8,24 @@ mod registers;
 mod remote;
 mod serve;
 mod sync;
+mod token;
 mod witness;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// Prints `value` as one JSON line on standard output.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
+
+/// Prints `value` as one JSON line, the whole report of a command that succeeded.
+fn succeed_with(value: &impl serde::Serialize) -> anyhow::Result<ExitCode> {
+    print_json(value)?;
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Register and plan API server, and operator commands.
 #[derive(Debug, Parser)]
@@ -67,6 +80,8 @@ enum Command {
     Publish(keys::Publish),
     /// Witnessing: logs this node witnesses, witnesses it uses (tlog-witness)
     Witness(witness::Witness),
+    /// Writer tokens: bearer tokens that let pipelines load one register (or every one)
+    Token(token::Token),
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +117,7 @@ impl Cli {
             Command::Key(command) => command.run(),
             Command::Publish(command) => command.run(),
             Command::Witness(command) => command.run(),
+            Command::Token(command) => command.run(),
         }
     }
 }

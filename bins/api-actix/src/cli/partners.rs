@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use super::registers::{add_account, Database};
+use super::succeed_with;
 use clap::{Args, Subcommand};
 use node_service::views;
 use store_diesel::accounts::Role;
@@ -59,18 +60,16 @@ impl RegisterCommand {
             } => {
                 let store = database.open()?;
                 let offer = node_service::identity::offer(&store, &name, description.as_deref())?;
-                println!("{}", serde_json::to_string(&views::offer(&offer))?);
+                succeed_with(&views::offer(&offer))
             }
             RegisterCommand::Unoffer { name, database } => {
                 database.open()?.unoffer_register(&name)?;
-                let unoffered = api_types::cli::Unoffered {
+                succeed_with(&api_types::cli::Unoffered {
                     offered: false,
                     register: name,
-                };
-                println!("{}", serde_json::to_string(&unoffered)?);
+                })
             }
         }
-        Ok(ExitCode::SUCCESS)
     }
 }
 
@@ -129,8 +128,11 @@ impl NodeCommand {
                 (store, node)
             }
         };
-        let view = views::node(&node, &store.offers()?, &store.origin()?, store.keys());
-        println!("{}", serde_json::to_string(&view)?);
-        Ok(ExitCode::SUCCESS)
+        succeed_with(&views::node(
+            &node,
+            &store.offers()?,
+            &store.origin()?,
+            store.keys(),
+        ))
     }
 }

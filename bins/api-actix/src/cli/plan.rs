@@ -11,13 +11,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use node_service::plans::{self as review, respondent};
+use node_service::plans::{self as review, respondent, PlanFileError};
 use node_service::views;
-use plan_core::{Action, Plan, PlanId};
-use store_diesel::plans::StoredPlan;
+use plan_core::Action;
 use store_diesel::store::Store;
 
-use super::registers::Database;
+use super::{registers::Database, succeed_with};
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
@@ -88,9 +87,7 @@ impl PlanCommand {
             PlanCommand::Validate { files } => validate(&files),
             PlanCommand::List { database } => {
                 let plans = database.open()?.plans()?;
-                let list: Vec<_> = plans.iter().map(views::plan_summary).collect();
-                println!("{}", serde_json::to_string(&list)?);
-                Ok(ExitCode::SUCCESS)
+                succeed_with(&plans.iter().map(views::plan_summary).collect::<Vec<_>>())
             }
             PlanCommand::Show {
                 uuid,
@@ -110,45 +107,22 @@ impl PlanCommand {
     }
 }
 
-/// The plan `uuid` of the local store.
-fn stored_plan(store: &Store, uuid: &str) -> anyhow::Result<StoredPlan> {
-    let id = uuid::Uuid::parse_str(uuid)
-        .map(PlanId)
-        .map_err(|_| anyhow::anyhow!("'{uuid}' is not a plan UUID"))?;
-    store
-        .plan(id)?
-        .ok_or_else(|| anyhow::anyhow!("no plan {id}"))
-}
-
 fn show(store: &Store, uuid: &str, xml: bool) -> anyhow::Result<ExitCode> {
-    let plan = stored_plan(store, uuid)?;
+    let plan = review::stored(store, uuid)?;
     if xml {
-        print!(
-            "{}",
-            plan.record.document().map(Plan::to_xml).unwrap_or_default()
-        );
+        print!("{}", views::plan_xml(&plan));
         return Ok(ExitCode::SUCCESS);
     }
-    let body = serde_json::to_string(&views::plan_details(&plan))?;
-    println!("{body}");
-    Ok(ExitCode::SUCCESS)
+    succeed_with(&views::plan_details(&plan))
 }
 
 impl Review {
     /// Applies `action` as this node, the respondent; prints the plan as stored.
     fn act(self, action: Action) -> anyhow::Result<ExitCode> {
         let store = self.database.open()?;
-        let id = stored_plan(&store, &self.uuid)?.record.id();
-        let saved = review::review(
-            &store,
-            id,
-            action,
-            |plan| Some(respondent(&plan.record)),
-            self.message,
-            node_service::now(),
-        )?;
-        println!("{}", serde_json::to_string(&views::plan_summary(&saved))?);
-        Ok(ExitCode::SUCCESS)
+        let at = node_service::now();
+        let saved = review::respond(&store, &self.uuid, action, self.message, at)?;
+        succeed_with(&views::plan_summary(&saved))
     }
 }
 
@@ -158,19 +132,12 @@ fn propose(
     file: &Path,
     status_message: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let stored = stored_plan(store, uuid)?;
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let plan = match Plan::from_xml(&text) {
-        Ok(plan) => plan,
-        Err(plan_core::Error::Invalid(diagnostics)) => {
-            for diagnostic in diagnostics {
-                eprintln!("{}:{diagnostic}", file.display());
-            }
-            anyhow::bail!("{} is not a valid plan document", file.display());
+    let stored = review::stored(store, uuid)?;
+    let plan = review::read_plan(file).inspect_err(|e| {
+        if let PlanFileError::Invalid { path, diagnostics } = e {
+            diagnostics.iter().for_each(|d| eprintln!("{path}:{d}"));
         }
-        Err(e) => return Err(e.into()),
-    };
+    })?;
     let actor = respondent(&stored.record);
     let saved = review::propose(
         store,
@@ -180,40 +147,19 @@ fn propose(
         status_message,
         node_service::now(),
     )?;
-    println!("{}", serde_json::to_string(&views::plan_summary(&saved))?);
-    Ok(ExitCode::SUCCESS)
+    succeed_with(&views::plan_summary(&saved))
 }
 
 fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     // Fail early and clearly if the embedded schema is broken, rather than once per file.
-    plan_core::plan_schema().context("the embedded plan schema does not compile")?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut problems = 0usize;
-    for file in files {
-        let shown = file.display();
-        let diagnostics = match std::fs::read(file) {
-            Err(e) => vec![format!("0:0: /: cannot read the file: {e}")],
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Err(e) => {
-                    vec![format!(
-                        "1:1: /: the document is not UTF-8 (invalid byte at offset {})",
-                        e.utf8_error().valid_up_to()
-                    )]
-                }
-                Ok(text) => plan_core::validate_plan(&text)
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
-            },
-        };
-        problems += diagnostics.len();
-        for line in diagnostics {
-            writeln!(out, "{shown}:{line}")?;
-        }
+    let problems =
+        review::validate_files(files).context("the embedded plan schema does not compile")?;
+    let mut out = std::io::stdout().lock();
+    for line in &problems {
+        writeln!(out, "{line}")?;
     }
     out.flush()?;
-    Ok(if problems == 0 {
+    Ok(if problems.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

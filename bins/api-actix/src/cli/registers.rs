@@ -8,11 +8,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use node_service::keys;
 use register_core::Mode;
 use store_diesel::accounts::Role;
 use store_diesel::error::StoreError;
 use store_diesel::store::Store;
 
+use super::succeed_with;
 use crate::settings::{self, DatabaseFlags, DatabaseSettings};
 
 /// Where the store is, and the keys that sign its checkpoints: flags, else environment, else
@@ -39,12 +41,7 @@ impl Database {
     pub fn open(&self) -> anyhow::Result<Store> {
         let settings = self.settings()?;
         let store = open_store(&settings, 4)?;
-        Ok(
-            match node_service::keys::resolve(&store, &settings.key_sources())? {
-                Some(keys) => store.with_keys(keys),
-                None => store,
-            },
-        )
+        Ok(keys::sign_with(store, &settings.key_sources(), false)?)
     }
 
     /// Opens the store for a command that loads: every load signs, so PostgreSQL without
@@ -62,8 +59,7 @@ impl Database {
 
 /// `store` signing with the keys `settings` name (PostgreSQL without them is refused).
 pub fn signing(store: Store, settings: &DatabaseSettings) -> anyhow::Result<Store> {
-    let keys = node_service::keys::require(&store, &settings.key_sources())?;
-    Ok(store.with_keys(keys))
+    Ok(keys::sign_with(store, &settings.key_sources(), true)?)
 }
 
 /// Opens (creating and migrating) the store `settings` name, with a pool of `size`.
@@ -89,14 +85,7 @@ impl Load {
     /// Loads atomically; one JSON line on success, `line N: message` and exit 1 on error.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let store = self.database.open_signing(4)?;
-        let (input, size): (Box<dyn Read + Send>, u64) = if self.file == Path::new("-") {
-            (Box::new(std::io::stdin()), 0)
-        } else {
-            let file = File::open(&self.file)
-                .with_context(|| format!("cannot open {}", self.file.display()))?;
-            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            (Box::new(file), size)
-        };
+        let (input, size) = input(&self.file)?;
         let reader: Box<dyn BufRead + Send> = if std::io::stderr().is_terminal() && size > 0 {
             let bar = indicatif::ProgressBar::new(size).with_style(
                 indicatif::ProgressStyle::with_template(
@@ -108,27 +97,31 @@ impl Load {
         } else {
             Box::new(BufReader::with_capacity(1 << 20, input))
         };
-        let mode = if self.relaxed {
-            Mode::Relaxed
-        } else {
-            Mode::Strict
-        };
-        match store.load_rsf(&self.name, reader, mode) {
-            Ok(report) => {
-                let line = serde_json::to_string(&node_service::views::load_report(&report))?;
-                println!("{line}");
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(StoreError::Register(e)) => {
-                eprintln!("{e}");
-                Ok(ExitCode::FAILURE)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                Ok(ExitCode::FAILURE)
-            }
+        match store.load_rsf(&self.name, reader, Mode::relaxed_if(self.relaxed)) {
+            Ok(report) => succeed_with(&node_service::views::load_report(&report)),
+            Err(StoreError::Register(e)) => refused(e, true),
+            Err(e) => refused(e, false),
         }
     }
+}
+
+/// Exit 1 after a refused file: its own positioned `line N: message`, else `error: …`.
+pub fn refused(message: impl std::fmt::Display, positioned: bool) -> anyhow::Result<ExitCode> {
+    match positioned {
+        true => eprintln!("{message}"),
+        false => eprintln!("error: {message}"),
+    }
+    Ok(ExitCode::FAILURE)
+}
+
+/// The file `path`, or standard input for `-`, with its size when known (else 0).
+pub fn input(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, u64)> {
+    if path == Path::new("-") {
+        return Ok((Box::new(std::io::stdin()), 0));
+    }
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok((Box::new(file), size))
 }
 
 /// `api-actix export`.
@@ -150,8 +143,7 @@ impl Export {
     /// Writes the (ranged) RSF dump to standard output, streamed.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let store = self.database.open()?;
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         store.export_rsf(&self.name, self.from, self.to, &mut out)?;
         out.flush()?;
         Ok(ExitCode::SUCCESS)
@@ -171,12 +163,7 @@ impl Root {
     /// Prints `{"total-entries":N,"root-hash":"sha-256:…"}`.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let summary = self.database.open()?.register(&self.name)?;
-        let line = api_types::cli::RootLine {
-            total_entries: summary.total_entries,
-            root_hash: summary.root.to_string(),
-        };
-        println!("{}", serde_json::to_string(&line)?);
-        Ok(ExitCode::SUCCESS)
+        succeed_with(&node_service::views::root(&summary))
     }
 }
 
@@ -226,8 +213,7 @@ pub fn add_account(database: &Database, name: &str, role: Role) -> anyhow::Resul
         user: name.to_string(),
         role: role.as_str().to_string(),
     };
-    println!("{}", serde_json::to_string(&added)?);
-    Ok(ExitCode::SUCCESS)
+    succeed_with(&added)
 }
 
 /// `api-actix migrate`.
@@ -241,8 +227,6 @@ impl Migrate {
     /// Opening the store runs the pending migrations.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         self.database.open()?;
-        let migrated = api_types::cli::Migrated { migrated: true };
-        println!("{}", serde_json::to_string(&migrated)?);
-        Ok(ExitCode::SUCCESS)
+        succeed_with(&api_types::cli::Migrated { migrated: true })
     }
 }

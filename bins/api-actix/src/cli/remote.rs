@@ -19,6 +19,7 @@ use node_service::views;
 use uuid::Uuid;
 
 use super::registers::{password_from_stdin, Database};
+use super::succeed_with;
 
 #[derive(Debug, Subcommand)]
 pub enum RemoteCommand {
@@ -128,30 +129,9 @@ impl Request {
         )
         .with_context(|| format!("plan {plan_id} stays Invoked at {remote}"))?;
         let proposed = session.propose(&plan)?;
-        for w in &wanted {
-            // The keys of the document proposed are the ones the partner approves: pinned.
-            let cosigner = plan.secondary.as_ref().and_then(|s| s.cosigner_key());
-            store
-                .upsert_subscription(plan_id, w.slice, &remote, &w.register)
-                .and_then(|()| {
-                    store.pin_subscription_keys(
-                        plan_id,
-                        w.slice,
-                        w.checkpoint_key.as_deref(),
-                        cosigner,
-                    )
-                })
-                .with_context(|| {
-                    format!(
-                        "plan {plan_id} is {} at {remote}, but its subscription to slice {} \
-                         could not be recorded here",
-                        proposed.status, w.slice
-                    )
-                })?;
-        }
-        let requested = views::plan_requested(proposed, remote, &wanted);
-        println!("{}", serde_json::to_string(&requested)?);
-        Ok(ExitCode::SUCCESS)
+        let at = (remote.as_str(), proposed.status.as_str());
+        node_service::identity::record_subscriptions(&store, plan_id, &plan, at, &wanted)?;
+        succeed_with(&views::plan_requested(proposed, remote, &wanted))
     }
 }
 
@@ -159,7 +139,6 @@ impl Show {
     fn run(self) -> anyhow::Result<ExitCode> {
         let session = self.login.session()?;
         let plan = session.plan(self.uuid)?;
-        println!("{}", serde_json::to_string(&views::remote_plan(plan))?);
-        Ok(ExitCode::SUCCESS)
+        succeed_with(&views::remote_plan(plan))
     }
 }

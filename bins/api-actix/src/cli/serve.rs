@@ -7,14 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use register_core::Mode;
+use node_service::database;
 
 use super::registers::{open_store, signing, Database};
 use crate::settings::{self, LogFormat, ServeFlags, ServeSettings, DEFAULT_DATABASE};
-
-/// The demo register loaded into a new default database.
-const DEMO_COUNTRY: &[u8] =
-    include_bytes!("../../../../crates/register-core/tests/data/country-data.rsf");
 
 /// `api-actix serve`.
 #[derive(Debug, Args)]
@@ -58,27 +54,12 @@ fn init_logs(settings: &ServeSettings) {
 fn serve(settings: &ServeSettings) -> anyhow::Result<ExitCode> {
     let fresh = settings.database.is_default() && !Path::new(DEFAULT_DATABASE).exists();
     let store = open_store(&settings.database, settings.pool_size.value)?;
-    if let Some(origin) = &settings.origin.value {
-        if store.origin()? != *origin {
-            store.set_origin(origin)?;
-            tracing::info!(%origin, "node origin set from the configuration");
-        }
-    }
+    database::apply_origin(&store, settings.origin.value.as_deref())?;
     let store = signing(store, &settings.database)?;
     if fresh {
-        let report = store
-            .load_rsf("country", DEMO_COUNTRY, Mode::Strict)
-            .context("loading the demo register")?;
-        tracing::info!(
-            entries = report.total_entries,
-            "new database {DEFAULT_DATABASE}: loaded the demo register 'country'"
-        );
+        database::load_demo(&store, DEFAULT_DATABASE).context("loading the demo register")?;
     }
-    let signed = store.sign_missing_checkpoints()?;
-    tracing::info!(
-        signed,
-        "checkpoints signed where a log had none at its size"
-    );
+    database::sign_missing(&store)?;
     let secret = node_service::keys::token_secret(&store, settings.token_secret.value.as_ref())?;
     let node = store.node().context("reading this node's identity")?;
     let tokens =

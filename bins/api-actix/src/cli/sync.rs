@@ -1,18 +1,18 @@
 //! `api-actix sync pull|push|status`: keep mirrors of a partner's register slices (sync.md),
 //! with register-sync's algorithm over this node's store and the HTTP client.
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use api_client::Client;
 use clap::{Args, Subcommand};
-use node_service::mirrors::Mirrors;
+use node_service::mirrors::{keep_evidence, transfer, Direction};
 use node_service::views;
 use plan_core::PlanId;
-use register_sync::{SliceReport, SyncError, DEFAULT_CHUNK_ENTRIES};
+use register_sync::DEFAULT_CHUNK_ENTRIES;
 use store_diesel::store::Store;
 
+use super::print_json;
 use super::registers::{password_from_stdin, Database};
 
 #[derive(Debug, Subcommand)]
@@ -68,55 +68,34 @@ pub struct Transfer {
 impl SyncCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
-            SyncCommand::Pull(transfer) => {
-                transfer.run(|s, r, p, c, n| register_sync::pull(s, r, p, c, n))
-            }
-            SyncCommand::Push(transfer) => {
-                transfer.run(|s, r, p, c, n| register_sync::push(s, r, p, c, n))
-            }
+            SyncCommand::Pull(transfer) => transfer.run(Direction::Pull),
+            SyncCommand::Push(transfer) => transfer.run(Direction::Push),
             SyncCommand::Status { database } => status(&database.open()?),
         }
     }
 }
 
-type Run = fn(
-    &Mirrors<'_>,
-    &mut Client,
-    PlanId,
-    u64,
-    &dyn Fn() -> chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<SliceReport>, SyncError>;
-
 impl Transfer {
-    fn run(self, run: Run) -> anyhow::Result<ExitCode> {
+    fn run(self, direction: Direction) -> anyhow::Result<ExitCode> {
         let password = password_from_stdin()?;
         let store = self.database.open_signing(4)?;
         let mut remote = Client::new(&self.remote, &self.username, &password);
-        let plan = PlanId(self.plan);
         loop {
-            let code = match run(
-                &Mirrors(&store),
+            let outcome = transfer(
+                &store,
                 &mut remote,
-                plan,
+                direction,
+                PlanId(self.plan),
                 self.chunk_entries,
-                &node_service::now,
-            ) {
+            );
+            let code = match outcome {
                 Ok(reports) => {
-                    let stdout = std::io::stdout();
-                    let mut out = stdout.lock();
-                    for report in &reports {
-                        let line = serde_json::to_string(&views::slice_report(report))?;
-                        writeln!(out, "{line}")?;
-                    }
-                    out.flush()?;
+                    reports.iter().try_for_each(print_json)?;
                     0
                 }
                 Err(e) => {
                     eprintln!("{e}");
-                    if let Some(split) = e.split_view() {
-                        let at = node_service::now();
-                        let path =
-                            node_service::mirrors::write_evidence(&self.evidence_dir, split, at)?;
+                    if let Some(path) = keep_evidence(&self.evidence_dir, &e)? {
                         eprintln!("evidence written to {}", path.display());
                     }
                     e.exit_code()
@@ -131,12 +110,8 @@ impl Transfer {
 }
 
 fn status(store: &Store) -> anyhow::Result<ExitCode> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for subscription in views::subscriptions(store)? {
-        let line = serde_json::to_string(&subscription)?;
-        writeln!(out, "{line}")?;
-    }
-    out.flush()?;
+    views::subscriptions(store)?
+        .iter()
+        .try_for_each(print_json)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,8 +1,10 @@
-//! [`Store`]'s accounts and logins (`accounts`).
+//! [`Store`]'s accounts and logins (`accounts`), and writer tokens (`writer_tokens`).
 
 use super::Store;
 use crate::accounts::{self, Role, User};
 use crate::error::StoreError;
+use crate::rows::now;
+use crate::writer_tokens::{self, ActiveToken, TokenHash, WriterScope, WriterToken};
 
 impl Store {
     /// Creates an account. The password is stored as an argon2id hash with a random salt.
@@ -61,5 +63,35 @@ impl Store {
     /// plans (plans are the record of an agreement and outlive nothing silently).
     pub fn remove_user(&self, name: &str) -> Result<(), StoreError> {
         self.transaction(|conn| accounts::remove_user(conn, name))
+    }
+
+    /// Creates the writer token `name` whose secret hashes to `hash`, writing `scope`.
+    /// `Invalid` for an empty (or badly formed) name or register, `Conflict` when the name
+    /// is taken (revoked tokens' names included).
+    pub fn create_writer_token(
+        &self,
+        name: &str,
+        hash: &TokenHash,
+        scope: &WriterScope,
+    ) -> Result<WriterToken, StoreError> {
+        self.transaction(|conn| writer_tokens::insert(conn, name, hash, scope, now()))
+    }
+
+    /// Every writer token, revoked ones included, by name; never a secret or hash.
+    pub fn writer_tokens(&self) -> Result<Vec<WriterToken>, StoreError> {
+        writer_tokens::list(&mut *self.conn()?)
+    }
+
+    /// Revokes the writer token `name` (a token revoked already keeps its first revocation
+    /// time); it is refused from then on. `NotFound` for an unknown name.
+    pub fn revoke_writer_token(&self, name: &str) -> Result<WriterToken, StoreError> {
+        self.transaction(|conn| writer_tokens::revoke(conn, name, now()))
+    }
+
+    /// The writer token whose secret hashes to `hash`, with its scope, unless it is unknown
+    /// or revoked: one lookup by a unique index, plus (at most once a minute per token) the
+    /// update of its last use.
+    pub fn writer_token(&self, hash: &TokenHash) -> Result<Option<ActiveToken>, StoreError> {
+        writer_tokens::active(&mut *self.conn()?, hash, now())
     }
 }
