@@ -111,6 +111,41 @@ fn a_bad_file_reports_its_line_and_changes_nothing() {
 }
 
 #[test]
+fn append_writes_json_records_and_refuses_a_bad_one_whole() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("cli.sqlite");
+    assert_eq!(run(&["load", "colour", &data("colour.rsf")], &db, "").0, 0);
+    let records = r#"[{"name":"Green","colour":"green"},{"colour":"red","name":"Scarlet"}]"#;
+    let at = "2024-02-03T04:05:06Z";
+    let args = ["append", "colour", "-", "--entry-timestamp", at];
+    let (code, out, err) = run(&args, &db, records);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON line");
+    assert_eq!(report["total-entries"], 4, "{report}");
+    assert_eq!(report["entries"][0]["key"], "green", "{report}");
+    assert_eq!(report["entries"][0]["entry-timestamp"], at, "{report}");
+    assert_eq!(report["unchanged"][0]["key"], "red", "{report}");
+    assert!(report["checkpoint"].as_str().is_some(), "{report}");
+
+    // One bad record refuses the whole request, naming it; nothing changes.
+    let file = dir.path().join("bad.json");
+    std::fs::write(
+        &file,
+        r#"[{"colour":"pink"},{"colour":"teal","shade":"x"}]"#,
+    )
+    .expect("write");
+    let (code, out, err) = run(&["append", "colour", file.to_str().expect("path")], &db, "");
+    assert_eq!(code, 1);
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(
+        err.trim(),
+        "error: records[1]: field 'shade' is not a field of the register"
+    );
+    let (_, root, _) = run(&["root", "colour"], &db, "");
+    assert!(root.contains("\"total-entries\":4"), "{root}");
+}
+
+#[test]
 fn users_and_migrations() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("cli.sqlite");

@@ -13,7 +13,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use register_core::Digest;
+use register_core::write::{parse_items, RecordChange};
+use register_core::{Digest, Timestamp};
 use store_diesel::error::StoreError;
 use store_diesel::queries::Source;
 use store_diesel::store::{AppendRequest, Appended, Store};
@@ -34,6 +35,40 @@ pub struct Written {
     pub root: Digest,
     /// The signed checkpoint at that size, with its cosignatures (none without keys).
     pub checkpoint: Option<String>,
+}
+
+/// A write of the items in `body` (one JSON object or an array of them, see
+/// [`register_core::write::parse_items`]) as entries timestamped `at`
+/// (`YYYY-MM-DDThh:mm:ssZ`), or now.
+pub fn put_request(body: &str, at: Option<&str>) -> Result<AppendRequest, register_core::Error> {
+    Ok(AppendRequest {
+        changes: parse_items(body)?
+            .into_iter()
+            .map(RecordChange::Put)
+            .collect(),
+        timestamp: timestamp(at)?,
+    })
+}
+
+/// The removal of the record `key`, as an entry timestamped `at` or now.
+pub fn remove_request(key: &str, at: Option<&str>) -> Result<AppendRequest, register_core::Error> {
+    Ok(AppendRequest {
+        changes: vec![RecordChange::Remove(key.to_string())],
+        timestamp: timestamp(at)?,
+    })
+}
+
+fn timestamp(at: Option<&str>) -> Result<Timestamp, register_core::Error> {
+    let parsed = match at {
+        Some(text) => Timestamp::parse(text),
+        None => Timestamp::from_unix_seconds(crate::now().timestamp()),
+    };
+    parsed.ok_or_else(|| {
+        let text: String = at.unwrap_or("now").chars().take(40).collect();
+        register_core::Error::InvalidBatch(format!(
+            "entry-timestamp '{text}' is not a time like 2024-01-31T12:00:00Z"
+        ))
+    })
 }
 
 /// Group commit over one store (see the module). Share one per process.

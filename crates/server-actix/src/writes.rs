@@ -3,8 +3,6 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use register_core::write::{parse_items, RecordChange};
-use register_core::Timestamp;
 use serde::Deserialize;
 use store_diesel::error::StoreError;
 use store_diesel::store::AppendRequest;
@@ -60,12 +58,11 @@ pub async fn append(
     let writer = auth::require_writer(&state, &request, &name).await?;
     tracing::debug!(register = %name, writer = writer.name(), "write");
     check_json(&request)?;
-    let timestamp = timestamp(&query)?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the body is not UTF-8 text".into()))?;
-    let items = parse_items(text).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let changes = items.into_iter().map(RecordChange::Put).collect();
-    write(&state, name, AppendRequest { changes, timestamp }, &query).await
+    let request = node_service::writes::put_request(text, query.entry_timestamp.as_deref())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    write(&state, name, request, &query).await
 }
 
 /// `DELETE /registers/{name}/records/{key}`: appends an entry with no items, which removes
@@ -79,9 +76,9 @@ pub async fn remove(
     let RecordAt { name, key } = path.into_inner();
     let writer = auth::require_writer(&state, &request, &name).await?;
     tracing::debug!(register = %name, writer = writer.name(), "write");
-    let timestamp = timestamp(&query)?;
-    let changes = vec![RecordChange::Remove(key)];
-    write(&state, name, AppendRequest { changes, timestamp }, &query).await
+    let request = node_service::writes::remove_request(&key, query.entry_timestamp.as_deref())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    write(&state, name, request, &query).await
 }
 
 async fn write(
@@ -101,19 +98,6 @@ async fn write(
         HttpResponse::Created()
     };
     Ok(response.json(report))
-}
-
-fn timestamp(query: &WriteQuery) -> Result<Timestamp, ApiError> {
-    match &query.entry_timestamp {
-        None => Timestamp::from_unix_seconds(node_service::now().timestamp())
-            .ok_or_else(|| ApiError::Internal("the clock is out of range".into())),
-        Some(text) => Timestamp::parse(text).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "entry-timestamp '{}' is not a time like 2024-01-31T12:00:00Z",
-                text.chars().take(40).collect::<String>()
-            ))
-        }),
-    }
 }
 
 /// A body sent as anything but JSON is refused rather than guessed at (`curl -d` sends

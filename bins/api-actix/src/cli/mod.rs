@@ -44,6 +44,8 @@ enum Command {
     Config(serve::ConfigCommand),
     /// Load an RSF file into a register, atomically (creates the register when new)
     Load(registers::Load),
+    /// Append records given as JSON (the write API without HTTP), atomically
+    Append(registers::Append),
     /// Import a CSV, TSV or JSON Lines snapshot: one entry per new or changed record, atomically
     Import(import::Import),
     /// Write a register (or a range of it) as RSF to standard output
@@ -103,6 +105,7 @@ impl Cli {
             Command::Serve(command) => command.run(),
             Command::Config(command) => command.run(),
             Command::Load(command) => command.run(),
+            Command::Append(command) => command.run(),
             Command::Import(command) => command.run(),
             Command::Export(command) => command.run(),
             Command::Root(command) => command.run(),

@@ -105,6 +105,39 @@ impl Load {
     }
 }
 
+/// `api-actix append`.
+#[derive(Debug, Args)]
+pub struct Append {
+    /// Register name.
+    name: String,
+    /// JSON file (one item object, or an array of them), or `-` for standard input.
+    file: PathBuf,
+    /// The entries' timestamp, `YYYY-MM-DDThh:mm:ssZ`; now when absent.
+    #[arg(long)]
+    entry_timestamp: Option<String>,
+    #[command(flatten)]
+    database: Database,
+}
+
+impl Append {
+    /// Writes the records as the write API does; its JSON answer on success, exit 1 naming
+    /// the record and field otherwise.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let mut body = String::new();
+        input(&self.file)?.0.read_to_string(&mut body)?;
+        let at = self.entry_timestamp.as_deref();
+        let request = match node_service::writes::put_request(&body, at) {
+            Ok(request) => request,
+            Err(e) => return refused(e, false),
+        };
+        let writes = node_service::writes::Writes::new(self.database.open_signing(2)?);
+        match writes.write_report(&self.name, request, false) {
+            Ok(report) => succeed_with(&report),
+            Err(e) => refused(e, false),
+        }
+    }
+}
+
 /// Exit 1 after a refused file: its own positioned `line N: message`, else `error: …`.
 pub fn refused(message: impl std::fmt::Display, positioned: bool) -> anyhow::Result<ExitCode> {
     match positioned {
