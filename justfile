@@ -30,7 +30,7 @@ ci:
     bash .ci/run
 
 # Benchmarks with figures to report (release builds).
-bench: bench-rsf bench-plan bench-store bench-api bench-metrics bench-import bench-sync
+bench: bench-rsf bench-plan bench-store bench-api bench-metrics bench-import bench-sync bench-write
 
 # rsf: generate a 1M-entry register, then verify it (target: <= 3 s, <= 500 MB).
 bench-rsf entries="1000000" keys="200000":
@@ -71,3 +71,9 @@ bench-sync entries="1000000" keys="200000" increment="1000" chunk="100000":
 # `rsf patch` and applying the patch on SQLite (targets: patch <= 20 s, apply <= 30 s).
 bench-import rows="1000000" changed_percent="1":
     bash scripts/bench-import.sh {{rows}} {{changed_percent}}
+
+# write API: one new record per POST on the 1M-entry register, SQLite and PostgreSQL (targets:
+# 64 clients with a writer token SQLite >= 3,000 appends/s with p99 <= 50 ms, PostgreSQL
+# >= 2,000; one client >= 500; HTTP Basic measured alongside). Needs wrk.
+bench-write entries="1000000" keys="200000" duration="20":
+    bash scripts/bench-write.sh {{entries}} {{keys}} {{duration}}

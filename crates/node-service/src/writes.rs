@@ -145,7 +145,14 @@ impl Writes {
         let jobs = take_batch(&mut lock(&queue.pending));
         let (requests, replies): (Vec<AppendRequest>, Vec<SyncSender<Signal>>) =
             jobs.into_iter().map(|job| (job.request, job.reply)).unzip();
+        let started = std::time::Instant::now();
         let mut results = self.commit(name, &requests).into_iter();
+        tracing::debug!(
+            register = name,
+            requests = requests.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "group commit"
+        );
         let own = results
             .next()
             .unwrap_or_else(|| Err(StoreError::Invalid("the write was not committed".into())));
