@@ -854,7 +854,9 @@ async fn errors_use_the_envelope() {
         for (method, uri, status) in [
             ("POST", "/registers/country/entries", 405),
             ("PUT", "/registers/country/register", 405),
-            ("DELETE", "/registers/country/records/GB", 405),
+            ("PUT", "/registers/country/records/GB", 405),
+            // Removing a record is a write: credentials first.
+            ("DELETE", "/registers/country/records/GB", 401),
             ("GET", "/registers/country/load-rsf", 405),
             ("POST", "/registers", 405),
             ("GET", "/nope", 404),
