@@ -9,6 +9,7 @@ use std::io::BufRead;
 use std::sync::Arc;
 
 use diesel::r2d2::Pool;
+use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl};
 use register_core::Mode;
 
@@ -46,6 +47,26 @@ pub struct Store {
     tiles: Arc<TileCache>,
     /// The keys that sign checkpoints; without them loads sign nothing.
     keys: Option<Arc<NodeKeys>>,
+    /// SQLite WAL checkpoints of the write API, run beside it (see `append_records`).
+    wal: Arc<WalCheckpoints>,
+}
+
+/// How often at most the write API starts a background WAL checkpoint on SQLite.
+const WAL_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+#[derive(Debug)]
+struct WalCheckpoints {
+    running: std::sync::atomic::AtomicBool,
+    last: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Default for WalCheckpoints {
+    fn default() -> WalCheckpoints {
+        WalCheckpoints {
+            running: Default::default(),
+            last: std::sync::Mutex::new(std::time::Instant::now()),
+        }
+    }
 }
 
 impl Store {
@@ -66,6 +87,7 @@ impl Store {
             nodes: Default::default(),
             tiles: Default::default(),
             keys: None,
+            wal: Default::default(),
         })
     }
 
@@ -177,7 +199,49 @@ impl Store {
     ) -> Result<AppendBatch, StoreError> {
         register_core::entry::check_user_key(name).map_err(StoreError::Register)?;
         let keys = self.keys.as_deref();
-        self.transaction(|conn| appends::append(conn, name, requests, keys))
+        let mut pooled = self.pool.get()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        let sqlite = matches!(conn, AnyConnection::Sqlite(_));
+        if sqlite {
+            // SQLite would checkpoint the WAL inside the commit that crosses its threshold,
+            // stalling every writer of that batch; the checkpoint runs beside them instead.
+            conn.batch_execute("PRAGMA wal_autocheckpoint = 0")?;
+        }
+        let batch = conn.transaction(|conn| appends::append(conn, name, requests, keys));
+        if sqlite {
+            conn.batch_execute("PRAGMA wal_autocheckpoint = 1000")?;
+            drop(pooled);
+            self.checkpoint_wal_beside();
+        }
+        batch
+    }
+
+    /// Starts a passive WAL checkpoint on another thread, unless one runs or one started
+    /// less than [`WAL_CHECKPOINT_EVERY`] ago. Passive: it never blocks readers or writers.
+    fn checkpoint_wal_beside(&self) {
+        use std::sync::atomic::Ordering;
+        {
+            let mut last = self.wal.last.lock().unwrap_or_else(|e| e.into_inner());
+            if last.elapsed() < WAL_CHECKPOINT_EVERY
+                || self.wal.running.swap(true, Ordering::AcqRel)
+            {
+                return;
+            }
+            *last = std::time::Instant::now();
+        }
+        let store = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || {
+                // A checkpoint that fails or finds the WAL busy is simply the next one's work.
+                if let Ok(mut conn) = store.pool.get() {
+                    let _ = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)");
+                }
+                store.wal.running.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            self.wal.running.store(false, Ordering::Release);
+        }
     }
 
     fn load_into<R: BufRead + Send>(
