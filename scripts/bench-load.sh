@@ -11,6 +11,9 @@
 # counts). Every load signs its checkpoint with key files made by `api-actix key generate`,
 # as an operator's loads do. Each run reports wall time and peak RSS (/usr/bin/time); the
 # loaded root must equal the verified one.
+# LOAD_REFERENCE=/path/to/other/api-actix also times that binary's loads, each right after
+# the corresponding load of ours into its own fresh database (for before/after figures in
+# one run: build the old commit, copy its binary).
 # Targets for 1,000,000 entries: load / verify <= 6 on SQLite and <= 10 on PostgreSQL, peak
 # RSS <= 1 GB for every load.
 set -euo pipefail
@@ -106,6 +109,13 @@ load_runs() {
         walls+=("$wall")
         ((rss > peak)) && peak=$rss
         echo "$label load run $i: $wall s, peak RSS $rss MB"
+        if [[ -n ${LOAD_REFERENCE:-} ]]; then
+            $fresh "ref$i"
+            timed "$LOAD_REFERENCE" load "$NAME" "$WORK/register.rsf" --database-url "$url" \
+                --log-key-file "$WORK/log.key" --cosigner-key-file "$WORK/cosigner.key"
+            echo "$label reference load run $i: $wall s, peak RSS $rss MB," \
+                "load / verify $(awk -v a="$wall" -v b="$VERIFY_S" 'BEGIN { printf "%.2f", a / b }')"
+        fi
     done
     load_s=$(printf '%s\n' "${walls[@]}" | median)
     load_rss=$peak
