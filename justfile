@@ -30,11 +30,17 @@ ci:
     bash .ci/run
 
 # Benchmarks with figures to report (release builds).
-bench: bench-rsf bench-plan bench-store bench-api bench-metrics bench-import bench-sync bench-write
+bench: bench-rsf bench-load bench-plan bench-store bench-api bench-metrics bench-import bench-sync bench-write
 
 # rsf: generate a 1M-entry register, then verify it (target: <= 3 s, <= 500 MB).
 bench-rsf entries="1000000" keys="200000":
     bash scripts/bench-rsf.sh {{entries}} {{keys}}
+
+# load: `api-actix load` of a 1M-entry register into fresh SQLite and PostgreSQL databases
+# (PostgreSQL skipped when no server answers), against `rsf verify` of the same file in the
+# same run (targets: load / verify <= 6 on SQLite, <= 10 on PostgreSQL, <= 1 GB).
+bench-load entries="1000000" keys="200000":
+    bash scripts/bench-load.sh {{entries}} {{keys}}
 
 # plan-core: validate a ~1 MB plan with 2,000 slices (target: median <= 50 ms).
 bench-plan slices="2000" runs="21":

@@ -1,80 +1,89 @@
-//! Multi-row INSERTs written as SQL literals.
+//! Multi-row INSERTs with bound parameters, prepared once per shape.
 //!
-//! diesel's batch inserts are not available through the multi-backend connection (SQLite
-//! cannot use them for every row shape), and binding thousands of parameters per statement
-//! costs more than it saves. Every value here is either an integer, a hash written as a hex
-//! blob literal, or text escaped by doubling single quotes, which is the complete escaping
-//! rule of both backends' standard string literals; text never holds NUL (item JSON escapes
-//! it, keys cannot contain it).
+//! diesel's batch inserts are not available through the multi-backend connection, and
+//! `sql_query` is never cached, so SQL literals made every statement a fresh parse (a quarter
+//! of a SQLite load went to preparing them). Here each statement is `INSERT … VALUES (?, …),
+//! …` with a fixed number of rows, bound value by value: every full statement of a table
+//! has the same text, so diesel's statement cache prepares it once per connection and only
+//! the last, shorter one of a load is prepared again.
 
-use std::fmt::Write as _;
+use std::borrow::Cow;
 
-use diesel::RunQueryDsl;
+use diesel::backend::Backend;
+use diesel::connection::Connection;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Binary, HasSqlType, Text};
+use diesel::QueryResult;
 
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
 
-/// Rows per statement.
-const ROWS_PER_STATEMENT: usize = 1000;
+/// Bound values per statement: SQLite allows 32,766, PostgreSQL 65,535. Larger statements
+/// bind no faster, and their programs grow.
+const VALUES_PER_STATEMENT: usize = 2048;
+
+/// One bound value.
+#[derive(Debug, Clone)]
+enum Value<'v> {
+    Int(i64),
+    Text(&'v str),
+    /// A hash, kept inline: most blobs are one.
+    Hash([u8; 32]),
+    Blob(Cow<'v, [u8]>),
+}
 
 /// Accumulates rows of one INSERT and executes them a statement at a time.
-pub(crate) struct Bulk<'c> {
+pub(crate) struct Bulk<'c, 'v> {
     conn: &'c mut AnyConnection,
-    postgres: bool,
-    head: String,
+    head: &'static str,
     tail: &'static str,
-    sql: String,
-    rows: usize,
+    values: Vec<Value<'v>>,
+    /// Values per row, known after the first row.
+    columns: usize,
     affected: usize,
 }
 
-impl<'c> Bulk<'c> {
+impl<'c, 'v> Bulk<'c, 'v> {
     /// `head` is `INSERT INTO t (a, b) VALUES`; `tail` an optional `ON CONFLICT …` clause.
-    pub fn new(conn: &'c mut AnyConnection, head: &str, tail: &'static str) -> Bulk<'c> {
-        let postgres = matches!(conn, AnyConnection::Postgresql(_));
+    pub fn new(conn: &'c mut AnyConnection, head: &'static str, tail: &'static str) -> Self {
         Bulk {
             conn,
-            postgres,
-            head: head.to_string(),
+            head,
             tail,
-            sql: String::with_capacity(256 * 1024),
-            rows: 0,
+            values: Vec::new(),
+            columns: 0,
             affected: 0,
         }
     }
 
     /// Starts a row; write its values with the returned writer.
-    pub fn row(&mut self) -> Result<Row<'_, 'c>, StoreError> {
-        if self.rows == ROWS_PER_STATEMENT {
+    pub fn row(&mut self) -> Result<Row<'_, 'c, 'v>, StoreError> {
+        if self.columns > 0 && self.values.len() >= self.rows_per_statement() * self.columns {
             self.flush()?;
         }
-        if self.rows == 0 {
-            self.sql.clear();
-            self.sql.push_str(&self.head);
-            self.sql.push_str(" (");
-        } else {
-            self.sql.push_str(", (");
-        }
-        self.rows += 1;
-        Ok(Row {
-            bulk: self,
-            first: true,
-        })
+        Ok(Row { bulk: self })
+    }
+
+    fn rows_per_statement(&self) -> usize {
+        (VALUES_PER_STATEMENT / self.columns.max(1)).max(1)
     }
 
     fn flush(&mut self) -> Result<(), StoreError> {
-        if self.rows == 0 {
+        if self.values.is_empty() {
             return Ok(());
         }
-        self.sql.push(' ');
-        self.sql.push_str(self.tail);
-        let sql = std::mem::take(&mut self.sql);
-        self.affected += match self.conn {
-            AnyConnection::Postgresql(c) => diesel::sql_query(&sql).execute(c)?,
-            AnyConnection::Sqlite(c) => diesel::sql_query(&sql).execute(c)?,
+        let statement = Insert {
+            head: self.head,
+            tail: self.tail,
+            columns: self.columns,
+            values: &self.values,
         };
-        self.sql = sql;
-        self.rows = 0;
+        self.affected += match self.conn {
+            AnyConnection::Postgresql(c) => c.execute_returning_count(&statement)?,
+            AnyConnection::Sqlite(c) => c.execute_returning_count(&statement)?,
+        };
+        self.values.clear();
         Ok(())
     }
 
@@ -86,54 +95,92 @@ impl<'c> Bulk<'c> {
 }
 
 /// The values of one row, written left to right.
-pub(crate) struct Row<'b, 'c> {
-    bulk: &'b mut Bulk<'c>,
-    first: bool,
+pub(crate) struct Row<'b, 'c, 'v> {
+    bulk: &'b mut Bulk<'c, 'v>,
 }
 
-impl Row<'_, '_> {
-    fn sep(&mut self) {
-        if !self.first {
-            self.bulk.sql.push_str(", ");
-        }
-        self.first = false;
-    }
-
+impl<'v> Row<'_, '_, 'v> {
     /// An integer.
-    pub fn int(mut self, value: i64) -> Self {
-        self.sep();
-        let _ = write!(self.bulk.sql, "{value}");
+    pub fn int(self, value: i64) -> Self {
+        self.bulk.values.push(Value::Int(value));
         self
     }
 
-    /// A text literal.
-    pub fn text(mut self, value: &str) -> Self {
-        self.sep();
-        self.bulk.sql.push('\'');
-        for (i, part) in value.split('\'').enumerate() {
-            if i > 0 {
-                self.bulk.sql.push_str("''");
-            }
-            self.bulk.sql.push_str(part);
-        }
-        self.bulk.sql.push('\'');
+    /// A text.
+    pub fn text(self, value: &'v str) -> Self {
+        self.bulk.values.push(Value::Text(value));
         self
     }
 
-    /// A blob literal.
-    pub fn blob(mut self, bytes: &[u8]) -> Self {
-        self.sep();
-        let sql = &mut self.bulk.sql;
-        sql.push_str(if self.bulk.postgres { "'\\x" } else { "X'" });
-        for b in bytes {
-            let _ = write!(sql, "{b:02x}");
-        }
-        sql.push('\'');
+    /// A blob.
+    pub fn blob(self, bytes: &[u8]) -> Self {
+        let value = match <[u8; 32]>::try_from(bytes) {
+            Ok(hash) => Value::Hash(hash),
+            Err(_) => Value::Blob(Cow::Owned(bytes.to_vec())),
+        };
+        self.bulk.values.push(value);
         self
     }
 
-    /// Closes the row.
+    /// A blob the caller gives away.
+    pub fn blob_owned(self, bytes: Vec<u8>) -> Self {
+        self.bulk.values.push(Value::Blob(Cow::Owned(bytes)));
+        self
+    }
+
+    /// Closes the row; the first one fixes the number of values per row.
     pub fn end(self) {
-        self.bulk.sql.push(')');
+        let bulk = self.bulk;
+        if bulk.columns == 0 {
+            bulk.columns = bulk.values.len();
+            bulk.values
+                .reserve(bulk.rows_per_statement() * bulk.columns);
+        }
+    }
+}
+
+/// `head (?, …), … tail` over `values`, `columns` to a row.
+struct Insert<'q, 'v> {
+    head: &'static str,
+    tail: &'static str,
+    columns: usize,
+    values: &'q [Value<'v>],
+}
+
+impl QueryId for Insert<'_, '_> {
+    type QueryId = ();
+    // The text depends on the row count: the cache keys it by its SQL.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB> QueryFragment<DB> for Insert<'_, '_>
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Text> + HasSqlType<Binary>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+    [u8]: ToSql<Binary, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(self.head);
+        for (i, row) in self.values.chunks(self.columns).enumerate() {
+            out.push_sql(if i == 0 { " (" } else { ", (" });
+            for (j, value) in row.iter().enumerate() {
+                if j > 0 {
+                    out.push_sql(", ");
+                }
+                match value {
+                    Value::Int(n) => out.push_bind_param::<BigInt, i64>(n)?,
+                    Value::Text(s) => out.push_bind_param::<Text, str>(s)?,
+                    Value::Hash(h) => out.push_bind_param::<Binary, [u8]>(&h[..])?,
+                    Value::Blob(b) => out.push_bind_param::<Binary, [u8]>(b)?,
+                }
+            }
+            out.push_sql(")");
+        }
+        if !self.tail.is_empty() {
+            out.push_sql(" ");
+            out.push_sql(self.tail);
+        }
+        Ok(())
     }
 }

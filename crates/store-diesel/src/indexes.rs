@@ -132,7 +132,7 @@ pub(crate) fn write_index_entries(
                 .int(to_i64(entry.entry_number))
                 .int(entry.timestamp.unix_seconds())
                 .text(&entry.key)
-                .blob(&encode_hashes(&entry.item_hashes))
+                .blob_owned(encode_hashes(&entry.item_hashes))
                 .end();
         }
         bulk.finish()?;

@@ -2,9 +2,11 @@
 //! caller's transaction.
 //!
 //! The register-core loader validates every line against [`DbState`] (the register as this
-//! transaction sees it) and returns `Changes`; only then is anything written: items and
-//! entries with multi-row INSERTs (`bulk`) or, on PostgreSQL, `COPY` (`pg_copy`), then the
-//! records, the facet rows and the index logs.
+//! transaction sees it) and returns `Changes`; only then is anything written: items, the
+//! register's item references, entries, Merkle nodes, records and facet rows with
+//! multi-row INSERTs of bound values (`bulk`) or, on PostgreSQL, `COPY` (`pg_copy`) where
+//! nothing can conflict; then the index logs. Items, item references, records and facet
+//! rows are written in the order of their primary key (entries come in it).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -205,7 +207,7 @@ fn write_changes(
     changes: Changes,
 ) -> Result<(u64, Digest), StoreError> {
     let Changes {
-        items: new_items,
+        items: mut new_items,
         unreferenced,
         user,
         system,
@@ -213,6 +215,10 @@ fn write_changes(
     } = changes;
 
     let first_load = user.base_size == 0 && system.base_size == 0;
+    // In key order, every table and index below is written front to back: B-tree pages are
+    // filled in turn instead of being revisited at random, which is what kept the cache
+    // thrashing on large loads.
+    new_items.sort_unstable_by_key(|item| item.hash);
     if let AnyConnection::Postgresql(c) = conn {
         pg_copy::copy_items(c, &new_items)?;
     } else {
@@ -234,10 +240,11 @@ fn write_changes(
     for entry in user.entries.iter().chain(&system.entries) {
         referenced.extend(entry.item_hashes.iter().copied());
     }
+    let mut referenced: Vec<ItemHash> = referenced.into_iter().collect();
+    referenced.sort_unstable();
     let added_items = match conn {
         AnyConnection::Postgresql(c) if first_load => {
-            let hashes: Vec<ItemHash> = referenced.into_iter().collect();
-            pg_copy::copy_register_items(c, register_id, &hashes)?
+            pg_copy::copy_register_items(c, register_id, &referenced)?
         }
         _ => {
             let mut bulk = Bulk::new(
@@ -266,8 +273,9 @@ fn write_changes(
         count_records(conn, register_id, &keys)?
     };
     write_log(conn, register_id, LogKind::System, system)?;
+    let user_was_empty = user.base_size == 0;
     let touched = write_log(conn, register_id, LogKind::User, user)?;
-    write_record_items(conn, register_id, &touched)?;
+    write_record_items(conn, register_id, &touched, user_was_empty)?;
     let has_records = touched.values().filter(|hashes| !hashes.is_empty()).count() as i64;
     diesel::update(registers::table.find(register_id))
         .set((
@@ -321,20 +329,35 @@ fn write_log(
     for entry in &changes.entries {
         latest.insert(&entry.key, (entry.entry_number, &entry.item_hashes));
     }
-    let mut bulk = Bulk::new(
-        conn,
-        "INSERT INTO records (register_id, log, key, entry_number) VALUES",
-        "ON CONFLICT (register_id, log, key) DO UPDATE SET entry_number = excluded.entry_number",
-    );
-    for (key, (number, _)) in latest.iter().filter(|(_, (_, hashes))| !hashes.is_empty()) {
-        bulk.row()?
-            .int(register_id)
-            .int(code)
-            .text(key)
-            .int(to_i64(*number))
-            .end();
+    let mut current: Vec<(&str, u64)> = latest
+        .iter()
+        .filter(|(_, (_, hashes))| !hashes.is_empty())
+        .map(|(key, (number, _))| (*key, *number))
+        .collect();
+    current.sort_unstable();
+    match conn {
+        // A log that was empty has no records to update.
+        AnyConnection::Postgresql(c) if changes.base_size == 0 => {
+            pg_copy::copy_records(c, register_id, log, &current)?;
+        }
+        _ => {
+            let mut bulk = Bulk::new(
+                conn,
+                "INSERT INTO records (register_id, log, key, entry_number) VALUES",
+                "ON CONFLICT (register_id, log, key) DO UPDATE SET entry_number = \
+                 excluded.entry_number",
+            );
+            for (key, number) in current {
+                bulk.row()?
+                    .int(register_id)
+                    .int(code)
+                    .text(key)
+                    .int(to_i64(number))
+                    .end();
+            }
+            bulk.finish()?;
+        }
     }
-    bulk.finish()?;
     let removed: Vec<&str> = latest
         .iter()
         .filter(|(_, (_, hashes))| hashes.is_empty())
@@ -377,7 +400,7 @@ fn write_log_rows(
             .int(to_i64(entry.entry_number))
             .int(entry.timestamp.unix_seconds())
             .text(&entry.key)
-            .blob(&encode_hashes(&entry.item_hashes))
+            .blob_owned(encode_hashes(&entry.item_hashes))
             .end();
     }
     bulk.finish()?;
@@ -400,20 +423,28 @@ fn write_log_rows(
     Ok(())
 }
 
-/// Replaces the facet rows of the user records a load touched.
+/// Replaces the facet rows of the user records a load touched (`fresh`: the user log was
+/// empty, so there are none to replace).
 fn write_record_items(
     conn: &mut AnyConnection,
     register_id: i64,
     touched: &BTreeMap<String, Vec<ItemHash>>,
+    fresh: bool,
 ) -> Result<(), StoreError> {
-    let keys: Vec<&str> = touched.keys().map(String::as_str).collect();
-    for chunk in keys.chunks(500) {
-        diesel::delete(
-            record_items::table
-                .filter(record_items::register_id.eq(register_id))
-                .filter(record_items::key.eq_any(chunk)),
-        )
-        .execute(conn)?;
+    if fresh {
+        if let AnyConnection::Postgresql(c) = conn {
+            return pg_copy::copy_record_items(c, register_id, touched);
+        }
+    } else {
+        let keys: Vec<&str> = touched.keys().map(String::as_str).collect();
+        for chunk in keys.chunks(500) {
+            diesel::delete(
+                record_items::table
+                    .filter(record_items::register_id.eq(register_id))
+                    .filter(record_items::key.eq_any(chunk)),
+            )
+            .execute(conn)?;
+        }
     }
     let mut bulk = Bulk::new(
         conn,

@@ -3,6 +3,7 @@
 //! shared between registers) go through a temporary staging table and one set-based
 //! `INSERT … SELECT … ON CONFLICT DO NOTHING`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use diesel::connection::SimpleConnection;
@@ -13,7 +14,7 @@ use register_core::ItemHash;
 
 use crate::error::StoreError;
 use crate::rows::{encode_hashes, log_code, to_i64};
-use crate::schema::{entries, merkle_nodes, register_items};
+use crate::schema::{entries, merkle_nodes, record_items, records, register_items};
 
 mod stage {
     diesel::table! {
@@ -183,5 +184,79 @@ pub(crate) fn copy_log(
             .with_format(CopyFormat::Csv)
             .execute(conn)?;
     }
+    Ok(())
+}
+
+/// The records of a log that had none: each key with the number of its newest entry.
+pub(crate) fn copy_records(
+    conn: &mut PgConnection,
+    register_id: i64,
+    log: register_core::LogKind,
+    current: &[(&str, u64)],
+) -> Result<(), StoreError> {
+    if current.is_empty() {
+        return Ok(());
+    }
+    let code = log_code(log);
+    diesel::copy_from(records::table)
+        .from_raw_data(
+            (
+                records::register_id,
+                records::log,
+                records::key,
+                records::entry_number,
+            ),
+            |w: &mut dyn Write| -> Result<(), diesel::result::Error> {
+                (|| -> std::io::Result<()> {
+                    for (key, number) in current {
+                        write!(w, "{register_id},{code},")?;
+                        text(w, key)?;
+                        writeln!(w, ",{}", to_i64(*number))?;
+                    }
+                    Ok(())
+                })()
+                .map_err(io_error)
+            },
+        )
+        .with_format(CopyFormat::Csv)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The facet rows of a register whose user log had no records.
+pub(crate) fn copy_record_items(
+    conn: &mut PgConnection,
+    register_id: i64,
+    touched: &BTreeMap<String, Vec<ItemHash>>,
+) -> Result<(), StoreError> {
+    if touched.values().all(Vec::is_empty) {
+        return Ok(());
+    }
+    diesel::copy_from(record_items::table)
+        .from_raw_data(
+            (
+                record_items::register_id,
+                record_items::key,
+                record_items::position,
+                record_items::hash,
+            ),
+            |w: &mut dyn Write| -> Result<(), diesel::result::Error> {
+                (|| -> std::io::Result<()> {
+                    for (key, hashes) in touched {
+                        for (position, hash) in hashes.iter().enumerate() {
+                            write!(w, "{register_id},")?;
+                            text(w, key)?;
+                            write!(w, ",{position},")?;
+                            hex(w, &hash.0 .0)?;
+                            w.write_all(b"\n")?;
+                        }
+                    }
+                    Ok(())
+                })()
+                .map_err(io_error)
+            },
+        )
+        .with_format(CopyFormat::Csv)
+        .execute(conn)?;
     Ok(())
 }
