@@ -64,6 +64,7 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 echo "== generating $ENTRIES entries over $KEYS keys"
 "$BIN/rsf" generate --entries "$ENTRIES" --keys "$KEYS" --seed 1 >"$WORK/register.rsf"
 "$BIN/api-actix" key generate >"$WORK/log.key" 2>/dev/null
+"$BIN/api-actix" key generate --cosigner >"$WORK/cosigner.key" 2>/dev/null
 head -c 48 /dev/urandom | base64 >"$WORK/token.secret"
 
 declare -A RPS P99 ERRS
@@ -97,7 +98,7 @@ for BACKEND in $BACKENDS; do
             ;;
         *) echo "error: unknown backend $BACKEND" >&2; exit 2 ;;
     esac
-    DB=(--database-url "$URL" --log-key-file "$WORK/log.key")
+    DB=(--database-url "$URL" --log-key-file "$WORK/log.key" --cosigner-key-file "$WORK/cosigner.key")
     echo
     echo "== $BACKEND: loading"
     t=$(now)

@@ -8,8 +8,8 @@
 use std::io::BufRead;
 use std::sync::Arc;
 
-use diesel::r2d2::Pool;
 use diesel::connection::SimpleConnection;
+use diesel::r2d2::Pool;
 use diesel::{Connection, RunQueryDsl};
 use register_core::Mode;
 
