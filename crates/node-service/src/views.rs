@@ -233,27 +233,6 @@ pub fn entry(entry: &register_core::Entry) -> api_types::Entry {
     }
 }
 
-/// The answer of a write (without proofs).
-pub fn write_report(written: &crate::writes::Written) -> api_types::WriteReport {
-    api_types::WriteReport {
-        register: written.register.clone(),
-        entries: written.appended.entries.iter().map(entry).collect(),
-        unchanged: written
-            .appended
-            .unchanged
-            .iter()
-            .map(|(key, items)| api_types::Unchanged {
-                key: key.clone(),
-                item_hash: items.iter().map(ToString::to_string).collect(),
-            })
-            .collect(),
-        total_entries: written.total_entries,
-        root_hash: written.root.to_string(),
-        checkpoint: written.checkpoint.clone(),
-        proofs: None,
-    }
-}
-
 /// A writer token as `token list` and `token revoke` print it: never its secret or hash.
 pub fn writer_token(token: &WriterToken) -> api_types::cli::WriterTokenLine {
     let (scope, register) = match &token.scope {

@@ -174,7 +174,7 @@ impl Writes {
         proofs: bool,
     ) -> Result<api_types::WriteReport, StoreError> {
         let written = self.write(name, request)?;
-        let mut report = crate::views::write_report(&written);
+        let mut report = report(&written);
         if proofs {
             let source = Source::register(name);
             let paths = written
@@ -218,6 +218,32 @@ impl Writes {
                 })
             })
             .collect()
+    }
+}
+
+/// The answer of a write (without proofs).
+fn report(written: &Written) -> api_types::WriteReport {
+    api_types::WriteReport {
+        register: written.register.clone(),
+        entries: written
+            .appended
+            .entries
+            .iter()
+            .map(crate::views::entry)
+            .collect(),
+        unchanged: written
+            .appended
+            .unchanged
+            .iter()
+            .map(|(key, items)| api_types::Unchanged {
+                key: key.clone(),
+                item_hash: items.iter().map(ToString::to_string).collect(),
+            })
+            .collect(),
+        total_entries: written.total_entries,
+        root_hash: written.root.to_string(),
+        checkpoint: written.checkpoint.clone(),
+        proofs: None,
     }
 }
 
