@@ -81,6 +81,11 @@ pub fn record_key(metadata: &Metadata, item: &WrittenItem) -> Result<String, Err
             check_user_key(key)?;
             Ok(key.to_string())
         }
+        // The key is one string: a list there is the wrong shape, not a missing field.
+        Some(ValueView::List(_)) => Err(Error::WrongCardinality {
+            field: register.id.clone(),
+            cardinality: '1',
+        }),
         _ => Err(Error::MissingPrimaryField(register.id.clone())),
     }
 }
@@ -188,6 +193,11 @@ append-entry\tsystem\tname\t2019-01-01T00:00:00Z\tsha-256:7cbc96a7ee8071a89b3ba4
         assert_eq!(
             record_key(&metadata, blank).unwrap_err().to_string(),
             "primary field 'colour' is missing or blank"
+        );
+        let list = &parse_items(r#"{"colour":["red"]}"#).unwrap()[0];
+        assert_eq!(
+            record_key(&metadata, list).unwrap_err().to_string(),
+            "field 'colour' has cardinality 1 and needs a string"
         );
         let bad_key = &parse_items(r#"{"colour":"a b"}"#).unwrap()[0];
         assert!(record_key(&metadata, bad_key).is_err());
