@@ -22,6 +22,8 @@
 //!   background submission).
 //! - [`writer_tokens`]: the tokens data owners' pipelines write with (`rwt_…`): made,
 //!   hashed (SHA-256, the only form stored) and checked here.
+//! - [`lockout`]: the one lock against password guessing (login and HTTP Basic), per
+//!   account name and client address, in memory.
 //! - [`writes`]: the write API's group commit (concurrent writes to one register share
 //!   transactions, each answered on its own).
 //!
@@ -34,6 +36,7 @@ pub mod database;
 pub mod identity;
 pub mod import;
 pub mod keys;
+pub mod lockout;
 pub mod mirrors;
 pub mod plans;
 pub mod publish;

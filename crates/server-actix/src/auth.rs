@@ -11,7 +11,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 use base64::Engine as _;
 use node_service::writer_tokens;
-use store_diesel::accounts::Role;
+use store_diesel::accounts::{Role, User};
 
 use super::errors::ApiError;
 use super::AppState;
@@ -96,17 +96,49 @@ async fn admin(state: &web::Data<AppState>, request: &HttpRequest) -> Result<Str
         .map_err(|_| denied())?;
     let decoded = String::from_utf8(decoded).map_err(|_| denied())?;
     let (user, password) = decoded.split_once(':').ok_or_else(denied)?;
-    let (user, password) = (user.to_string(), password.to_string());
-    let store = state.store.clone();
-    let account = web::block(move || store.verify_password(&user, &password)).await??;
-    match account {
+    match check_password(state, request, user, password, "basic").await? {
         Some(account) if account.role == Role::Admin => Ok(account.name),
-        Some(_) => Err(denied()),
-        None => {
-            if let Some(metrics) = &state.metrics {
-                metrics.login_failed("basic");
-            }
-            Err(denied())
+        _ => Err(denied()),
+    }
+}
+
+/// The account `name` if `password` is its password, else `None` — the one check of a
+/// password, for `/v1/login` and HTTP Basic alike (`via` names which, for the metrics).
+/// The [`Lockout`](node_service::lockout::Lockout) of the caller's address and this name
+/// is asked first: while it refuses, the answer is `None` without checking anything. At
+/// most one check per core runs at once; the others wait without a thread.
+pub async fn check_password(
+    state: &web::Data<AppState>,
+    request: &HttpRequest,
+    name: &str,
+    password: &str,
+    via: &'static str,
+) -> Result<Option<User>, ApiError> {
+    let address = request
+        .peer_addr()
+        .map_or_else(String::new, |a| a.ip().to_string());
+    let user = match state
+        .lockout
+        .begin(name, &address, node_service::now().timestamp())
+    {
+        None => None,
+        Some(attempt) => {
+            let _turn = state
+                .password_checks
+                .acquire()
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let (store, name, password) =
+                (state.store.clone(), name.to_string(), password.to_string());
+            let user = web::block(move || store.verify_password(&name, &password)).await??;
+            attempt.finish(user.is_some(), node_service::now().timestamp());
+            user
+        }
+    };
+    if user.is_none() {
+        if let Some(metrics) = &state.metrics {
+            metrics.login_failed(via);
         }
     }
+    Ok(user)
 }

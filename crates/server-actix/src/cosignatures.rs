@@ -5,6 +5,7 @@
 use actix_web::{web, HttpResponse};
 use api_types::{CosignatureKept, CosignatureRequest};
 
+use super::body::Body;
 use super::errors::ApiError;
 use super::plans::{scoped_slice, Side};
 use super::registers::blocking;
@@ -19,9 +20,10 @@ pub async fn receive(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    body: web::Json<CosignatureRequest>,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let (plan, slice, side) = scoped_slice(&state, &caller, &path).await?;
+    let body: CosignatureRequest = body.json().await?;
     if side != Side::Primary {
         return Err(ApiError::Conflict(
             "this server mirrors the slice: cosignatures go to the primary".into(),
@@ -32,7 +34,7 @@ pub async fn receive(
         .document()
         .ok_or_else(|| ApiError::NotFound(format!("no slice {path}")))?
         .clone();
-    let CosignatureRequest { size, cosignature } = body.into_inner();
+    let CosignatureRequest { size, cosignature } = body;
     let kept = blocking(&state, move |store| {
         node_service::mirrors::receive_cosignature(store, &document, &slice, size, &cosignature)
     })

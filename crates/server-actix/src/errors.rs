@@ -45,6 +45,9 @@ pub enum ApiError {
     /// The body is over the limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The body did not arrive in time (it stalled, or came too slowly).
+    #[error("{0}")]
+    RequestTimeout(String),
     /// A well-formed request whose content breaks a rule: a plan document that fails the
     /// schema (each problem in `schema_errors`), or a plan that cannot be used as sent.
     #[error("{message}")]
@@ -65,6 +68,10 @@ pub enum ApiError {
     /// The server cannot serve now (a readiness probe that fails).
     #[error("{0}")]
     ServiceUnavailable(String),
+    /// Busy for now (the database's write lock is held by a load, every download place is
+    /// taken): 503 with `Retry-After`.
+    #[error("{0}")]
+    Busy(String),
     /// Anything else: the cause goes to the log, not to the client.
     #[error("internal error")]
     Internal(String),
@@ -89,10 +96,11 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Conflict(_) | ApiError::WitnessSize(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unprocessable { .. } | ApiError::Invalid(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ServiceUnavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,6 +113,12 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::Unauthorized(_)) {
             response.append_header(("WWW-Authenticate", "Basic realm=\"registers\""));
             response.append_header(("WWW-Authenticate", "Bearer realm=\"registers\""));
+        }
+        if matches!(self, ApiError::Busy(_)) {
+            response.insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                RETRY_AFTER_SECONDS.to_string(),
+            ));
         }
         if let ApiError::WitnessSize(size) = self {
             return response
@@ -133,6 +147,9 @@ impl ResponseError for ApiError {
         response.json(body)
     }
 }
+
+/// What `Retry-After` says when the server is busy.
+pub const RETRY_AFTER_SECONDS: u64 = 5;
 
 /// `message_code` of a status.
 pub fn code_of(status: StatusCode) -> u32 {
@@ -171,6 +188,7 @@ impl From<StoreError> for ApiError {
                 }
             }
             StoreError::Tile(_) => ApiError::BadRequest(e.to_string()),
+            StoreError::Busy(_) => ApiError::Busy(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

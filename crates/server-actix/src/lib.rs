@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+mod body;
 mod cosignatures;
 pub mod errors;
 mod health;
@@ -44,13 +45,14 @@ mod witness;
 mod writes;
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method};
+use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::{Compress, Next};
 use actix_web::{body::MessageBody, guard, web, HttpRequest, HttpResponse, Route};
 use std::sync::Arc;
 
 use store_diesel::store::Store;
 
+use body::BodyLimit;
 use errors::ApiError;
 
 /// The most an RSF upload may weigh.
@@ -70,14 +72,33 @@ pub struct AppState {
     /// The Prometheus metrics of this server, served at `/metrics`; `None`: metrics off
     /// (nothing is counted, `/metrics` is 404).
     pub metrics: Option<Arc<metrics::Metrics>>,
+    /// The lock against password guessing, shared by login and HTTP Basic.
+    pub lockout: Arc<node_service::lockout::Lockout>,
+    /// Password checks (argon2id, ~20 ms of a core each) running at once: at most one per
+    /// core, the rest wait their turn without holding a thread, so a guessing burst cannot
+    /// take the CPU from everyone else.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// RSF downloads streaming at once ([`stream::MAX_STREAMS`]).
+    pub streams: Arc<tokio::sync::Semaphore>,
+    /// Pages of downloads read from the store at once ([`stream::PAGE_READS`]).
+    pub page_reads: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     /// The state of a server over `store`, naming `domain` in register summaries and
     /// signing tokens with `tokens`.
     pub fn new(store: Store, domain: impl Into<String>, tokens: tokens::Tokens) -> AppState {
+        let lockout = Arc::new(node_service::lockout::Lockout::new());
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         AppState {
-            metrics: Some(Arc::new(metrics::Metrics::new(store.clone()))),
+            metrics: Some(Arc::new(metrics::Metrics::new(
+                store.clone(),
+                lockout.clone(),
+            ))),
+            lockout,
+            password_checks: Arc::new(tokio::sync::Semaphore::new(cores)),
+            streams: Arc::new(tokio::sync::Semaphore::new(stream::MAX_STREAMS)),
+            page_reads: Arc::new(tokio::sync::Semaphore::new(stream::PAGE_READS)),
             writes: Arc::new(node_service::writes::Writes::new(store.clone())),
             store,
             domain: domain.into(),
@@ -88,7 +109,7 @@ impl AppState {
     /// This state, serving `/metrics` only with `Authorization: Bearer <token>`.
     pub fn with_metrics_token(mut self, token: impl Into<String>) -> AppState {
         self.metrics = Some(Arc::new(
-            metrics::Metrics::new(self.store.clone()).with_token(token),
+            metrics::Metrics::new(self.store.clone(), self.lockout.clone()).with_token(token),
         ));
         self
     }
@@ -197,14 +218,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(get("/assets/{file}", p::asset))
     .service(
         resource("/witness/add-checkpoint")
-            .app_data(web::PayloadConfig::new(
-                tlog_core::witness::MAX_REQUEST_BYTES,
-            ))
+            .app_data(BodyLimit::Bytes(tlog_core::witness::MAX_REQUEST_BYTES))
             .route(web::post().to(witness::add_checkpoint))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
         resource("/registers/{name}/load-rsf")
+            .app_data(BodyLimit::Rsf)
             .route(web::post().to(r::load))
             .default_service(web::to(method_not_allowed)),
     );
@@ -233,7 +253,7 @@ fn log_routes(cfg: &mut web::ServiceConfig, base: &str, writable: bool) {
     let (records, record) = if writable {
         (
             records
-                .app_data(web::PayloadConfig::new(writes::MAX_WRITE_BYTES))
+                .app_data(BodyLimit::Bytes(writes::MAX_WRITE_BYTES))
                 .route(web::post().to(writes::append)),
             record.route(web::delete().to(writes::remove)),
         )
@@ -326,6 +346,7 @@ fn configure_v1(cfg: &mut web::ServiceConfig) {
         .service(get("/v1/slices/{uuid}", plans::slice))
         .service(
             resource("/v1/slices/{uuid}/rsf")
+                .app_data(BodyLimit::Rsf)
                 .route(read(plans::slice_rsf))
                 .route(web::post().to(plans::slice_push))
                 .default_service(web::to(method_not_allowed)),
@@ -367,6 +388,15 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = std::time::Instant::now();
     let method = request.method().clone();
+    // A body on a method that takes none is never read: close rather than drain it.
+    let stray_body = matches!(
+        method,
+        Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+    ) && (request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0"));
     let path = request.path().to_string();
     let request_id = request_id::of(&request);
     let metrics = request
@@ -408,6 +438,17 @@ pub async fn observe(
     } else {
         response
     };
+    // A refused body (too large, too slow) is not read on: the connection closes.
+    let status = response.status();
+    if stray_body
+        || status == StatusCode::PAYLOAD_TOO_LARGE
+        || status == StatusCode::REQUEST_TIMEOUT
+    {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
     if method == Method::GET || method == Method::HEAD {
         response.headers_mut().insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -470,7 +511,10 @@ pub fn app_with_body_limit(
 > {
     actix_web::App::new()
         .app_data(web::Data::new(state))
-        .app_data(web::PayloadConfig::new(max_body))
+        // Handlers read bodies through `body::Body`; any extractor that reads one itself
+        // gets the default limit.
+        .app_data(web::PayloadConfig::new(body::DEFAULT_LIMIT))
+        .app_data(body::RsfLimit(max_body))
         .wrap(Compress::default())
         .wrap(actix_web::middleware::from_fn(observe))
         .configure(configure)
@@ -492,23 +536,83 @@ pub struct ServeOptions {
     pub max_body: usize,
 }
 
-/// Serves `state` as `options` say until the process is interrupted.
-pub fn serve(state: AppState, options: &ServeOptions) -> std::io::Result<()> {
+/// How long a client may take to send a request's head (the request line and headers).
+pub const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long an idle keep-alive connection stays open.
+pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long data sent to a client may stay unacknowledged (a client that stops reading)
+/// before the kernel closes the connection (`TCP_USER_TIMEOUT`).
+pub const UNACKED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Connections kept back from the open-file limit for the database, files and logs.
+const RESERVED_FILES: u64 = 256;
+
+/// The most connections served at once, per worker, so that all of them together stay under
+/// the process's open-file limit (raised to its hard limit first): past it the server stops
+/// accepting until connections close, instead of failing to open files.
+fn connections_per_worker(workers: usize) -> usize {
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the open-file limit; assuming 1024");
+            1024
+        }
+    };
+    let usable = limit.saturating_sub(RESERVED_FILES).max(64);
+    usize::try_from(usable / workers.max(1) as u64).unwrap_or(usize::MAX)
+}
+
+/// Per connection: the kernel closes it once sent data stays unacknowledged for
+/// [`UNACKED_TIMEOUT`] (a client that stopped reading a download).
+fn on_connect(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        if let Err(e) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(UNACKED_TIMEOUT)) {
+            tracing::debug!(error = %e, "TCP_USER_TIMEOUT not set");
+        }
+    }
+}
+
+/// Where [`start`] listens.
+#[derive(Debug)]
+pub enum Listen {
+    /// Bind this address (`host:port`).
+    Bind(String),
+    /// A listener bound already (tests, socket activation).
+    Listener(std::net::TcpListener),
+}
+
+/// Starts serving `state` as `options` say, on `listen`: every connection with the
+/// timeouts and caps above. Call it inside an actix system; await the server to run it.
+pub fn start(
+    state: AppState,
+    options: &ServeOptions,
+    listen: Listen,
+) -> std::io::Result<actix_web::dev::Server> {
     let workers = options.workers.max(1);
     let blocking = (options.store_calls / workers).max(1);
     let max_body = options.max_body;
-    let shutdown = options.shutdown.as_secs();
-    let bind = options.bind.clone();
-    actix_web::rt::System::new().block_on(async move {
-        // SIGTERM/SIGINT: stop accepting, let in-flight requests (a load commits or rolls
-        // back in its own transaction) finish for up to `shutdown`, then exit; a load cut off
-        // then is rolled back by the database, and its client sees the connection close.
-        actix_web::HttpServer::new(move || app_with_body_limit(state.clone(), max_body))
-            .workers(workers)
-            .worker_max_blocking_threads(blocking)
-            .shutdown_timeout(shutdown)
-            .bind(bind)?
-            .run()
-            .await
-    })
+    // SIGTERM/SIGINT: stop accepting, let in-flight requests (a load commits or rolls back
+    // in its own transaction) finish for up to `shutdown`, then exit; a load cut off then is
+    // rolled back by the database, and its client sees the connection close.
+    let server = actix_web::HttpServer::new(move || app_with_body_limit(state.clone(), max_body))
+        .workers(workers)
+        .worker_max_blocking_threads(blocking)
+        .shutdown_timeout(options.shutdown.as_secs())
+        .client_request_timeout(HEAD_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
+        .max_connections(connections_per_worker(workers))
+        .on_connect(on_connect);
+    let server = match listen {
+        Listen::Bind(address) => server.bind(address)?,
+        Listen::Listener(listener) => server.listen(listener)?,
+    };
+    Ok(server.run())
+}
+
+/// Serves `state` as `options` say until the process is interrupted.
+pub fn serve(state: AppState, options: &ServeOptions) -> std::io::Result<()> {
+    let listen = Listen::Bind(options.bind.clone());
+    actix_web::rt::System::new().block_on(async move { start(state, options, listen)?.await })
 }

@@ -7,11 +7,12 @@
 //! else `other`) and status class. Per-register and per-subscription series are read from the
 //! store at scrape time, so their labels are names the database holds, never request input.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
+use node_service::lockout::Lockout;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{
@@ -59,7 +60,7 @@ fn expect<T>(result: prometheus::Result<T>) -> T {
 impl Metrics {
     /// The metrics of a server over `store`: request and load counters, the store's
     /// per-register, per-subscription and pool gauges, and (on Linux) process metrics.
-    pub fn new(store: Store) -> Metrics {
+    pub fn new(store: Store, lockout: Arc<Lockout>) -> Metrics {
         let registry = Registry::new();
         let requests = expect(IntCounterVec::new(
             Opts::new(
@@ -111,7 +112,7 @@ impl Metrics {
             Box::new(load_entries.clone()),
             Box::new(load_duration.clone()),
             Box::new(login_failures.clone()),
-            Box::new(StoreCollector::new(store)),
+            Box::new(StoreCollector::new(store, lockout)),
         ] {
             expect(registry.register(metric));
         }
@@ -277,6 +278,7 @@ pub async fn metrics(
 /// connection pool.
 struct StoreCollector {
     store: Store,
+    lockout: Arc<Lockout>,
     /// One scrape at a time: each resets and refills the vectors below.
     gauges: Mutex<StoreGauges>,
     descs: Vec<Desc>,
@@ -297,7 +299,7 @@ struct StoreGauges {
 }
 
 impl StoreCollector {
-    fn new(store: Store) -> StoreCollector {
+    fn new(store: Store, lockout: Arc<Lockout>) -> StoreCollector {
         let register =
             |name: &str, help: &str| expect(GaugeVec::new(Opts::new(name, help), &["register"]));
         let subscription = |name: &str, help: &str| {
@@ -346,7 +348,7 @@ impl StoreCollector {
             )),
             locked_accounts: expect(IntGauge::new(
                 "registers_accounts_locked",
-                "Accounts locked against logins now, after repeated failures",
+                "Account names locked against logins now (for at least one client address), after repeated failures",
             )),
         };
         let descs = gauges
@@ -356,6 +358,7 @@ impl StoreCollector {
             .collect();
         StoreCollector {
             store,
+            lockout,
             gauges: Mutex::new(gauges),
             descs,
         }
@@ -379,7 +382,7 @@ impl StoreGauges {
         ]
     }
 
-    fn refill(&self, store: &Store) {
+    fn refill(&self, store: &Store, lockout: &Lockout) {
         let (connections, idle) = store.pool_state();
         self.connections.set(connections.into());
         self.idle.set(idle.into());
@@ -418,10 +421,8 @@ impl StoreGauges {
             }
             Err(e) => tracing::warn!(error = %e, "metrics: cannot read the checkpoints"),
         }
-        match store.locked_accounts(now) {
-            Ok(locked) => self.locked_accounts.set(locked as i64),
-            Err(e) => tracing::warn!(error = %e, "metrics: cannot read the locked accounts"),
-        }
+        self.locked_accounts
+            .set(i64::try_from(lockout.locked_names(now)).unwrap_or(i64::MAX));
         self.mirror_entries.reset();
         self.entries_behind.reset();
         self.last_success.reset();
@@ -461,7 +462,7 @@ impl Collector for StoreCollector {
 
     fn collect(&self) -> Vec<MetricFamily> {
         let gauges = self.gauges.lock().unwrap_or_else(|e| e.into_inner());
-        gauges.refill(&self.store);
+        gauges.refill(&self.store, &self.lockout);
         gauges
             .collectors()
             .iter()

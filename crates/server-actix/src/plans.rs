@@ -18,6 +18,7 @@ use store_diesel::error::StoreError;
 use store_diesel::plans::StoredPlan;
 use uuid::Uuid;
 
+use super::body::Body;
 use super::errors::ApiError;
 use super::registers::blocking;
 use super::tokens::{Caller, Scope};
@@ -95,6 +96,7 @@ fn plan_response(status: actix_web::http::StatusCode, plan: &StoredPlan) -> Http
 /// also reaches that plan's slices.
 pub async fn login(
     state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest {
@@ -103,16 +105,9 @@ pub async fn login(
         plan,
     } = body.into_inner();
     let at = now();
-    let user = blocking(&state, move |store| {
-        store.login(&username, &password, at.timestamp())
-    })
-    .await?
-    .ok_or_else(|| {
-        if let Some(metrics) = &state.metrics {
-            metrics.login_failed("login");
-        }
-        ApiError::Unauthorized("invalid username or password".into())
-    })?;
+    let user = super::auth::check_password(&state, &request, &username, &password, "login")
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("invalid username or password".into()))?;
     let (scope, plan_id) = match plan {
         None => (Scope::Plans, None),
         Some(encoded) => {
@@ -356,9 +351,10 @@ pub async fn review(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let (uuid, verb) = path.into_inner();
+    let body = body.bytes().await?;
     let action = match verb.as_str() {
         "approve" => Action::Approve,
         "reject" => Action::Reject,
@@ -619,10 +615,11 @@ pub async fn slice_push(
     caller: Caller,
     request: actix_web::HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let note = pushed_note(&request)?;
     let (plan, slice, side) = scoped_slice(&state, &caller, &path).await?;
+    let body = body.bytes().await?;
     if side != Side::Secondary {
         return Err(ApiError::Conflict(format!(
             "this server is the primary of slice {}: pull from it instead",

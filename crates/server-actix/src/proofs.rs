@@ -11,7 +11,8 @@ use super::negotiate::{accepts_json, Format};
 use serde::Deserialize;
 
 use super::registers::{
-    fresh, not_modified_response, number, read_with_summary, respond, source, to_json, Read,
+    blocking, fresh, not_modified_response, number, read_with_summary, respond, source, to_json,
+    Read,
 };
 use super::AppState;
 
@@ -172,9 +173,19 @@ pub async fn download(
         Ok((_, tag, ())) => tag,
         Err(not_modified) => return Ok(not_modified),
     };
-    let stream = super::stream::spawn_writer(state.store.clone(), move |store, out| {
-        store.log_export_rsf(&source, from, to, out)
-    });
+    let place = state.streams.clone().try_acquire_owned().map_err(|_| {
+        ApiError::Busy(format!(
+            "{} downloads are streaming already; try again shortly",
+            super::stream::MAX_STREAMS
+        ))
+    })?;
+    let export = blocking(&state, move |store| store.begin_export(&source, from, to)).await?;
+    let stream = super::stream::ExportStream::new(
+        state.store.clone(),
+        export,
+        place,
+        state.page_reads.clone(),
+    );
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, register_core::rsf::MEDIA_TYPE))
         .insert_header((header::ETAG, tag))

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use store_diesel::queries::{RegisterSummary, Source};
 use store_diesel::store::Store;
 
+use super::body::Body;
 use super::errors::{self, ApiError};
 use super::negotiate::{choose, split_suffix, Format};
 use super::render;
@@ -579,11 +580,12 @@ pub async fn load(
     request: HttpRequest,
     path: web::Path<String>,
     query: web::Query<LoadQuery>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let name = path.into_inner();
     let writer = auth::require_writer(&state, &request, &name).await?;
     tracing::debug!(register = %name, writer = writer.name(), "load-rsf");
+    let body = body.bytes().await?;
     let mode = Mode::relaxed_if(query.relaxed.unwrap_or(false));
     let started = std::time::Instant::now();
     let loaded = blocking(&state, move |store| {

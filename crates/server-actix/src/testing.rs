@@ -199,11 +199,16 @@ impl LoopbackServer {
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let state = AppState::new(store, DOMAIN, tokens());
-                let server = actix_web::HttpServer::new(move || crate::app(state.clone()))
-                    .workers(1)
-                    .listen(listener)
-                    .expect("listen")
-                    .run();
+                // The served configuration (timeouts, caps), on one worker.
+                let options = crate::ServeOptions {
+                    bind: String::new(),
+                    workers: 1,
+                    store_calls: 16,
+                    shutdown: std::time::Duration::from_secs(5),
+                    max_body: crate::MAX_RSF_BYTES,
+                };
+                let server = crate::start(state, &options, crate::Listen::Listener(listener))
+                    .expect("listen");
                 sender.send(server.handle()).expect("send the handle");
                 let _ = server.await;
             });

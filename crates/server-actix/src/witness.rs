@@ -4,6 +4,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
+use super::body::Body;
 use super::errors::ApiError;
 use super::registers::blocking;
 use super::AppState;
@@ -12,8 +13,9 @@ use super::AppState;
 /// [`tlog_core::witness::MAX_REQUEST_BYTES`]; answers the cosignature line.
 pub async fn add_checkpoint(
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.bytes().await?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -8,6 +8,7 @@ use store_diesel::error::StoreError;
 use store_diesel::store::AppendRequest;
 
 use super::auth;
+use super::body::Body;
 use super::errors::ApiError;
 use super::AppState;
 
@@ -47,7 +48,7 @@ pub async fn append(
     request: HttpRequest,
     path: web::Path<RecordsAt>,
     query: web::Query<WriteQuery>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let RecordsAt { name, segment } = path.into_inner();
     if segment != "records" && segment != "records.json" {
@@ -58,6 +59,7 @@ pub async fn append(
     let writer = auth::require_writer(&state, &request, &name).await?;
     tracing::debug!(register = %name, writer = writer.name(), "write");
     check_json(&request)?;
+    let body = body.bytes().await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the body is not UTF-8 text".into()))?;
     let request = node_service::writes::put_request(text, query.entry_timestamp.as_deref())

@@ -267,7 +267,7 @@ async fn login_failures_are_counted() {
         db.store
             .add_user("alice", "right", Role::Admin)
             .expect("alice");
-        for _ in 0..store_diesel::accounts::LOCK_AFTER_FAILURES {
+        for _ in 0..node_service::lockout::LOCK_AFTER {
             send(
                 &service,
                 actix_web::test::TestRequest::post()
@@ -281,7 +281,7 @@ async fn login_failures_are_counted() {
         assert_eq!(value(&text, "registers_accounts_locked"), Some(1.0), "{l}");
         assert_eq!(
             value(&text, r#"registers_login_failures_total{via="login"}"#),
-            Some(1.0 + store_diesel::accounts::LOCK_AFTER_FAILURES as f64),
+            Some(1.0 + node_service::lockout::LOCK_AFTER as f64),
             "{l}"
         );
     }

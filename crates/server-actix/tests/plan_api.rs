@@ -770,7 +770,7 @@ async fn logins_are_refused_alike_and_locked_after_repeated_failures() {
         )
         .await;
         unknown.assert_error(401, "unknown user");
-        for _ in 0..store_diesel::accounts::LOCK_AFTER_FAILURES {
+        for _ in 0..node_service::lockout::LOCK_AFTER {
             let wrong = call(
                 &app,
                 "POST",

@@ -1,5 +1,5 @@
-//! Accounts: operators (admins) and partners, with argon2id password hashes, and the login
-//! lock against guessing.
+//! Accounts: operators (admins) and partners, with argon2id password hashes. The lock
+//! against guessing is node-service's `lockout`, in memory.
 //!
 //! The hash never leaves the store: [`User`] carries the name, role and creation time only.
 //! [`Store::verify_password`] answers the same way, and takes about as long, for an unknown
@@ -16,29 +16,9 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
 use crate::rows::{now, UserRow};
-use crate::schema::{login_failures, plans, users};
+use crate::schema::{plans, users};
 
 pub use crate::model::{Role, User};
-
-/// Consecutive failed logins after which an account is locked.
-pub const LOCK_AFTER_FAILURES: i64 = 5;
-
-/// How long the first lock lasts; each further failure doubles it, up to [`MAX_LOCK_SECONDS`].
-pub const FIRST_LOCK_SECONDS: i64 = 30;
-
-/// The longest lock.
-pub const MAX_LOCK_SECONDS: i64 = 15 * 60;
-
-/// Seconds an account stays locked after `failures` consecutive failures.
-fn lock_seconds(failures: i64) -> Option<i64> {
-    let beyond = failures.checked_sub(LOCK_AFTER_FAILURES)?;
-    let factor = 1i64.checked_shl(u32::try_from(beyond.min(20)).ok()?)?;
-    Some(
-        FIRST_LOCK_SECONDS
-            .saturating_mul(factor)
-            .min(MAX_LOCK_SECONDS),
-    )
-}
 
 /// Longest accepted user name, in characters.
 pub const MAX_NAME_CHARS: usize = 255;
@@ -150,72 +130,6 @@ pub(crate) fn verify(row: Option<UserRow>, password: &str) -> Result<Option<User
     }
 }
 
-/// Whether the account `name` is locked at `now` (Unix seconds).
-pub(crate) fn is_locked(
-    conn: &mut AnyConnection,
-    name: &str,
-    now: i64,
-) -> Result<bool, StoreError> {
-    let locked_until: Option<i64> = login_failures::table
-        .find(name)
-        .select(login_failures::locked_until)
-        .first::<Option<i64>>(conn)
-        .optional()?
-        .flatten();
-    Ok(locked_until.is_some_and(|until| until > now))
-}
-
-/// How many accounts are locked at `now` (Unix seconds).
-pub(crate) fn locked_count(conn: &mut AnyConnection, now: i64) -> Result<u64, StoreError> {
-    let count: i64 = login_failures::table
-        .filter(login_failures::locked_until.gt(now))
-        .count()
-        .get_result(conn)?;
-    Ok(u64::try_from(count).unwrap_or(0))
-}
-
-/// A refused login of a locked account: the work and the answer of a wrong password.
-pub(crate) fn refuse_locked(password: &str) -> Result<Option<User>, StoreError> {
-    matches(password, DUMMY_HASH)?;
-    Ok(None)
-}
-
-/// A successful login clears the account's count of failures.
-pub(crate) fn clear_failures(conn: &mut AnyConnection, name: &str) -> Result<(), StoreError> {
-    diesel::delete(login_failures::table.find(name)).execute(conn)?;
-    Ok(())
-}
-
-/// Counts a failed login of an existing account and locks it from the
-/// [`LOCK_AFTER_FAILURES`]th on; unknown names leave no trace. Inside the caller's
-/// transaction.
-pub(crate) fn count_failure(
-    conn: &mut AnyConnection,
-    name: &str,
-    now: i64,
-) -> Result<(), StoreError> {
-    if find_user(conn, name)?.is_none() {
-        return Ok(());
-    }
-    let failures: i64 = login_failures::table
-        .find(name)
-        .select(login_failures::failures)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0)
-        .saturating_add(1);
-    let locked_until = lock_seconds(failures).map(|s| now.saturating_add(s));
-    diesel::delete(login_failures::table.find(name)).execute(conn)?;
-    diesel::insert_into(login_failures::table)
-        .values((
-            login_failures::user_name.eq(name),
-            login_failures::failures.eq(failures),
-            login_failures::locked_until.eq(locked_until),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// Deletes the account `name`, inside the caller's transaction. `NotFound` for an unknown
 /// user; `Conflict` while it owns plans.
 pub(crate) fn remove_user(conn: &mut AnyConnection, name: &str) -> Result<(), StoreError> {
@@ -256,15 +170,5 @@ mod tests {
             "same output length"
         );
         assert!(!matches("secret", DUMMY_HASH).expect("verify against the dummy"));
-    }
-
-    #[test]
-    fn locks_grow_from_the_fifth_failure_and_are_capped() {
-        assert_eq!(lock_seconds(4), None);
-        assert_eq!(lock_seconds(5), Some(30));
-        assert_eq!(lock_seconds(6), Some(60));
-        assert_eq!(lock_seconds(9), Some(480));
-        assert_eq!(lock_seconds(10), Some(900));
-        assert_eq!(lock_seconds(1000), Some(900));
     }
 }

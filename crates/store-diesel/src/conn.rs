@@ -112,7 +112,8 @@ impl diesel::r2d2::ManageConnection for Manager {
 }
 
 /// Settings every SQLite connection needs: WAL (readers never block the writer), foreign keys,
-/// a busy timeout so concurrent writers wait instead of failing, and a page cache large enough
+/// a busy timeout so concurrent writers wait briefly instead of failing (past 5 s — a load
+/// holding the write lock — they fail as busy, which the API answers 503 with Retry-After), and a page cache large enough
 /// (32 MiB instead of 2) that bulk loads into million-row indexes do not thrash.
 #[derive(Debug, Clone, Copy)]
 struct SqlitePragmas;
@@ -122,7 +123,7 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
         if let AnyConnection::Sqlite(c) = conn {
             c.batch_execute(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
                  PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
@@ -149,7 +150,7 @@ pub(crate) fn pool(url: &str, size: u32) -> Result<(Pool<Manager>, Backend), Sto
         // process may still be doing when it exits (libpq's TLS then crashes in OpenSSL's
         // exit handlers).
         .min_idle(Some(0))
-        .connection_timeout(Duration::from_secs(30))
+        .connection_timeout(Duration::from_secs(10))
         // r2d2 runs `SELECT 1` on every checkout by default: a statement per request for
         // nothing on SQLite, whose connections are a file handle. PostgreSQL connections can
         // break under us, so they keep the check.

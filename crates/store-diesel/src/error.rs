@@ -42,14 +42,18 @@ pub enum StoreError {
     Migration(String),
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
+    /// The database is busy for now: SQLite's write lock is held (a load) past the busy
+    /// timeout, or no pooled connection came free in time. Worth retrying; nothing changed.
+    #[error("the database is busy ({0}); try again shortly")]
+    Busy(String),
     /// The database failed for a request that shared a transaction with others (the write
     /// API's group commit): each gets this copy of the failure, worded as the original.
     #[error("{0}")]
     Unavailable(String),
     /// No connection could be had.
     #[error("database connection failed: {0}")]
-    Pool(#[from] diesel::r2d2::PoolError),
+    Pool(diesel::r2d2::PoolError),
     /// The pool could not be built.
     #[error("database connection failed: {0}")]
     Connect(#[from] diesel::r2d2::Error),
@@ -66,7 +70,38 @@ impl StoreError {
             StoreError::NotFound(what) => StoreError::NotFound(what.clone()),
             StoreError::Invalid(why) => StoreError::Invalid(why.clone()),
             StoreError::Conflict(why) => StoreError::Conflict(why.clone()),
+            StoreError::Busy(why) => StoreError::Busy(why.clone()),
             other => StoreError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(e: diesel::result::Error) -> StoreError {
+        use diesel::result::Error as E;
+        match &e {
+            // SQLITE_BUSY / SQLITE_LOCKED after the busy timeout; PostgreSQL's lock timeout.
+            E::DatabaseError(_, info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("database table is locked")
+                    || info.message().contains("lock timeout") =>
+            {
+                StoreError::Busy(info.message().to_string())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for StoreError {
+    fn from(e: diesel::r2d2::PoolError) -> StoreError {
+        // r2d2's only error is "timed out waiting for connection" (its message may carry
+        // the last connection error, which is not a reason to tell the client).
+        let text = e.to_string();
+        if text.contains("timed out") {
+            StoreError::Busy("no database connection came free in time".into())
+        } else {
+            StoreError::Pool(e)
         }
     }
 }

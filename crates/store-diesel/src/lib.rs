@@ -56,6 +56,7 @@ mod checkpoints;
 pub mod conn;
 mod cosigning;
 pub mod error;
+pub mod export;
 mod index_logs;
 mod indexes;
 mod load;

@@ -5,12 +5,10 @@
 //! only where the two are stored differently; `tree` resolves a source to the stored tree
 //! they take.
 
-use std::io::Write;
-
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use register_core::hash::{ItemMap, ItemSet};
-use register_core::{merkle, rsf, Digest, Entry, ItemHash, LogKind};
+use register_core::hash::ItemMap;
+use register_core::{merkle, Digest, Entry, ItemHash, LogKind};
 
 use crate::conn::{native, AnyConnection};
 use crate::error::StoreError;
@@ -25,7 +23,7 @@ use crate::tree::Tree;
 pub use crate::model::{Record, RegisterSummary, Source};
 
 /// Entries per page while streaming an export.
-const EXPORT_PAGE: u64 = 10_000;
+pub(crate) const EXPORT_PAGE: u64 = 10_000;
 
 /// The tree of a log: the register id from the cache, and for an index a check that it is
 /// declared (it has a summary row).
@@ -296,89 +294,7 @@ pub(crate) fn export_end(
     Ok(to)
 }
 
-/// Streams the RSF of the entries `from + 1 ..= to` of a tree's log (those with no items
-/// included) a page of entries at a time: the system log first when `from` is 0 (`system_entries` of them; an index has
-/// none), every item once before the entries, and around it all the `assert-root-hash` lines
-/// of `roots` (start, end) if given. Memory holds one page and the set of item hashes
-/// already written.
-pub(crate) fn write_rsf(
-    conn: &mut AnyConnection,
-    tree: Tree<'_>,
-    from: u64,
-    to: u64,
-    system_entries: u64,
-    roots: Option<(Digest, Digest)>,
-    out: &mut dyn Write,
-) -> Result<(), StoreError> {
-    let io = |e: std::io::Error| StoreError::Register(register_core::Error::Io(e.to_string()));
-    if let Some((start_root, _)) = &roots {
-        rsf::write_assert_root_hash(out, start_root).map_err(io)?;
-    }
-
-    // The system log only in a register's dump from 0, then the entries of the range.
-    let system_size = if from == 0 { system_entries } else { 0 };
-    let ranges = [
-        (LogKind::System, 1, system_size),
-        (LogKind::User, from + 1, to),
-    ];
-    // Pass 1: the items, system ones first, each once. Pass 2: the entries.
-    let mut written = ItemSet::default();
-    for_each_page(conn, tree, &ranges, |conn, _, page| {
-        let wanted: Vec<ItemHash> = page
-            .iter()
-            .flat_map(|e| e.item_hashes.iter().copied())
-            .filter(|h| written.insert(*h))
-            .collect();
-        let jsons = item_jsons(conn, &wanted)?;
-        for hash in &wanted {
-            let json = jsons
-                .get(hash)
-                .ok_or_else(|| StoreError::Corrupt(format!("item {hash} is missing")))?;
-            rsf::write_add_item(out, json).map_err(io)?;
-        }
-        Ok(())
-    })?;
-    for_each_page(conn, tree, &ranges, |_, log, page| {
-        for entry in page {
-            rsf::write_append_entry(out, log, entry).map_err(io)?;
-        }
-        Ok(())
-    })?;
-    if let Some((_, end_root)) = &roots {
-        rsf::write_assert_root_hash(out, end_root).map_err(io)?;
-    }
-    Ok(())
-}
-
-/// Calls `f` with pages of the entries `first..=last` of each `(log, first, last)` range:
-/// a register's logs, or for an index tree its log as the user range.
-fn for_each_page(
-    conn: &mut AnyConnection,
-    tree: Tree<'_>,
-    ranges: &[(LogKind, u64, u64)],
-    mut f: impl FnMut(&mut AnyConnection, LogKind, &[Entry]) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    for &(log, first, last) in ranges {
-        let source = match (tree, log) {
-            (Tree::Log(id, _), log) => Tree::Log(id, log),
-            (Tree::Index(..), LogKind::User) => tree,
-            (Tree::Index(..), LogKind::System) => continue,
-        };
-        let mut next = first;
-        while next <= last {
-            let limit = (last - next + 1).min(EXPORT_PAGE);
-            let entries = page(conn, source, next, limit)?;
-            let Some(end) = entries.last().map(|e| e.index_entry_number) else {
-                break;
-            };
-            f(conn, log, &entries)?;
-            next = end + 1;
-        }
-    }
-    Ok(())
-}
-
-fn item_jsons(
+pub(crate) fn item_jsons(
     conn: &mut AnyConnection,
     hashes: &[ItemHash],
 ) -> Result<ItemMap<String>, StoreError> {

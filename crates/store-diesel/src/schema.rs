@@ -87,14 +87,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_failures (user_name) {
-        user_name -> Text,
-        failures -> BigInt,
-        locked_until -> Nullable<BigInt>,
-    }
-}
-
-diesel::table! {
     merkle_nodes (register_id, log, level, idx) {
         register_id -> BigInt,
         log -> SmallInt,
@@ -296,7 +288,6 @@ diesel::joinable!(index_items -> items (hash));
 diesel::joinable!(index_items -> registers (register_id));
 diesel::joinable!(index_logs -> registers (register_id));
 diesel::joinable!(index_merkle_nodes -> registers (register_id));
-diesel::joinable!(login_failures -> users (user_name));
 diesel::joinable!(merkle_nodes -> registers (register_id));
 diesel::joinable!(plan_transitions -> plans (plan_uuid));
 diesel::joinable!(plans -> users (owner));
@@ -316,7 +307,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     index_logs,
     index_merkle_nodes,
     items,
-    login_failures,
     merkle_nodes,
     mirror_checkpoints,
     node_settings,

@@ -635,50 +635,6 @@ fn offers_name_existing_registers_with_stable_slices() {
 }
 
 #[test]
-fn repeated_failed_logins_lock_the_account_for_a_while() {
-    use store_diesel::accounts::{FIRST_LOCK_SECONDS, LOCK_AFTER_FAILURES};
-    for db in backends() {
-        db.store
-            .add_user("acme", "s3cret", Role::Partner)
-            .expect("add partner");
-        let now = 1_800_000_000;
-        // Failures below the threshold do not lock; a success clears the count.
-        for _ in 1..LOCK_AFTER_FAILURES {
-            assert_eq!(db.store.login("acme", "wrong", now).expect("login"), None);
-        }
-        assert!(db
-            .store
-            .login("acme", "s3cret", now)
-            .expect("login")
-            .is_some());
-        for _ in 0..LOCK_AFTER_FAILURES {
-            assert_eq!(db.store.login("acme", "wrong", now).expect("login"), None);
-        }
-        assert_eq!(
-            db.store.login("acme", "s3cret", now + 1).expect("login"),
-            None,
-            "{}: locked",
-            db.label
-        );
-        let after = now + FIRST_LOCK_SECONDS;
-        let user = db.store.login("acme", "s3cret", after).expect("login");
-        assert_eq!(
-            user.map(|u| u.name).as_deref(),
-            Some("acme"),
-            "{}: unlocked",
-            db.label
-        );
-        // Unknown accounts keep no state and are never "locked".
-        for _ in 0..=LOCK_AFTER_FAILURES {
-            assert_eq!(db.store.login("ghost", "x", now).expect("login"), None);
-        }
-        // Removing an account removes its failures too.
-        db.store.login("acme", "wrong", after).expect("login");
-        db.store.remove_user("acme").expect("remove");
-    }
-}
-
-#[test]
 fn subscriptions_pin_keys_once_and_keep_every_accepted_checkpoint() {
     for db in backends() {
         let store = &db.store;

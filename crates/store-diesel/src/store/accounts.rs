@@ -25,33 +25,6 @@ impl Store {
         accounts::verify(row, password)
     }
 
-    /// A login: [`Store::verify_password`] with a lock against guessing. After
-    /// [`LOCK_AFTER_FAILURES`] consecutive failures the account is locked for
-    /// [`FIRST_LOCK_SECONDS`], doubling with each further failure up to [`MAX_LOCK_SECONDS`];
-    /// while locked, every login of that account fails exactly like a wrong password (same
-    /// answer, same argon2 cost), so the lock reveals neither itself nor the account. A
-    /// successful login clears the count. `now` is Unix seconds.
-    ///
-    /// [`LOCK_AFTER_FAILURES`]: accounts::LOCK_AFTER_FAILURES
-    /// [`FIRST_LOCK_SECONDS`]: accounts::FIRST_LOCK_SECONDS
-    /// [`MAX_LOCK_SECONDS`]: accounts::MAX_LOCK_SECONDS
-    pub fn login(&self, name: &str, password: &str, now: i64) -> Result<Option<User>, StoreError> {
-        if accounts::is_locked(&mut *self.conn()?, name, now)? {
-            return accounts::refuse_locked(password);
-        }
-        let user = self.verify_password(name, password)?;
-        match &user {
-            Some(_) => accounts::clear_failures(&mut *self.conn()?, name)?,
-            None => self.transaction(|conn| accounts::count_failure(conn, name, now))?,
-        }
-        Ok(user)
-    }
-
-    /// How many accounts are locked against logins at `now` (Unix seconds).
-    pub fn locked_accounts(&self, now: i64) -> Result<u64, StoreError> {
-        accounts::locked_count(&mut *self.conn()?, now)
-    }
-
     /// The account `name`, if any.
     pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
         accounts::find_user(&mut *self.conn()?, name)?

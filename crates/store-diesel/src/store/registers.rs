@@ -11,6 +11,7 @@ use crate::checkpoints;
 use crate::conn::AnyConnection;
 use crate::cosigning;
 use crate::error::StoreError;
+use crate::export::RsfExport;
 use crate::queries::{self, Record, RegisterSummary, Source};
 use crate::registers::read_metadata;
 use crate::rows::to_u64;
@@ -227,6 +228,23 @@ impl Store {
         to: Option<u64>,
         out: &mut dyn Write,
     ) -> Result<(), StoreError> {
+        let mut export = self.begin_export(source, from, to)?;
+        while !export.is_done() {
+            self.export_page(&mut export, out)?;
+        }
+        Ok(())
+    }
+
+    /// An export of `source`'s log `from..to` (to its end when `None`) as
+    /// [`Store::log_export_rsf`] writes it, to be written a page at a time with
+    /// [`Store::export_page`]. The range and its roots are fixed here; errors for a bad
+    /// range come now, before anything is written.
+    pub fn begin_export(
+        &self,
+        source: &Source,
+        from: u64,
+        to: Option<u64>,
+    ) -> Result<RsfExport, StoreError> {
         let summary = self.summary(source)?;
         let to = queries::export_end(&summary, from, to)?;
         let roots = if source.index.is_some() {
@@ -237,9 +255,24 @@ impl Store {
                 self.log_root_at(source, to)?,
             ))
         };
-        self.read(source, |conn, tree| {
-            queries::write_rsf(conn, tree, from, to, summary.system_entries, roots, out)
-        })
+        Ok(RsfExport::new(
+            source.clone(),
+            from,
+            to,
+            summary.system_entries,
+            roots,
+        ))
+    }
+
+    /// Writes the next page of `export` to `out` on a connection held only meanwhile;
+    /// nothing once [`RsfExport::is_done`].
+    pub fn export_page(
+        &self,
+        export: &mut RsfExport,
+        out: &mut dyn Write,
+    ) -> Result<(), StoreError> {
+        let source = export.source.clone();
+        self.read(&source, |conn, tree| export.write_page(conn, tree, out))
     }
 
     /// A log's signed checkpoint: the one at `size`, or the latest (`None`: none signed),
