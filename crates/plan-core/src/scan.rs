@@ -103,7 +103,10 @@ impl Scan<'_> {
         if end.saturating_sub(start) > max {
             return refuse(
                 start,
-                format!("a text of {} bytes, over the limit of {max} bytes per text", end - start),
+                format!(
+                    "a text of {} bytes, over the limit of {max} bytes per text",
+                    end - start
+                ),
             );
         }
         Ok(())

@@ -239,20 +239,29 @@ fn each_structural_limit_is_refused_where_it_is_crossed() {
         &spaced,
         &["1:23: /: more than 1 namespace declarations, the limit per document"],
     );
-    let long = MINI.replace(r#"description="d""#, r#"description="0123456789012345678901234567890123456789""#);
+    let long = MINI.replace(
+        r#"description="d""#,
+        r#"description="0123456789012345678901234567890123456789""#,
+    );
     check_limited(&limits(|l| l.max_value_bytes = 40), &long, &[]);
     check_limited(
         &limits(|l| l.max_value_bytes = 39),
         &long,
         &["2:69: /: an attribute value of 40 bytes, over the limit of 39 bytes per value"],
     );
-    let text = MINI.replace("<Admin/>", "<Admin>xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</Admin>");
+    let text = MINI.replace(
+        "<Admin/>",
+        "<Admin>xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</Admin>",
+    );
     check_limited(
         &limits(|l| l.max_value_bytes = 49),
         &text,
         &["8:14: /: a text of 50 bytes, over the limit of 49 bytes per text"],
     );
-    let cdata = MINI.replace("<Admin/>", "<Admin><![CDATA[xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx]]></Admin>");
+    let cdata = MINI.replace(
+        "<Admin/>",
+        "<Admin><![CDATA[xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx]]></Admin>",
+    );
     check_limited(
         &limits(|l| l.max_value_bytes = 49),
         &cdata,
@@ -278,11 +287,17 @@ fn a_hundred_thousand_attributes_cost_one_pass() {
     let attributes: String = (0..100_000).map(|i| format!(" a{i}=\"x\"")).collect();
     let d = timed(&MINI.replace("<Plan ", &format!("<Plan{attributes} ")));
     assert_eq!(d.len(), 1, "{d:?}");
-    assert!(d[0].message.contains("the limit of attributes per element"), "{d:?}");
+    assert!(
+        d[0].message.contains("the limit of attributes per element"),
+        "{d:?}"
+    );
 
     let d = timed(&MINI.replace("<Admin/>", &"<Admin/>".repeat(150_000)));
     assert_eq!(d.len(), 1, "{d:?}");
-    assert!(d[0].message.contains("the limit of elements per document"), "{d:?}");
+    assert!(
+        d[0].message.contains("the limit of elements per document"),
+        "{d:?}"
+    );
 
     // Within the limits, on one line: validation reports (capped) in linear time too.
     let within = MINI.replace(

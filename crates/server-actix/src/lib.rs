@@ -25,6 +25,7 @@
 
 pub mod auth;
 mod cosignatures;
+mod documents;
 pub mod errors;
 mod health;
 pub mod metrics;

@@ -368,7 +368,8 @@ impl<'s, 'a, 'input> Validation<'s, 'a, 'input> {
             let shown = qualified(child);
             let (index, total) = self.parsed.siblings(child);
             // The index is shown only when it is ambiguous.
-            self.path.push((shown.clone(), (total > 1).then_some(index)));
+            self.path
+                .push((shown.clone(), (total > 1).then_some(index)));
             let message = match particles.iter().take(current).find(|p| matches(p)) {
                 Some(_) => format!("element '{shown}' is out of order; expected {expected}"),
                 None => format!("element '{shown}' is not allowed here; expected {expected}"),

@@ -18,10 +18,15 @@ use store_diesel::error::StoreError;
 use store_diesel::plans::StoredPlan;
 use uuid::Uuid;
 
+use super::documents::parse_document;
 use super::errors::ApiError;
 use super::registers::blocking;
 use super::tokens::{Caller, Scope};
 use super::AppState;
+
+mod listing;
+
+pub use listing::{list, ListQuery};
 
 /// The largest JSON body the plan API accepts; a document travels base64-encoded inside, so
 /// the document itself may be about three quarters of this.
@@ -29,14 +34,6 @@ pub const MAX_PLAN_JSON_BYTES: usize = 4 * 1024 * 1024;
 
 fn no_plan(id: impl std::fmt::Display) -> ApiError {
     ApiError::NotFound(format!("no plan {id}"))
-}
-
-/// A base64 plan document that passes the schema and the plan rules (400 when it does not
-/// decode, 422 with every problem otherwise).
-fn parse_document(encoded: &str) -> Result<Plan, ApiError> {
-    let text =
-        api_types::decode_document(encoded).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    Ok(Plan::from_xml(&text)?)
 }
 
 /// The plan's UUID, unless it is absent or the all-zero one.
@@ -116,7 +113,7 @@ pub async fn login(
     let (scope, plan_id) = match plan {
         None => (Scope::Plans, None),
         Some(encoded) => {
-            let sent = parse_document(&encoded)?;
+            let sent = parse_document(encoded).await?;
             let id = real_uuid(&sent).ok_or_else(|| ApiError::Unprocessable {
                 message: "the plan document has no uuid".into(),
                 schema_errors: Vec::new(),
@@ -202,8 +199,15 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let id = record.id();
     let owner = caller.name.clone();
+    // Operators of this node are trusted with the store; partners are not.
+    let quota = (!caller.is_admin()).then_some(node_service::plans::MAX_LIVE_PLANS_PER_ACCOUNT);
     let stored = blocking(state, move |store| {
-        store.create_plan(&record, &owner, replaces)?;
+        match quota {
+            Some(max_live) => {
+                store.create_plan_within_quota(&record, &owner, replaces, max_live)?
+            }
+            None => store.create_plan(&record, &owner, replaces)?,
+        }
         store.plan(id)
     })
     .await?
@@ -273,8 +277,12 @@ pub async fn invoke_as_primary(
     caller: Caller,
     body: web::Json<DocumentRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let sent = parse_document(&body.document)?;
-    let replaces = replaced(&state, &caller, body.replaces_plan_uuid.as_deref()).await?;
+    let DocumentRequest {
+        document,
+        replaces_plan_uuid,
+    } = body.into_inner();
+    let sent = parse_document(document).await?;
+    let replaces = replaced(&state, &caller, replaces_plan_uuid.as_deref()).await?;
     let id = real_uuid(&sent).unwrap_or_else(|| PlanId(Uuid::new_v4()));
     let document = primary_only(sent, id)?;
     let mut record = PlanRecord::invoke(id, DataRole::Primary, now());
@@ -302,7 +310,7 @@ pub async fn replace_document(
     body: web::Json<DocumentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = plan_id(&path)?;
-    let sent = parse_document(&body.document)?;
+    let sent = parse_document(body.into_inner().document).await?;
     let (plan, actor) = partner_plan(&state, &caller, id).await?;
     let status = plan.record.status();
     if status.document_frozen() {
@@ -331,7 +339,7 @@ pub async fn propose(
     caller: Caller,
     body: web::Json<DocumentRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let sent = parse_document(&body.document)?;
+    let sent = parse_document(body.into_inner().document).await?;
     let id = real_uuid(&sent).ok_or_else(|| ApiError::Unprocessable {
         message: "a proposed plan must carry the uuid of the invoked plan".into(),
         schema_errors: Vec::new(),
@@ -386,26 +394,6 @@ pub async fn review(
     })
     .await?;
     Ok(plan_response(actix_web::http::StatusCode::OK, &stored))
-}
-
-/// `GET /v1/admin/plans`: every plan, newest first, for operators.
-pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    if !caller.is_admin() {
-        return Err(ApiError::Forbidden(
-            "listing plans is for this server's operators".into(),
-        ));
-    }
-    let plans = blocking(&state, |store| store.plans()).await?;
-    let body: Vec<PlanBody> = plans
-        .iter()
-        .map(|plan| PlanBody {
-            owner: Some(plan.owner.clone()),
-            ..plan_body(plan)
-        })
-        .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(body))
 }
 
 /// Which side of a plan this server is on for one of its slices.
