@@ -997,7 +997,10 @@ async fn hostile_documents_are_refused_by_their_limit() {
             "more than 64 attributes on one element, the limit of attributes per element",
             "{first}"
         );
-        assert_eq!(first["line"], 2, "{first}: the line after the XML declaration");
+        assert_eq!(
+            first["line"], 2,
+            "{first}: the line after the XML declaration"
+        );
         // Generous: a debug build on a shared machine.
         assert!(took.as_secs() < 10, "{took:?}");
 
