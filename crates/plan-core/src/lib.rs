@@ -26,7 +26,7 @@
 //!   [`Action`] checks the acting [`Actor`] and either records a [`Transition`] or returns an
 //!   error and changes nothing.
 //! - **Modules form layers**, each using only those below it: `status` (the lifecycle's
-//!   words), `error`, `scan` and `document` (untrusted-input guard), `xsd`, `checks` (the application
+//!   words), `error`, `limits`, `scan` and `document` (untrusted-input guard), `xsd`, `checks` (the application
 //!   rules), `validate` (the one validation path, used by [`validate_plan_with`] and
 //!   [`Plan::from_xml`] alike), `model`, `lifecycle`.
 
@@ -36,6 +36,7 @@ mod checks;
 mod document;
 mod error;
 mod lifecycle;
+mod limits;
 mod model;
 mod read;
 mod scan;
@@ -45,9 +46,9 @@ mod write;
 mod xsd;
 
 pub use checks::NIL_UUID;
-pub use document::Limits;
 pub use error::{Diagnostic, Error};
 pub use lifecycle::{Approval, PlanRecord, Transition};
+pub use limits::Limits;
 pub use model::{
     Admin, Capability, Communal, Controller, DeliveryProfile, Instance, Links, MultiLink,
     MultiLinkEntry, Plan, PlanId, Pool, Primary, RegisterSlice, Response, Secondary, Slice,

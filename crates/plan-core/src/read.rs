@@ -4,8 +4,8 @@
 use roxmltree::Node;
 use uuid::Uuid;
 
-use crate::document::Limits;
 use crate::error::Error;
+use crate::limits::Limits;
 use crate::model::{
     Admin, Capability, Communal, Controller, DeliveryProfile, Instance, Links, MultiLink,
     MultiLinkEntry, Plan, PlanId, Pool, Primary, Response, Secondary, Slice, Software,

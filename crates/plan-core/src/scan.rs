@@ -11,7 +11,7 @@
 //! and may miscount; it never refuses more than the limits say, and roxmltree then reports
 //! the real error.
 
-use crate::document::Limits;
+use crate::limits::Limits;
 
 /// A limit crossed: where (byte offset) and which limit, with its value.
 #[derive(Debug)]

@@ -6,8 +6,9 @@ use roxmltree::{Node, NodeType};
 
 use super::names::is_xml_space;
 use super::schema::{ComplexType, ElementDecl, Particle, Schema, SimpleId};
-use crate::document::{excerpt, Limits, Parsed};
+use crate::document::{excerpt, Parsed};
 use crate::error::Diagnostic;
+use crate::limits::Limits;
 
 /// Attributes in this namespace (`xsi:schemaLocation` and friends) are hints for validators,
 /// not content, so the plan rules ignore them.
