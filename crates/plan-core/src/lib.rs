@@ -26,8 +26,8 @@
 //!   [`Action`] checks the acting [`Actor`] and either records a [`Transition`] or returns an
 //!   error and changes nothing.
 //! - **Modules form layers**, each using only those below it: `status` (the lifecycle's
-//!   words), `error`, `limits`, `scan` and `document` (untrusted-input guard), `xsd`, `checks` (the application
-//!   rules), `validate` (the one validation path, used by [`validate_plan_with`] and
+//!   words), `error`, `limits`, `scan` and `document` (untrusted-input guard), `xsd`,
+//!   `checks` (the application rules), `validate` (the one validation path, used by [`validate_plan_with`] and
 //!   [`Plan::from_xml`] alike), `model`, `lifecycle`.
 
 #![deny(missing_docs)]
