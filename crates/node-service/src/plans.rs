@@ -18,6 +18,32 @@ use store_diesel::store::Store;
 /// The longest status message accepted with an action, in characters.
 pub const MAX_STATUS_MESSAGE_CHARS: usize = 1000;
 
+/// Most plans a partner account may hold that are not Rejected (Invoked, Proposed, Approved
+/// or On Hold): every plan is stored with its document and read back in full, so an account
+/// must not be able to grow the store without bound. Rejecting a plan frees its place.
+/// Administrators of this node have no quota.
+pub const MAX_LIVE_PLANS_PER_ACCOUNT: u64 = 100;
+
+/// The largest plan document accepted from a partner, in bytes of XML (after base64 decoding).
+/// A real plan is a few kilobytes; a megabyte leaves room for thousands of slices and links.
+pub const MAX_PLAN_DOCUMENT_BYTES: usize = 1024 * 1024;
+
+/// Plans per page of the operators' listing when the request does not say.
+pub const DEFAULT_PLANS_PER_PAGE: usize = 20;
+
+/// The most plans per page of the operators' listing: each may carry a document of up to
+/// [`MAX_PLAN_DOCUMENT_BYTES`], so a page stays bounded.
+pub const MAX_PLANS_PER_PAGE: usize = 100;
+
+/// The bounds a partner's plan document is validated within: plan-core's defaults, with the
+/// size capped at [`MAX_PLAN_DOCUMENT_BYTES`].
+pub fn document_limits() -> plan_core::Limits {
+    plan_core::Limits {
+        max_bytes: MAX_PLAN_DOCUMENT_BYTES,
+        ..plan_core::Limits::default()
+    }
+}
+
 /// Why a plan action was refused; nothing was changed.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {

@@ -25,7 +25,7 @@ pub(crate) fn run(schema: &Schema, parsed: &Parsed<'_>) -> Vec<Diagnostic> {
                   attribute: Option<&str>,
                   message: String| {
         let (line, column) = parsed.position(offset);
-        let mut path = schema.element_path(node);
+        let mut path = schema.element_path(parsed, node);
         if let Some(attribute) = attribute {
             path.push_str("/@");
             path.push_str(attribute);
@@ -69,7 +69,7 @@ pub(crate) fn run(schema: &Schema, parsed: &Parsed<'_>) -> Vec<Diagnostic> {
             let message = format!(
                 "uuid {} is already used by {} on line {line}",
                 excerpt(attribute.value()),
-                schema.element_path(*first)
+                schema.element_path(parsed, *first)
             );
             report(
                 &mut out,

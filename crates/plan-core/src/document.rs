@@ -1,41 +1,29 @@
 //! Reading untrusted XML: size, depth and node limits, no DTDs, positions for diagnostics.
 
-use roxmltree::{Document, ParsingOptions};
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+use roxmltree::{Document, Node, ParsingOptions};
 
 use crate::error::Diagnostic;
+use crate::limits::Limits;
+use crate::scan;
 
-/// Bounds applied to every document before it is validated.
-///
-/// The plan schema nests at most 9 elements deep and a realistic plan is well under a
-/// megabyte, so the defaults leave ample room while keeping hostile input cheap to refuse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest accepted document, in bytes. Default 16 MiB.
-    pub max_bytes: usize,
-    /// Deepest accepted element nesting (the document element is depth 1). Default 32.
-    pub max_depth: usize,
-    /// Most XML nodes (elements, attributes, text, comments) parsed. Default 1,000,000.
-    pub max_nodes: u32,
-    /// Most diagnostics reported before validation stops. Default 1,000.
-    pub max_diagnostics: usize,
-}
+/// Bytes per block of [`Parsed::chars_before`]'s index.
+const BLOCK: usize = 1024;
 
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_bytes: 16 * 1024 * 1024,
-            max_depth: 32,
-            max_nodes: 1_000_000,
-            max_diagnostics: 1_000,
-        }
-    }
-}
-
-/// A parsed document with a line index, so positions cost a binary search, not a rescan.
+/// A parsed document with indexes that keep every diagnostic cheap whatever the document's
+/// shape (one long line, many siblings): a diagnostic's cost must not grow with the document,
+/// or a document with many problems costs the square of its size.
 #[derive(Debug)]
 pub(crate) struct Parsed<'input> {
     pub(crate) doc: Document<'input>,
     line_starts: Vec<usize>,
+    /// Characters before each [`BLOCK`]-byte boundary: a column counts at most one block.
+    block_chars: Vec<usize>,
+    /// Per node (by id): its 1-based index among its same-named element siblings and how many
+    /// there are; built on the first diagnostic that needs one.
+    siblings: OnceCell<Vec<(u32, u32)>>,
     text: &'input str,
 }
 
@@ -53,23 +41,9 @@ impl<'input> Parsed<'input> {
                 ),
             ));
         }
-        // roxmltree refuses DTDs with declarations but accepts `<!DOCTYPE x>`; refuse them all.
-        if let Some(offset) = doctype(text) {
-            let (line, column) = line_column(text, offset);
-            return Err(document_problem(
-                line,
-                column,
-                "DTDs and entity declarations are not accepted".into(),
-            ));
-        }
-        // roxmltree parses elements recursively, so the depth is bounded before it runs.
-        if let Some(offset) = too_deep(text, limits.max_depth) {
-            let (line, column) = line_column(text, offset);
-            let message = format!(
-                "elements nest deeper than the limit of {}",
-                limits.max_depth
-            );
-            return Err(document_problem(line, column, message));
+        if let Err(refusal) = scan::scan(text, limits) {
+            let (line, column) = line_column(text, refusal.offset);
+            return Err(document_problem(line, column, refusal.message));
         }
         let options = ParsingOptions {
             allow_dtd: false,
@@ -90,9 +64,17 @@ impl<'input> Parsed<'input> {
         })?;
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut block_chars = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut chars = 0;
+        for block in text.as_bytes().chunks(BLOCK) {
+            block_chars.push(chars);
+            chars += count_chars(block);
+        }
         let parsed = Parsed {
             doc,
             line_starts,
+            block_chars,
+            siblings: OnceCell::new(),
             text,
         };
         Ok(parsed)
@@ -106,9 +88,8 @@ impl<'input> Parsed<'input> {
             .max(1);
         let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
         let column = self
-            .text
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count())
+            .chars_before(offset)
+            .saturating_sub(self.chars_before(start))
             + 1;
         (
             u32::try_from(line).unwrap_or(u32::MAX),
@@ -116,87 +97,56 @@ impl<'input> Parsed<'input> {
         )
     }
 
+    /// Characters in the text before byte `offset` (a character boundary).
+    fn chars_before(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let block = offset / BLOCK;
+        let counted = self.block_chars.get(block).copied().unwrap_or(0);
+        let rest = self.text.as_bytes().get(block * BLOCK..offset);
+        counted + rest.map_or(0, count_chars)
+    }
+
+    /// `node`'s 1-based index among its same-named element siblings, and their number.
+    pub(crate) fn siblings(&self, node: Node<'_, '_>) -> (usize, usize) {
+        let table = self.siblings.get_or_init(|| sibling_table(&self.doc));
+        table
+            .get(node.id().get_usize())
+            .map_or((1, 1), |&(index, total)| (index as usize, total as usize))
+    }
+
     pub(crate) fn source(&self, range: std::ops::Range<usize>) -> &'input str {
         self.text.get(range).unwrap_or_default()
     }
 }
 
-/// The offset of the first start tag nested deeper than `max_depth`, by a linear scan of the
-/// markup (comments, CDATA, processing instructions, declarations and quoted attribute values
-/// are skipped). Exact for well-formed documents; for others roxmltree reports the real error.
-fn too_deep(text: &str, max_depth: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let skip_past = |from: usize, end: &[u8]| {
-        bytes
-            .get(from..)
-            .and_then(|rest| rest.windows(end.len()).position(|w| w == end))
-            .map_or(bytes.len(), |p| from + p + end.len())
-    };
-    let mut depth = 0usize;
-    let mut i = 0;
-    while let Some(p) = bytes
-        .get(i..)
-        .and_then(|rest| rest.iter().position(|&b| b == b'<'))
-    {
-        let start = i + p;
-        let rest = bytes.get(start..).unwrap_or_default();
-        i = if rest.starts_with(b"<!--") {
-            skip_past(start + 4, b"-->")
-        } else if rest.starts_with(b"<![CDATA[") {
-            skip_past(start + 9, b"]]>")
-        } else if rest.starts_with(b"<?") {
-            skip_past(start + 2, b"?>")
-        } else if rest.starts_with(b"<!") {
-            skip_past(start + 2, b">")
-        } else if rest.starts_with(b"</") {
-            depth = depth.saturating_sub(1);
-            skip_past(start + 2, b">")
-        } else {
-            // A start tag: find its end outside quoted attribute values.
-            let mut quote = None;
-            let mut j = start + 1;
-            let mut self_closing = false;
-            while let Some(&b) = bytes.get(j) {
-                match (quote, b) {
-                    (None, b'"' | b'\'') => quote = Some(b),
-                    (Some(q), _) if q == b => quote = None,
-                    (None, b'>') => {
-                        self_closing = j > 0 && bytes.get(j - 1) == Some(&b'/');
-                        break;
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            if !self_closing {
-                depth += 1;
-                if depth > max_depth {
-                    return Some(start);
-                }
-            }
-            j + 1
-        };
-    }
-    None
+/// Characters in UTF-8 `bytes`: every byte that does not continue a character starts one.
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
-/// The offset of a `<!DOCTYPE` outside comments and CDATA sections (the only places where
-/// markup-like text can appear unescaped).
-fn doctype(text: &str) -> Option<usize> {
-    let mut i = 0;
-    loop {
-        let at = i + text.get(i..)?.find('<')?;
-        let rest = text.get(at..)?;
-        i = if rest.starts_with("<!--") {
-            rest.find("-->").map_or(text.len(), |end| at + end + 3)
-        } else if rest.starts_with("<![CDATA[") {
-            rest.find("]]>").map_or(text.len(), |end| at + end + 3)
-        } else if rest.starts_with("<!DOCTYPE") {
-            return Some(at);
-        } else {
-            at + 1
-        };
+/// [`Parsed::siblings`] for every node, in one pass over each element's children.
+fn sibling_table(doc: &Document<'_>) -> Vec<(u32, u32)> {
+    let mut table = vec![(1, 1); doc.descendants().count()];
+    let mut seen: HashMap<(Option<&str>, &str), u32> = HashMap::new();
+    for parent in doc.descendants() {
+        seen.clear();
+        for child in parent.children().filter(Node::is_element) {
+            let name = child.tag_name();
+            let count = seen.entry((name.namespace(), name.name())).or_insert(0);
+            *count += 1;
+            if let Some(slot) = table.get_mut(child.id().get_usize()) {
+                slot.0 = *count;
+            }
+        }
+        for child in parent.children().filter(Node::is_element) {
+            let name = child.tag_name();
+            let total = seen.get(&(name.namespace(), name.name())).copied();
+            if let Some(slot) = table.get_mut(child.id().get_usize()) {
+                slot.1 = total.unwrap_or(1);
+            }
+        }
     }
+    table
 }
 
 /// 1-based line and column (in characters) of a byte offset, by counting (for rare errors).

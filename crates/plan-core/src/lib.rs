@@ -14,8 +14,9 @@
 //!   requires the same verdict on every corpus document.
 //! - **Validation reports, it does not fail.** [`Schema::validate`] returns every problem as a
 //!   [`Diagnostic`] (line, column, element path, message); untrusted input is bounded by
-//!   [`Limits`] (size, depth, node count, number of diagnostics), DTDs are refused, and no
-//!   input can make it panic.
+//!   [`Limits`] (size, depth, elements, attributes, namespaces, value length, nodes, number
+//!   of diagnostics), checked by a linear pre-scan before any tree is built; DTDs are
+//!   refused, no input can make it panic, and validation time is linear in the document.
 //! - **Application rules** that the XSD cannot express (a complete plan has a UUID, all UUIDs
 //!   are distinct, subscriptions name slices of the primary, register slices name their
 //!   register) run in [`validate_plan`] on the same parse, with the same diagnostics.
@@ -25,8 +26,8 @@
 //!   [`Action`] checks the acting [`Actor`] and either records a [`Transition`] or returns an
 //!   error and changes nothing.
 //! - **Modules form layers**, each using only those below it: `status` (the lifecycle's
-//!   words), `error`, `document` (untrusted-input guard), `xsd`, `checks` (the application
-//!   rules), `validate` (the one validation path, used by [`validate_plan_with`] and
+//!   words), `error`, `limits`, `scan` and `document` (untrusted-input guard), `xsd`,
+//!   `checks` (the application rules), `validate` (the one validation path, used by [`validate_plan_with`] and
 //!   [`Plan::from_xml`] alike), `model`, `lifecycle`.
 
 #![deny(missing_docs)]
@@ -35,17 +36,19 @@ mod checks;
 mod document;
 mod error;
 mod lifecycle;
+mod limits;
 mod model;
 mod read;
+mod scan;
 mod status;
 mod validate;
 mod write;
 mod xsd;
 
 pub use checks::NIL_UUID;
-pub use document::Limits;
 pub use error::{Diagnostic, Error};
 pub use lifecycle::{Approval, PlanRecord, Transition};
+pub use limits::Limits;
 pub use model::{
     Admin, Capability, Communal, Controller, DeliveryProfile, Instance, Links, MultiLink,
     MultiLinkEntry, Plan, PlanId, Pool, Primary, RegisterSlice, Response, Secondary, Slice,

@@ -4,8 +4,8 @@
 use roxmltree::Node;
 use uuid::Uuid;
 
-use crate::document::Limits;
 use crate::error::Error;
+use crate::limits::Limits;
 use crate::model::{
     Admin, Capability, Communal, Controller, DeliveryProfile, Instance, Links, MultiLink,
     MultiLinkEntry, Plan, PlanId, Pool, Primary, Response, Secondary, Slice, Software,
@@ -17,8 +17,12 @@ impl Plan {
     /// Parse a plan document: it must pass the schema and the application rules (the same
     /// check as [`validate_plan_with`](crate::validate_plan_with) with the default limits).
     pub fn from_xml(text: &str) -> Result<Plan, Error> {
-        let parsed =
-            check_plan(plan_schema()?, text, &Limits::default()).map_err(Error::Invalid)?;
+        Plan::from_xml_with(text, &Limits::default())
+    }
+
+    /// [`Plan::from_xml`] within `limits` (a server's tighter bounds for partners' documents).
+    pub fn from_xml_with(text: &str, limits: &Limits) -> Result<Plan, Error> {
+        let parsed = check_plan(plan_schema()?, text, limits).map_err(Error::Invalid)?;
         read_plan(parsed.doc.root_element())
     }
 }

@@ -8,8 +8,9 @@
 use std::sync::OnceLock;
 
 use crate::checks;
-use crate::document::{self, Limits, Parsed};
+use crate::document::{self, Parsed};
 use crate::error::{Diagnostic, Error};
+use crate::limits::Limits;
 use crate::xsd::validate::Validation;
 use crate::xsd::Schema;
 

@@ -194,6 +194,120 @@ fn limits_bound_hostile_documents() {
         .any(|d| d.message.contains("more than 100 problems")));
 }
 
+/// `check_limited(limits, document, expected)`: like `check`, within `limits`.
+fn check_limited(limits: &Limits, document: &str, expected: &[&str]) {
+    let got: Vec<String> = validate_plan_with(document, limits)
+        .iter()
+        .map(Diagnostic::to_string)
+        .collect();
+    assert_eq!(got, expected, "for document:\n{document}");
+}
+
+#[test]
+fn each_structural_limit_is_refused_where_it_is_crossed() {
+    let limits = |change: fn(&mut Limits)| {
+        let mut limits = Limits::default();
+        change(&mut limits);
+        limits
+    };
+    // MINI is within every limit below by exactly one.
+    check_limited(&limits(|l| l.max_elements = 7), MINI, &[]);
+    check_limited(
+        &limits(|l| l.max_elements = 6),
+        MINI,
+        &["8:7: /: more than 6 elements, the limit of elements per document"],
+    );
+    check_limited(&limits(|l| l.max_attributes_per_element = 2), MINI, &[]);
+    check_limited(
+        &limits(|l| l.max_attributes_per_element = 1),
+        MINI,
+        &["2:56: /: more than 1 attributes on one element, the limit of attributes per element"],
+    );
+    check_limited(&limits(|l| l.max_attributes = 8), MINI, &[]);
+    check_limited(
+        &limits(|l| l.max_attributes = 7),
+        MINI,
+        &["7:61: /: more than 7 attributes, the limit of attributes per document"],
+    );
+    let spaced = MINI.replace(
+        "<Plan ",
+        "<Plan xmlns:a=\"urn:a\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" ",
+    );
+    check_limited(&limits(|l| l.max_namespaces = 2), &spaced, &[]);
+    check_limited(
+        &limits(|l| l.max_namespaces = 1),
+        &spaced,
+        &["1:23: /: more than 1 namespace declarations, the limit per document"],
+    );
+    let long = MINI.replace(
+        r#"description="d""#,
+        r#"description="0123456789012345678901234567890123456789""#,
+    );
+    check_limited(&limits(|l| l.max_value_bytes = 40), &long, &[]);
+    check_limited(
+        &limits(|l| l.max_value_bytes = 39),
+        &long,
+        &["2:69: /: an attribute value of 40 bytes, over the limit of 39 bytes per value"],
+    );
+    let text = MINI.replace(
+        "<Admin/>",
+        "<Admin>xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</Admin>",
+    );
+    check_limited(
+        &limits(|l| l.max_value_bytes = 49),
+        &text,
+        &["8:14: /: a text of 50 bytes, over the limit of 49 bytes per text"],
+    );
+    let cdata = MINI.replace(
+        "<Admin/>",
+        "<Admin><![CDATA[xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx]]></Admin>",
+    );
+    check_limited(
+        &limits(|l| l.max_value_bytes = 49),
+        &cdata,
+        &["8:23: /: a text of 50 bytes, over the limit of 49 bytes per text"],
+    );
+    // Markup in comments and `>` in quoted values do not confuse the counts.
+    let tricky = MINI.replace(
+        "<Admin/>",
+        "<!-- <a b='1' c='2' d='3'> --><Admin contact='a > b' email=\"x>@y\"/>",
+    );
+    check_limited(&limits(|l| l.max_attributes_per_element = 2), &tricky, &[]);
+}
+
+#[test]
+fn a_hundred_thousand_attributes_cost_one_pass() {
+    let timed = |document: &str| {
+        let started = std::time::Instant::now();
+        let d = validate_plan(document);
+        // Generous: quadratic parsing took seconds, the scan takes milliseconds.
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+        d
+    };
+    let attributes: String = (0..100_000).map(|i| format!(" a{i}=\"x\"")).collect();
+    let d = timed(&MINI.replace("<Plan ", &format!("<Plan{attributes} ")));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.contains("the limit of attributes per element"),
+        "{d:?}"
+    );
+
+    let d = timed(&MINI.replace("<Admin/>", &"<Admin/>".repeat(150_000)));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.contains("the limit of elements per document"),
+        "{d:?}"
+    );
+
+    // Within the limits, on one line: validation reports (capped) in linear time too.
+    let within = MINI.replace(
+        "<Admin/>",
+        &"<Admin contact=\"a\" email=\"a@b\"/>".repeat(50_000),
+    );
+    let d = timed(&within);
+    assert_eq!(d.len(), 1_001, "{:?}", &d[..3]);
+}
+
 #[test]
 fn long_values_are_not_echoed() {
     let long = "x".repeat(10_000);
@@ -217,6 +331,13 @@ fn garbage_never_panics() {
         "<a:Plan/>",
         "<Plan xmlns:a='u' a:description='x'/>",
         "<Plan description='x'><![CDATA[",
+        "<Plan description=>",
+        "<Plan \"x\"=1>",
+        "<Plan description='x",
+        "<Plan/",
+        "<Plan a=\"1\"/ b=\"2\">",
+        "<Plan a b c d/>",
+        "<Plan <Primary/>",
         "\u{feff}<Plan/>",
     ];
     for input in inputs {

@@ -26,6 +26,7 @@
 pub mod auth;
 mod body;
 mod cosignatures;
+mod documents;
 pub mod errors;
 mod health;
 pub mod metrics;
@@ -200,11 +201,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::QueryConfig::default()
             .error_handler(|e, _| ApiError::BadRequest(format!("bad query: {e}")).into()),
     )
-    .app_data(
-        web::JsonConfig::default()
-            .limit(plans::MAX_PLAN_JSON_BYTES)
-            .error_handler(|e, _| json_error(e).into()),
-    )
     .configure(configure_v1)
     .service(get("/healthz", health::healthz))
     .service(get("/readyz", health::readyz))
@@ -324,17 +320,21 @@ fn configure_v1(cfg: &mut web::ServiceConfig) {
             .route(route)
             .default_service(web::to(method_not_allowed))
     };
-    cfg.service(post("/v1/login", web::post().to(plans::login)))
+    // The plan API's JSON bodies (a document travels base64-encoded inside).
+    let json = BodyLimit::Bytes(plans::MAX_PLAN_JSON_BYTES);
+    cfg.service(post("/v1/login", web::post().to(plans::login)).app_data(json))
         .service(
             resource("/v1/plans/invoke")
+                .app_data(json)
                 .route(read(plans::invoke))
                 .route(web::post().to(plans::invoke_as_primary))
                 .default_service(web::to(method_not_allowed)),
         )
-        .service(post("/v1/proposals/new", web::post().to(plans::propose)))
+        .service(post("/v1/proposals/new", web::post().to(plans::propose)).app_data(json))
         .service(get("/v1/admin/plans", plans::list))
         .service(
             resource("/v1/plans/{uuid}")
+                .app_data(json)
                 .route(read(plans::show))
                 .route(web::post().to(plans::replace_document))
                 .default_service(web::to(method_not_allowed)),
@@ -360,22 +360,6 @@ fn configure_v1(cfg: &mut web::ServiceConfig) {
             "/v1/slices/{uuid}/cosignature",
             web::post().to(cosignatures::receive),
         ));
-}
-
-/// actix's JSON body errors in the envelope: 413 over the limit, 415 without a JSON content
-/// type, 400 for anything else.
-fn json_error(e: actix_web::error::JsonPayloadError) -> ApiError {
-    use actix_web::error::JsonPayloadError as J;
-    match e {
-        J::Overflow { .. } | J::OverflowKnownLength { .. } => ApiError::PayloadTooLarge(format!(
-            "the JSON body is larger than {} bytes",
-            plans::MAX_PLAN_JSON_BYTES
-        )),
-        J::ContentType => ApiError::UnsupportedMediaType(
-            "the body must be JSON (Content-Type: application/json)".into(),
-        ),
-        other => ApiError::BadRequest(format!("bad JSON body: {other}")),
-    }
 }
 
 /// A request ID for every request (`X-Request-Id`), CORS for reads, the JSON envelope on

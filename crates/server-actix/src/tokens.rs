@@ -2,7 +2,9 @@
 //!
 //! Tokens are HS256 JWTs. The algorithm is pinned on both sides (a token whose header names
 //! another one, `none` included, is refused), the issuer and expiry are checked with no
-//! leeway, and a token lives at most [`MAX_TOKEN_LIFETIME`]. Every check fails closed: a
+//! leeway, a token lives at most [`MAX_TOKEN_LIFETIME`] and is not issued later than
+//! [`IAT_LEEWAY`] from now (a token from the future would outlive its lifetime; the small
+//! leeway forgives clock skew between servers that share the secret). Every check fails closed: a
 //! request whose token does not pass all of them is 401, whatever the reason, and the
 //! account named by the token must still exist with the same role.
 
@@ -24,6 +26,9 @@ use super::AppState;
 
 /// The longest a token lives (plans.md §4: at most 15 minutes).
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// How far in the future a token's `iat` may lie: clock skew, not a token minted ahead.
+pub const IAT_LEEWAY: Duration = Duration::from_secs(60);
 
 /// The shortest secret accepted: HS256 needs 256 bits of key.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -173,6 +178,11 @@ impl Tokens {
             .claims;
         let lifetime = i64::try_from(MAX_TOKEN_LIFETIME.as_secs()).unwrap_or(0);
         if claims.exp.saturating_sub(claims.iat) > lifetime {
+            return Err(invalid_token());
+        }
+        let leeway = i64::try_from(IAT_LEEWAY.as_secs()).unwrap_or(0);
+        if claims.iat > Utc::now().timestamp().saturating_add(leeway) {
+            tracing::debug!(iat = claims.iat, "token refused: issued in the future");
             return Err(invalid_token());
         }
         let plan_is_valid = match (&claims.scope, &claims.plan) {

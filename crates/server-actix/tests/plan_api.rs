@@ -685,6 +685,13 @@ async fn tokens_fail_closed() {
             "a well-formed token works: {}",
             reply.text()
         );
+        // Clock skew within the leeway is forgiven.
+        let skewed = forge(
+            &claims("alice", "partner", now + 30, now + 600),
+            TOKEN_SECRET,
+        );
+        let reply = call(&app, "GET", "/v1/plans/invoke", Some(&skewed), None).await;
+        assert_eq!(reply.status, 201, "iat 30 s ahead: {}", reply.text());
 
         let mut wrong_issuer = claims("alice", "partner", now, now + 600);
         wrong_issuer.iss = "urn:someone-else".into();
@@ -705,6 +712,20 @@ async fn tokens_fail_closed() {
             (
                 "lives too long",
                 forge(&claims("alice", "partner", now, now + 3600), TOKEN_SECRET),
+            ),
+            (
+                "issued in the future, beyond the clock-skew leeway",
+                forge(
+                    &claims("alice", "partner", now + 3600, now + 3900),
+                    TOKEN_SECRET,
+                ),
+            ),
+            (
+                "issued two minutes ahead",
+                forge(
+                    &claims("alice", "partner", now + 120, now + 600),
+                    TOKEN_SECRET,
+                ),
             ),
             ("wrong issuer", forge(&wrong_issuer, TOKEN_SECRET)),
             (
@@ -935,5 +956,324 @@ async fn an_admin_token_loads_rsf_and_a_partner_token_does_not() {
         assert!(db.store.register("colour").is_err(), "nothing loaded");
         let reply = send(&app, load(&operator)).await;
         assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+}
+
+/// A Primary-only document with `extra` attributes on its document element.
+fn with_attributes(extra: usize) -> String {
+    let (plan, _) = primary_document(None);
+    let attributes: String = (0..extra).map(|i| format!(" a{i:x}=\"\"")).collect();
+    plan.to_xml()
+        .replacen("<Plan ", &format!("<Plan{attributes} "), 1)
+}
+
+#[actix_web::test]
+async fn hostile_documents_are_refused_by_their_limit() {
+    for db in backends() {
+        setup(&db);
+        let app = test::init_service(app(state(&db))).await;
+        let alice = login(&app, "alice", None).await;
+
+        // 100,000 attributes on one element: roxmltree alone took seconds on this, the scan
+        // refuses it at the 65th. Under the 1 MiB document limit, so the attribute limit
+        // is what refuses it.
+        let hostile = with_attributes(100_000);
+        assert!(hostile.len() < node_service::plans::MAX_PLAN_DOCUMENT_BYTES);
+        let started = std::time::Instant::now();
+        let reply = call(
+            &app,
+            "POST",
+            "/v1/plans/invoke",
+            Some(&alice),
+            Some(json!({"document": b64(&hostile)})),
+        )
+        .await;
+        let took = started.elapsed();
+        eprintln!("{}: 100,000 attributes refused in {took:?}", db.label);
+        assert_eq!(reply.status, 422, "{}", reply.text());
+        let first = &reply.json()["schema_errors"][0];
+        assert_eq!(
+            first["message"],
+            "more than 64 attributes on one element, the limit of attributes per element",
+            "{first}"
+        );
+        assert_eq!(
+            first["line"], 2,
+            "{first}: the line after the XML declaration"
+        );
+        // Generous: a debug build on a shared machine.
+        assert!(took.as_secs() < 10, "{took:?}");
+
+        // Over the document size limit: 413 naming it, on every route that takes documents.
+        let huge = with_attributes(200_000);
+        for (uri, body) in [
+            ("/v1/plans/invoke", json!({"document": b64(&huge)})),
+            ("/v1/proposals/new", json!({"document": b64(&huge)})),
+            (
+                &format!("/v1/plans/{}", Uuid::new_v4()),
+                json!({"document": b64(&huge)}),
+            ),
+        ] {
+            let reply = call(&app, "POST", uri, Some(&alice), Some(body)).await;
+            reply.assert_error(413, uri);
+            assert!(
+                reply.json()["message_text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .ends_with("over the limit of 1048576 bytes per plan document"),
+                "{uri}: {}",
+                reply.text()
+            );
+        }
+        let reply = call(
+            &app,
+            "POST",
+            "/v1/login",
+            None,
+            Some(json!({"username": "alice", "password": PASSWORD, "plan": b64(&huge)})),
+        )
+        .await;
+        reply.assert_error(413, "login with a huge plan");
+        assert!(db.store.plans().expect("plans").is_empty());
+    }
+}
+
+#[actix_web::test]
+async fn a_partner_holds_at_most_the_quota_of_live_plans() {
+    let quota = node_service::plans::MAX_LIVE_PLANS_PER_ACCOUNT;
+    for db in backends() {
+        let slice = setup(&db);
+        let app = test::init_service(app(state(&db))).await;
+        let alice = login(&app, "alice", None).await;
+        let operator = login(&app, "operator", None).await;
+
+        // One plan proposed (so that it can be rejected later), then up to the quota.
+        let first = call(&app, "GET", "/v1/plans/invoke", Some(&alice), None).await;
+        let first_uuid = first.json()["plan_uuid"]
+            .as_str()
+            .expect("uuid")
+            .to_string();
+        let proposed = complete(document(&first), &[slice]);
+        let reply = call(
+            &app,
+            "POST",
+            "/v1/proposals/new",
+            Some(&alice),
+            Some(json!({"document": b64(&proposed.to_xml())})),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        for n in 1..quota {
+            let reply = call(&app, "GET", "/v1/plans/invoke", Some(&alice), None).await;
+            assert_eq!(reply.status, 201, "plan {n}: {}", reply.text());
+        }
+
+        let refused = call(&app, "GET", "/v1/plans/invoke", Some(&alice), None).await;
+        refused.assert_error(409, &format!("{}: plan {}", db.label, quota + 1));
+        assert_eq!(
+            refused.json()["message_text"],
+            format!(
+                "the account 'alice' has {quota} plans that are not Rejected, the quota of \
+                 {quota} live plans per account; reject a plan to invoke another"
+            )
+        );
+        let (document, _) = primary_document(None);
+        call(
+            &app,
+            "POST",
+            "/v1/plans/invoke",
+            Some(&alice),
+            Some(json!({"document": b64(&document.to_xml())})),
+        )
+        .await
+        .assert_error(409, "invoke as primary over the quota");
+        let stored = db.store.plans().expect("plans").len() as u64;
+        assert_eq!(stored, quota, "{}", db.label);
+
+        // The quota is per account, and an administrator has none.
+        let bob = login(&app, "bob", None).await;
+        let reply = call(&app, "GET", "/v1/plans/invoke", Some(&bob), None).await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+
+        // A Rejected plan is no longer live: its place is free again.
+        let reply = act(&app, &first_uuid, "reject", &operator).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let reply = call(&app, "GET", "/v1/plans/invoke", Some(&alice), None).await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+    }
+}
+
+/// The reply with its request ID removed and `uuid` replaced by `UUID`: what a caller can
+/// compare between two probes.
+fn probe_answer(reply: &Reply, uuid: &str) -> (u16, String) {
+    let mut body = reply.json();
+    if let Some(object) = body.as_object_mut() {
+        object.remove("request_id");
+    }
+    (
+        reply.status.as_u16(),
+        body.to_string().replace(uuid, "UUID"),
+    )
+}
+
+#[actix_web::test]
+async fn a_stranger_probing_a_plan_uuid_learns_nothing() {
+    for db in backends() {
+        let slice = setup(&db);
+        let app = test::init_service(app(state(&db))).await;
+        let alice = login(&app, "alice", None).await;
+        let bob = login(&app, "bob", None).await;
+        let stub = call(&app, "GET", "/v1/plans/invoke", Some(&alice), None).await;
+        let alices = stub.json()["plan_uuid"].as_str().expect("uuid").to_string();
+        let completed = complete(document(&stub), &[slice]).to_xml();
+        let (fragment, _) = primary_document(Some(plan_core::PlanId(
+            Uuid::parse_str(&alices).expect("uuid"),
+        )));
+        let fragment = fragment.to_xml();
+        let unknown = Uuid::new_v4().to_string();
+
+        // Every route that names a plan: Alice's plan answers Bob as an unknown UUID does.
+        let document_as = |xml: &str| {
+            let xml = xml.to_string();
+            let alices = alices.clone();
+            move |uuid: &str| Some(json!({"document": b64(&xml.replace(&alices, uuid))}))
+        };
+        let login_with = {
+            let (xml, alices) = (completed.clone(), alices.clone());
+            move |uuid: &str| {
+                let plan = b64(&xml.replace(&alices, uuid));
+                Some(json!({"username": "bob", "password": PASSWORD, "plan": plan}))
+            }
+        };
+        type Body<'a> = Box<dyn Fn(&str) -> Option<Value> + 'a>;
+        let none = |_: &str| None;
+        let probes: Vec<(&str, &str, Body<'_>, Option<&str>)> = vec![
+            ("GET", "/v1/plans/U", Box::new(none), Some(&bob)),
+            ("POST", "/v1/plans/U/approve", Box::new(none), Some(&bob)),
+            ("POST", "/v1/plans/U/hold", Box::new(none), Some(&bob)),
+            (
+                "POST",
+                "/v1/plans/U",
+                Box::new(document_as(&fragment)),
+                Some(&bob),
+            ),
+            (
+                "GET",
+                "/v1/plans/invoke?replaces=U",
+                Box::new(none),
+                Some(&bob),
+            ),
+            (
+                "POST",
+                "/v1/proposals/new",
+                Box::new(document_as(&completed)),
+                Some(&bob),
+            ),
+            ("POST", "/v1/login", Box::new(login_with), None),
+        ];
+        for (method, uri, body, token) in &probes {
+            let mut answers = Vec::new();
+            for uuid in [&alices, &unknown] {
+                let uri = uri.replace('U', uuid);
+                let reply = call(&app, method, &uri, *token, body(uuid)).await;
+                answers.push(probe_answer(&reply, uuid));
+            }
+            assert_eq!(answers[0], answers[1], "{}: {method} {uri}", db.label);
+            assert_eq!(
+                answers[0].0, 404,
+                "{}: {method} {uri}: {:?}",
+                db.label, answers[0]
+            );
+        }
+
+        // A taken UUID cannot be reused, but the refusal is the same whoever holds it and
+        // names nothing but the UUID sent.
+        let own = call(
+            &app,
+            "POST",
+            "/v1/plans/invoke",
+            Some(&bob),
+            Some(json!({"document": b64(&primary_document(None).0.to_xml())})),
+        )
+        .await;
+        let bobs = own.json()["plan_uuid"].as_str().expect("uuid").to_string();
+        let mut answers = Vec::new();
+        for uuid in [&alices, &bobs] {
+            let id = plan_core::PlanId(Uuid::parse_str(uuid).expect("uuid"));
+            let (document, _) = primary_document(Some(id));
+            let reply = call(
+                &app,
+                "POST",
+                "/v1/plans/invoke",
+                Some(&bob),
+                Some(json!({"document": b64(&document.to_xml())})),
+            )
+            .await;
+            reply.assert_error(409, "a taken uuid");
+            answers.push(probe_answer(&reply, uuid));
+        }
+        assert_eq!(answers[0], answers[1], "{}", db.label);
+        assert!(!answers[0].1.contains("alice"), "{:?}", answers[0]);
+    }
+}
+
+#[actix_web::test]
+async fn the_operators_plan_list_comes_in_bounded_pages() {
+    for db in backends() {
+        setup(&db);
+        let app = test::init_service(app(state(&db))).await;
+        let alice = login(&app, "alice", None).await;
+        let operator = login(&app, "operator", None).await;
+        let mut invoked = Vec::new();
+        for _ in 0..3 {
+            let reply = call(&app, "GET", "/v1/plans/invoke", Some(&alice), None).await;
+            invoked.push(
+                reply.json()["plan_uuid"]
+                    .as_str()
+                    .expect("uuid")
+                    .to_string(),
+            );
+        }
+        let uri = "/v1/admin/plans?page-size=2";
+        let first = call(&app, "GET", uri, Some(&operator), None).await;
+        assert_eq!(first.status, 200, "{}", first.text());
+        assert_eq!(first.json().as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            first.header("link"),
+            "</v1/admin/plans?page-index=2&page-size=2>; rel=\"next\""
+        );
+        let next = "/v1/admin/plans?page-index=2&page-size=2";
+        let second = call(&app, "GET", next, Some(&operator), None).await;
+        assert_eq!(second.json().as_array().map(Vec::len), Some(1));
+        assert_eq!(second.maybe_header("link"), None);
+        let mut listed: Vec<String> = [first.json(), second.json()]
+            .iter()
+            .flat_map(|page| page.as_array().cloned().unwrap_or_default())
+            .map(|plan| plan["plan_uuid"].as_str().unwrap_or_default().to_string())
+            .collect();
+        listed.sort();
+        invoked.sort();
+        assert_eq!(listed, invoked, "{}", db.label);
+
+        for bad in [
+            "page-size=0",
+            "page-size=101",
+            "page-index=0",
+            "page-size=x",
+        ] {
+            call(
+                &app,
+                "GET",
+                &format!("/v1/admin/plans?{bad}"),
+                Some(&operator),
+                None,
+            )
+            .await
+            .assert_error(400, bad);
+        }
+        let far = "/v1/admin/plans?page-index=18446744073709551615&page-size=100";
+        let reply = call(&app, "GET", far, Some(&operator), None).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert_eq!(reply.json().as_array().map(Vec::len), Some(0));
     }
 }

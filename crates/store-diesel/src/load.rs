@@ -92,9 +92,12 @@ pub(crate) fn check_target(
             "register '{name}' is a local register, not a mirror"
         ))),
         (Some((_, plan, slice)), Some((_, want_plan, want_slice))) => {
+            // The slice and plan it mirrors may be another partnership's: the message names
+            // only the ones of this load.
             if (plan, slice) != (want_plan, want_slice) {
                 return Err(StoreError::Conflict(format!(
-                    "register '{name}' mirrors slice {slice} of plan {plan}"
+                    "register '{name}' mirrors another slice; slice {want_slice} of plan \
+                     {want_plan} cannot be loaded into it"
                 )));
             }
             Ok(())

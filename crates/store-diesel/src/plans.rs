@@ -177,19 +177,47 @@ fn changed_meanwhile(uuid: &str) -> StoreError {
 
 /// Stores a new plan owned by `owner` with its history so far, inside the caller's
 /// transaction. `NotFound` for an unknown owner or replaced plan, `Conflict` when the UUID is
-/// taken.
+/// taken or when `owner` already has `max_live` plans that are not Rejected.
 pub(crate) fn create(
     conn: &mut AnyConnection,
     record: &PlanRecord,
     owner: &str,
     replaces: Option<PlanId>,
+    max_live: Option<u64>,
 ) -> Result<(), StoreError> {
     let row = plan_row(record, owner, replaces);
     let transitions = transition_rows(record);
     begin_write(conn)?;
-    let owner_exists: i64 = users::table.find(owner).count().get_result(conn)?;
-    if owner_exists == 0 {
+    let owner_row: Option<String> = match conn {
+        // Locks the owner's row, so two creations for one owner count one after the other
+        // (SQLite's write lock, taken above, already serialises them).
+        AnyConnection::Postgresql(c) => users::table
+            .find(owner)
+            .select(users::name)
+            .for_update()
+            .first(c)
+            .optional()?,
+        AnyConnection::Sqlite(c) => users::table
+            .find(owner)
+            .select(users::name)
+            .first(c)
+            .optional()?,
+    };
+    if owner_row.is_none() {
         return Err(StoreError::NotFound(format!("user '{owner}'")));
+    }
+    if let Some(max_live) = max_live {
+        let live: i64 = plans::table
+            .filter(plans::owner.eq(owner))
+            .filter(plans::status.ne(PlanStatus::Rejected.as_str()))
+            .count()
+            .get_result(conn)?;
+        if u64::try_from(live).unwrap_or(0) >= max_live {
+            return Err(StoreError::Conflict(format!(
+                "the account '{owner}' has {live} plans that are not Rejected, the quota of \
+                 {max_live} live plans per account; reject a plan to invoke another"
+            )));
+        }
     }
     if let Some(replaced) = &row.replaces_uuid {
         if find_plan(conn, replaced)?.is_none() {
@@ -199,10 +227,13 @@ pub(crate) fn create(
     match diesel::insert_into(plans::table).values(&row).execute(conn) {
         Ok(_) => {}
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            // Whose plan holds the UUID is not the caller's business: the answer names only
+            // the UUID the caller sent.
             return Err(StoreError::Conflict(format!(
-                "a plan with uuid {} exists already",
+                "the uuid {} cannot be used for a new plan; send a document with another uuid \
+                 or none",
                 row.uuid
-            )))
+            )));
         }
         Err(e) => return Err(e.into()),
     }
@@ -335,4 +366,33 @@ pub(crate) fn all(conn: &mut AnyConnection) -> Result<Vec<StoredPlan>, StoreErro
         .select(TransitionRow::as_select())
         .load(conn)?;
     rebuild_all(rows, transitions)
+}
+
+/// The plans of one page of the listing ([`all`]'s order): at most `limit` after skipping
+/// `offset`, and whether more follow, from one snapshot, inside the caller's transaction.
+/// Only this page's transitions are read, so a page costs its own size, not the store's.
+pub(crate) fn page(
+    conn: &mut AnyConnection,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<StoredPlan>, bool), StoreError> {
+    read_snapshot(conn)?;
+    let mut rows: Vec<PlanRow> = plans::table
+        .order((plans::created_at.desc(), plans::uuid.asc()))
+        .offset(i64::try_from(offset).unwrap_or(i64::MAX))
+        .limit(i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX))
+        .select(PlanRow::as_select())
+        .load(conn)?;
+    let more = u64::try_from(rows.len()).unwrap_or(u64::MAX) > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let uuids: Vec<&str> = rows.iter().map(|row| row.uuid.as_str()).collect();
+    let transitions: Vec<TransitionRow> = plan_transitions::table
+        .filter(plan_transitions::plan_uuid.eq_any(&uuids))
+        .order((
+            plan_transitions::plan_uuid.asc(),
+            plan_transitions::seq.asc(),
+        ))
+        .select(TransitionRow::as_select())
+        .load(conn)?;
+    Ok((rebuild_all(rows, transitions)?, more))
 }

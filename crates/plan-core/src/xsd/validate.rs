@@ -6,8 +6,9 @@ use roxmltree::{Node, NodeType};
 
 use super::names::is_xml_space;
 use super::schema::{ComplexType, ElementDecl, Particle, Schema, SimpleId};
-use crate::document::{excerpt, Limits, Parsed};
+use crate::document::{excerpt, Parsed};
 use crate::error::Diagnostic;
+use crate::limits::Limits;
 
 /// Attributes in this namespace (`xsi:schemaLocation` and friends) are hints for validators,
 /// not content, so the plan rules ignore them.
@@ -126,7 +127,7 @@ impl<'s, 'a, 'input> Validation<'s, 'a, 'input> {
                     continue;
                 };
                 if seen.insert(attribute.value(), ()).is_some() {
-                    let index = sibling_index(child);
+                    let index = self.parsed.siblings(child).0;
                     self.path
                         .push((child.tag_name().name().to_string(), Some(index)));
                     self.report(
@@ -341,7 +342,7 @@ impl<'s, 'a, 'input> Validation<'s, 'a, 'input> {
             }
             if here.is_some() {
                 let max = here.and_then(|p| p.max).unwrap_or(0);
-                let index = sibling_index(child);
+                let index = self.parsed.siblings(child).0;
                 self.path.push((name.to_string(), Some(index)));
                 self.report(
                     child.range().start,
@@ -366,7 +367,10 @@ impl<'s, 'a, 'input> Validation<'s, 'a, 'input> {
             }
             let expected = self.expected(particles, current, count);
             let shown = qualified(child);
-            self.path.push((shown.clone(), shown_index(child)));
+            let (index, total) = self.parsed.siblings(child);
+            // The index is shown only when it is ambiguous.
+            self.path
+                .push((shown.clone(), (total > 1).then_some(index)));
             let message = match particles.iter().take(current).find(|p| matches(p)) {
                 Some(_) => format!("element '{shown}' is out of order; expected {expected}"),
                 None => format!("element '{shown}' is not allowed here; expected {expected}"),
@@ -447,25 +451,10 @@ fn qualified(node: Node<'_, '_>) -> String {
     }
 }
 
-/// The index to show for an element with no declaration here: only when it is ambiguous.
-fn shown_index(node: Node<'_, '_>) -> Option<usize> {
-    let same = |s: &Node<'_, '_>| s.is_element() && s.tag_name() == node.tag_name();
-    let several = node.prev_siblings().skip(1).any(|s| same(&s))
-        || node.next_siblings().skip(1).any(|s| same(&s));
-    several.then(|| sibling_index(node))
-}
-
-/// 1-based position among the element's same-named siblings (only computed for diagnostics).
-fn sibling_index(node: Node<'_, '_>) -> usize {
-    node.prev_siblings()
-        .filter(|s| s.is_element() && s.tag_name() == node.tag_name())
-        .count()
-}
-
 impl Schema {
     /// The element path of `node` as validation shows it: `[n]` on elements whose declaration
     /// lets them repeat.
-    pub(crate) fn element_path(&self, node: Node<'_, '_>) -> String {
+    pub(crate) fn element_path(&self, parsed: &Parsed<'_>, node: Node<'_, '_>) -> String {
         let mut chain: Vec<Node<'_, '_>> = node.ancestors().filter(|n| n.is_element()).collect();
         chain.reverse();
         let mut path = String::new();
@@ -495,7 +484,7 @@ impl Schema {
             path.push('/');
             path.push_str(&name);
             if repeats {
-                path.push_str(&format!("[{}]", sibling_index(element)));
+                path.push_str(&format!("[{}]", parsed.siblings(element).0));
             }
             decl = next;
         }

@@ -90,7 +90,20 @@ impl Store {
         owner: &str,
         replaces: Option<PlanId>,
     ) -> Result<(), StoreError> {
-        self.transaction(|conn| plans::create(conn, record, owner, replaces))
+        self.transaction(|conn| plans::create(conn, record, owner, replaces, None))
+    }
+
+    /// [`Store::create_plan`], refused with `Conflict` when `owner` already has `max_live`
+    /// plans that are not Rejected (counted and inserted in one transaction, so concurrent
+    /// creations cannot overshoot).
+    pub fn create_plan_within_quota(
+        &self,
+        record: &PlanRecord,
+        owner: &str,
+        replaces: Option<PlanId>,
+        max_live: u64,
+    ) -> Result<(), StoreError> {
+        self.transaction(|conn| plans::create(conn, record, owner, replaces, Some(max_live)))
     }
 
     /// The plan `id` rebuilt from the store, if it exists.
@@ -121,6 +134,16 @@ impl Store {
     /// Every plan, newest first (the operators' listing; partners reach plans by UUID only).
     pub fn plans(&self) -> Result<Vec<StoredPlan>, StoreError> {
         self.transaction(plans::all)
+    }
+
+    /// At most `limit` plans in [`Store::plans`]'s order after skipping `offset`, and whether
+    /// more follow.
+    pub fn plans_page(
+        &self,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<StoredPlan>, bool), StoreError> {
+        self.transaction(|conn| plans::page(conn, offset, limit))
     }
 
     /// Records that `slice` of `plan` is mirrored from `remote` into the local register

@@ -19,10 +19,15 @@ use store_diesel::plans::StoredPlan;
 use uuid::Uuid;
 
 use super::body::Body;
+use super::documents::parse_document;
 use super::errors::ApiError;
 use super::registers::blocking;
 use super::tokens::{Caller, Scope};
 use super::AppState;
+
+mod listing;
+
+pub use listing::{list, ListQuery};
 
 /// The largest JSON body the plan API accepts; a document travels base64-encoded inside, so
 /// the document itself may be about three quarters of this.
@@ -30,14 +35,6 @@ pub const MAX_PLAN_JSON_BYTES: usize = 4 * 1024 * 1024;
 
 fn no_plan(id: impl std::fmt::Display) -> ApiError {
     ApiError::NotFound(format!("no plan {id}"))
-}
-
-/// A base64 plan document that passes the schema and the plan rules (400 when it does not
-/// decode, 422 with every problem otherwise).
-fn parse_document(encoded: &str) -> Result<Plan, ApiError> {
-    let text =
-        api_types::decode_document(encoded).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    Ok(Plan::from_xml(&text)?)
 }
 
 /// The plan's UUID, unless it is absent or the all-zero one.
@@ -97,13 +94,13 @@ fn plan_response(status: actix_web::http::StatusCode, plan: &StoredPlan) -> Http
 pub async fn login(
     state: web::Data<AppState>,
     request: actix_web::HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest {
         username,
         password,
         plan,
-    } = body.into_inner();
+    } = body.json().await?;
     let at = now();
     let user = super::auth::check_password(&state, &request, &username, &password, "login")
         .await?
@@ -111,7 +108,7 @@ pub async fn login(
     let (scope, plan_id) = match plan {
         None => (Scope::Plans, None),
         Some(encoded) => {
-            let sent = parse_document(&encoded)?;
+            let sent = parse_document(encoded).await?;
             let id = real_uuid(&sent).ok_or_else(|| ApiError::Unprocessable {
                 message: "the plan document has no uuid".into(),
                 schema_errors: Vec::new(),
@@ -197,8 +194,15 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let id = record.id();
     let owner = caller.name.clone();
+    // Operators of this node are trusted with the store; partners are not.
+    let quota = (!caller.is_admin()).then_some(node_service::plans::MAX_LIVE_PLANS_PER_ACCOUNT);
     let stored = blocking(state, move |store| {
-        store.create_plan(&record, &owner, replaces)?;
+        match quota {
+            Some(max_live) => {
+                store.create_plan_within_quota(&record, &owner, replaces, max_live)?
+            }
+            None => store.create_plan(&record, &owner, replaces)?,
+        }
         store.plan(id)
     })
     .await?
@@ -266,10 +270,14 @@ fn primary_only(mut plan: Plan, id: PlanId) -> Result<Plan, ApiError> {
 pub async fn invoke_as_primary(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<DocumentRequest>,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let sent = parse_document(&body.document)?;
-    let replaces = replaced(&state, &caller, body.replaces_plan_uuid.as_deref()).await?;
+    let DocumentRequest {
+        document,
+        replaces_plan_uuid,
+    } = body.json().await?;
+    let sent = parse_document(document).await?;
+    let replaces = replaced(&state, &caller, replaces_plan_uuid.as_deref()).await?;
     let id = real_uuid(&sent).unwrap_or_else(|| PlanId(Uuid::new_v4()));
     let document = primary_only(sent, id)?;
     let mut record = PlanRecord::invoke(id, DataRole::Primary, now());
@@ -294,10 +302,10 @@ pub async fn replace_document(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    body: web::Json<DocumentRequest>,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let id = plan_id(&path)?;
-    let sent = parse_document(&body.document)?;
+    let sent = parse_document(body.json::<DocumentRequest>().await?.document).await?;
     let (plan, actor) = partner_plan(&state, &caller, id).await?;
     let status = plan.record.status();
     if status.document_frozen() {
@@ -324,9 +332,9 @@ pub async fn replace_document(
 pub async fn propose(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<DocumentRequest>,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let sent = parse_document(&body.document)?;
+    let sent = parse_document(body.json::<DocumentRequest>().await?.document).await?;
     let id = real_uuid(&sent).ok_or_else(|| ApiError::Unprocessable {
         message: "a proposed plan must carry the uuid of the invoked plan".into(),
         schema_errors: Vec::new(),
@@ -382,26 +390,6 @@ pub async fn review(
     })
     .await?;
     Ok(plan_response(actix_web::http::StatusCode::OK, &stored))
-}
-
-/// `GET /v1/admin/plans`: every plan, newest first, for operators.
-pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    if !caller.is_admin() {
-        return Err(ApiError::Forbidden(
-            "listing plans is for this server's operators".into(),
-        ));
-    }
-    let plans = blocking(&state, |store| store.plans()).await?;
-    let body: Vec<PlanBody> = plans
-        .iter()
-        .map(|plan| PlanBody {
-            owner: Some(plan.owner.clone()),
-            ..plan_body(plan)
-        })
-        .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(body))
 }
 
 /// Which side of a plan this server is on for one of its slices.
