@@ -30,7 +30,7 @@ ci:
     bash .ci/run
 
 # Benchmarks with figures to report (release builds).
-bench: bench-rsf bench-load bench-plan bench-store bench-api bench-metrics bench-import bench-sync bench-write
+bench: bench-rsf bench-load bench-plan bench-store bench-api bench-metrics bench-import bench-sync bench-write bench-soak
 
 # rsf: generate a 1M-entry register, then verify it (target: <= 3 s, <= 500 MB).
 bench-rsf entries="1000000" keys="200000":
@@ -83,3 +83,9 @@ bench-import rows="1000000" changed_percent="1":
 # >= 2,000; one client >= 500; HTTP Basic measured alongside). Needs wrk.
 bench-write entries="1000000" keys="200000" duration="20":
     bash scripts/bench-write.sh {{entries}} {{keys}} {{duration}}
+
+# soak: 60 s of good reads and writes beside hostile clients (slow readers, trickled bodies,
+# idle heads, password guessers, hostile plan documents, UUID probes) against a release
+# server on SQLite (targets: availability >= 99.9 % within 1 s, server RSS flat).
+bench-soak entries="200000" keys="20000" duration="60":
+    bash scripts/bench-soak.sh {{entries}} {{keys}} {{duration}}
