@@ -121,6 +121,10 @@ pub enum Error {
     #[error("there is no record '{0}' to remove")]
     NoSuchRecord(String),
 
+    /// A register name outside [`crate::name::REGISTER_NAME_RULE`] (the name shortened).
+    #[error("register name '{0}' is not valid: {rule}", rule = crate::name::REGISTER_NAME_RULE)]
+    InvalidRegisterName(String),
+
     // Validation (registers.md §3).
     /// Strict mode needs the `name` system record before user entries.
     #[error("register has no 'name' system entry")]

@@ -30,6 +30,7 @@ mod health;
 pub mod metrics;
 mod negotiate;
 mod pages;
+mod paging;
 pub mod plans;
 mod proofs;
 mod registers;
