@@ -121,9 +121,14 @@ pub enum Error {
     #[error("there is no record '{0}' to remove")]
     NoSuchRecord(String),
 
-    /// A register name outside [`crate::name::REGISTER_NAME_RULE`] (the name shortened).
-    #[error("register name '{0}' is not valid: {rule}", rule = crate::name::REGISTER_NAME_RULE)]
-    InvalidRegisterName(String),
+    /// A register name outside the rule of register names.
+    #[error("register name '{name}' is not valid: {rule}")]
+    InvalidRegisterName {
+        /// The name (shortened when long).
+        name: String,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
 
     // Validation (registers.md §3).
     /// Strict mode needs the `name` system record before user entries.

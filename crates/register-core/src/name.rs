@@ -30,7 +30,10 @@ pub fn check_register_name(name: &str) -> Result<(), Error> {
     if valid {
         Ok(())
     } else {
-        Err(Error::InvalidRegisterName(shown(name)))
+        Err(Error::InvalidRegisterName {
+            name: shown(name),
+            rule: REGISTER_NAME_RULE,
+        })
     }
 }
 
