@@ -278,3 +278,19 @@ fn serve_needs_a_configured_token_secret_on_postgresql_and_a_long_one_anywhere()
         "{stderr}"
     );
 }
+
+#[test]
+fn load_creates_no_register_under_a_name_outside_the_rule() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("cli.sqlite");
+    let long = "c".repeat(65);
+    for name in ["a/b", "Colour", long.as_str()] {
+        let (code, out, err) = run(&["load", name, &data("colour.rsf"), "--relaxed"], &db, "");
+        assert_eq!(code, 1, "{name}: {out}");
+        assert!(
+            err.contains(register_core::name::REGISTER_NAME_RULE),
+            "{name}: {err}"
+        );
+    }
+    assert_eq!(run(&["load", "colour", &data("colour.rsf")], &db, "").0, 0);
+}

@@ -50,27 +50,37 @@ fn cli(args: &[&str], db: &Path, stdin: &str) -> (i32, String, String) {
 }
 
 fn sync(verb: &str, remote: &str, plan: PlanId, db: &Path, chunk: u64) -> (i32, String, String) {
+    sync_with(verb, remote, plan, db, chunk, &[])
+}
+
+/// [`sync`] with more options.
+fn sync_with(
+    verb: &str,
+    remote: &str,
+    plan: PlanId,
+    db: &Path,
+    chunk: u64,
+    more: &[&str],
+) -> (i32, String, String) {
     let plan = plan.to_string();
     let chunk = chunk.to_string();
-    cli(
-        &[
-            "sync",
-            verb,
-            "--remote",
-            remote,
-            "--username",
-            "acme",
-            "--password-stdin",
-            "--plan",
-            &plan,
-            "--chunk-entries",
-            &chunk,
-            "--evidence-dir",
-            db.parent().and_then(Path::to_str).expect("a directory"),
-        ],
-        db,
-        &format!("{PASSWORD}\n"),
-    )
+    let mut args = vec![
+        "sync",
+        verb,
+        "--remote",
+        remote,
+        "--username",
+        "acme",
+        "--password-stdin",
+        "--plan",
+        &plan,
+        "--chunk-entries",
+        &chunk,
+        "--evidence-dir",
+        db.parent().and_then(Path::to_str).expect("a directory"),
+    ];
+    args.extend_from_slice(more);
+    cli(&args, db, &format!("{PASSWORD}\n"))
 }
 
 fn summary(store: &Store, name: &str) -> (u64, Digest) {
@@ -352,6 +362,67 @@ fn an_interrupted_sync_stops_at_a_verified_chunk_and_the_next_run_completes() {
         summary(&db.store, "country")
     );
     primary.stop();
+}
+
+/// The length of the ranged dump `from..to` of `country`.
+fn delta_bytes(store: &Store, from: u64, to: u64) -> usize {
+    let mut out = Vec::new();
+    store
+        .export_rsf("country", from, Some(to), &mut out)
+        .expect("export");
+    out.len()
+}
+
+#[test]
+fn a_delta_over_the_byte_bound_is_asked_again_smaller_and_one_entry_over_it_fails() {
+    for db in common::backends() {
+        let l = db.label;
+        primary_store(&db);
+        let primary = Server::start(db.store.clone());
+        let (plan, _) = negotiate(&primary);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (path, secondary) = secondary_db(&dir);
+
+        // Room for the first 4 entries (with the system log), not for a chunk of 50.
+        let bound = delta_bytes(&db.store, 0, 4);
+        assert!(delta_bytes(&db.store, 0, 50) > bound, "{l}");
+        let bound = bound.to_string();
+        let (code, out, err) = sync_with(
+            "pull",
+            &primary.url(),
+            plan,
+            &path,
+            50,
+            &["--max-delta-bytes", &bound],
+        );
+        assert_eq!(code, 0, "{l}: {out}{err}");
+        assert_eq!(
+            summary(&secondary, "country"),
+            summary(&db.store, "country"),
+            "{l}: the whole log, in smaller chunks"
+        );
+
+        // One new entry is longer than 100 bytes: refused, naming the bound; nothing applied.
+        append_countries(&db.store, "Z", 3);
+        let before = summary(&secondary, "country");
+        let (code, out, err) = sync_with(
+            "pull",
+            &primary.url(),
+            plan,
+            &path,
+            50,
+            &["--max-delta-bytes", "100"],
+        );
+        assert_eq!(code, 1, "{l}: {out}{err}");
+        assert!(
+            err.contains("from entry 209 is longer than the bound of 100 bytes"),
+            "{l}: {err}"
+        );
+        assert_eq!(summary(&secondary, "country"), before, "{l}: unchanged");
+        let (_, status, _) = cli(&["sync", "status"], &path, "");
+        assert!(status.contains("the bound of 100 bytes"), "{l}: {status}");
+        primary.stop();
+    }
 }
 
 #[test]

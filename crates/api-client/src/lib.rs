@@ -13,11 +13,11 @@
 
 #![deny(missing_docs)]
 
+mod delta;
 mod witness;
 
 pub use witness::WitnessClient;
 
-use std::io::Read;
 use std::time::Duration;
 
 use api_types::{
@@ -26,6 +26,7 @@ use api_types::{
 };
 use plan_core::{Plan, PlanId};
 use register_core::Digest;
+use register_sync::Fetched;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
@@ -87,6 +88,16 @@ pub enum ClientError {
         plan: String,
         /// Why.
         source: api_types::DocumentError,
+    },
+    /// A delta with a line longer than an RSF reader accepts; reading stopped there.
+    #[error("{url}: line {line} of the delta is longer than {max} bytes")]
+    DeltaLineTooLong {
+        /// The URL asked.
+        url: String,
+        /// The 1-based line.
+        line: u64,
+        /// The bound ([`register_core::rsf::MAX_LINE_BYTES`]).
+        max: usize,
     },
     /// A plan's document is not a valid plan.
     #[error("plan {plan}: {source}")]
@@ -344,22 +355,45 @@ impl register_sync::Remote for Client {
         Ok((state.total_entries, self.root(&path, &state.root_hash)?))
     }
 
-    fn fetch_delta(&self, slice: Uuid, since: u64, until: u64) -> Result<Vec<u8>, ClientError> {
+    /// Refused unread when the declared `Content-Length` is over `max_bytes`; otherwise read
+    /// only up to the bound (see [`delta::read_bounded`]).
+    fn fetch_delta(
+        &self,
+        slice: Uuid,
+        since: u64,
+        until: u64,
+        max_bytes: u64,
+    ) -> Result<Fetched, ClientError> {
         let path = format!("/v1/slices/{slice}/rsf?since={since}&until={until}");
         let request = self.authorized(self.agent.get(&self.url(&path)));
         let response = self.check(&path, request.call())?;
-        let mut delta = Vec::new();
-        response
+        let declared = response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|length| length > max_bytes) {
+            // Dropping the response closes the connection: nothing of the body is read.
+            return Ok(Fetched::OverBound);
+        }
+        let reader = response
             .into_body()
             .into_with_config()
             .limit(u64::MAX)
-            .reader()
-            .read_to_end(&mut delta)
-            .map_err(|e| ClientError::Transport {
+            .reader();
+        match delta::read_bounded(reader, max_bytes, declared) {
+            Ok(Some(delta)) => Ok(Fetched::Delta(delta)),
+            Ok(None) => Ok(Fetched::OverBound),
+            Err(delta::Unread::Io(e)) => Err(ClientError::Transport {
                 url: self.url(&path),
                 source: ureq::Error::Io(e),
-            })?;
-        Ok(delta)
+            }),
+            Err(delta::Unread::LineTooLong(line)) => Err(ClientError::DeltaLineTooLong {
+                url: self.url(&path),
+                line,
+                max: register_core::rsf::MAX_LINE_BYTES,
+            }),
+        }
     }
 
     /// The checkpoint travels base64-encoded in the `Tlog-Checkpoint` header.

@@ -315,19 +315,22 @@ pub enum Direction {
     Push,
 }
 
-/// One sync run of the plan `plan` with `remote`, `chunk` entries at a time: register-sync's
-/// pull or push over this store; the report of each slice as the CLI prints it.
+/// One sync run of the plan `plan` with `remote`, in chunks as `chunking` says (a push
+/// sends its own data: only the entries count): register-sync's pull or push over this
+/// store; the report of each slice as the CLI prints it.
 pub fn transfer<R: register_sync::Remote>(
     store: &Store,
     remote: &mut R,
     direction: Direction,
     plan: PlanId,
-    chunk: u64,
+    chunking: register_sync::Chunking,
 ) -> Result<Vec<api_types::SliceReport>, SyncError> {
     let mirrors = Mirrors(store);
     let reports = match direction {
-        Direction::Pull => register_sync::pull(&mirrors, remote, plan, chunk, &crate::now)?,
-        Direction::Push => register_sync::push(&mirrors, remote, plan, chunk, &crate::now)?,
+        Direction::Pull => register_sync::pull(&mirrors, remote, plan, chunking, &crate::now)?,
+        Direction::Push => {
+            register_sync::push(&mirrors, remote, plan, chunking.entries, &crate::now)?
+        }
     };
     Ok(reports.iter().map(crate::views::slice_report).collect())
 }

@@ -75,6 +75,9 @@ pub enum Error {
     /// A user key outside RFC 0008, or an empty system key.
     #[error("key '{0}' is not valid: {1}")]
     InvalidKey(String, &'static str),
+    /// An entry that names one item twice (its item hashes must be distinct).
+    #[error("item hash {0} appears more than once in the entry")]
+    DuplicateItemHash(ItemHash),
     /// An entry naming an item that was never added.
     #[error("Orphan append entry: {0}")]
     OrphanAppendEntry(ItemHash),
@@ -117,6 +120,15 @@ pub enum Error {
     /// A removal of a key that has no current record.
     #[error("there is no record '{0}' to remove")]
     NoSuchRecord(String),
+
+    /// A register name outside the rule of register names.
+    #[error("register name '{name}' is not valid: {rule}")]
+    InvalidRegisterName {
+        /// The name (shortened when long).
+        name: String,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
 
     // Validation (registers.md §3).
     /// Strict mode needs the `name` system record before user entries.

@@ -117,15 +117,24 @@ fn append_entry<'a>(
     })
 }
 
-/// `h1;h2;…`, or nothing: an entry with no items (the record left the current set).
+/// `h1;h2;…`, or nothing: an entry with no items (the record left the current set). The
+/// hashes must be distinct: a record holds each item once, and a repeated hash would only
+/// multiply the work of every reader of the entry.
 pub fn parse_item_hashes(field: &str) -> Result<Vec<ItemHash>, Error> {
     if field.is_empty() {
         return Ok(Vec::new());
     }
-    field
+    let hashes = field
         .split(';')
         .map(|h| ItemHash::parse(h).ok_or_else(|| Error::InvalidHash(excerpt(h))))
-        .collect()
+        .collect::<Result<Vec<ItemHash>, Error>>()?;
+    if hashes.len() > 1 {
+        let mut seen = std::collections::HashSet::with_capacity(hashes.len());
+        if let Some(repeated) = hashes.iter().find(|h| !seen.insert(*h)) {
+            return Err(Error::DuplicateItemHash(*repeated));
+        }
+    }
+    Ok(hashes)
 }
 
 fn excerpt(text: &str) -> String {
@@ -319,6 +328,31 @@ mod tests {
             Ok(Command::AppendEntry { item_hashes, .. }) => assert_eq!(item_hashes.len(), 2),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_entry_names_each_item_once() {
+        let a = "sha-256:5dd4fe3b0de91882dae86b223ca531b5c8f2335d9ee3fd0ab18dfdc2871d0c61";
+        let b = "sha-256:e94c4a9ab00d951dadde848ee2c9fe51628b22ff2e0a88bff4cca6e4e6086d7a";
+        let repeated = format!("item hash {a} appears more than once in the entry");
+        check_error(
+            &format!("append-entry\tuser\tNMD\t2016-04-05T13:23:05Z\t{a};{a}"),
+            &repeated,
+        );
+        check_error(
+            &format!("append-entry\tuser\tNMD\t2016-04-05T13:23:05Z\t{a};{b};{a}"),
+            &repeated,
+        );
+        // The 2016 form too.
+        check_error(
+            &format!("append-entry\t2016-04-05T13:23:05Z\t{a};{b};{b}\tNMD"),
+            &format!("item hash {b} appears more than once in the entry"),
+        );
+        let many = vec![a; 10_000].join(";");
+        check_error(
+            &format!("append-entry\tuser\tNMD\t2016-04-05T13:23:05Z\t{many}"),
+            &repeated,
+        );
     }
 
     #[test]

@@ -569,3 +569,40 @@ fn multi_item_entries_are_validated_item_by_item() {
         "line 2: primary field 'thing' value 'z' does not equal the entry key 'a'",
     );
 }
+
+#[test]
+fn an_entry_naming_one_item_twice_is_refused_at_its_line() {
+    let green = item(&[("colour", "green"), ("name", "Green")]);
+    let hash = green.hash();
+    let add = format!("add-item\t{}", green.canonical_json());
+    let repeated = format!("item hash {hash} appears more than once in the entry");
+    check(
+        &format!("{add}\nappend-entry\tuser\tgreen\t{TS}\t{hash};{hash}\n"),
+        &format!("line 2: {repeated}"),
+    );
+    // 10,000 times, in both modes: refused, not stored.
+    let many = vec![hash.to_string(); 10_000].join(";");
+    let rsf = format!("{add}\nappend-entry\tuser\tgreen\t{TS}\t{many}\n");
+    for mode in [Mode::Strict, Mode::Relaxed] {
+        expect_error(
+            &mut colour(),
+            rsf.as_bytes(),
+            mode,
+            &format!("line 2: {repeated}"),
+        );
+    }
+    // The system log too.
+    let name = item(&[("name", "colour")]);
+    let rsf = format!(
+        "add-item\t{}\nappend-entry\tsystem\tname\t{TS}\t{h};{h}\n",
+        name.canonical_json(),
+        h = name.hash()
+    );
+    check(
+        &rsf,
+        &format!(
+            "line 2: item hash {} appears more than once in the entry",
+            name.hash()
+        ),
+    );
+}

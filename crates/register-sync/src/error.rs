@@ -130,6 +130,21 @@ pub enum SyncError {
     /// A delta was refused (cut short, or an RSF error with its line); nothing of it applied.
     #[error("the delta was refused: {0}")]
     Refused(#[source] BoxError),
+    /// Even one entry's delta is longer than the bound on a delta's bytes: refused unread
+    /// past the bound, nothing of it applied.
+    #[error(
+        "the primary's delta of slice {slice} from entry {entry} is longer than the bound of \
+         {max_bytes} bytes (max delta bytes) even with that one entry; nothing of it was \
+         applied"
+    )]
+    DeltaTooLarge {
+        /// The slice.
+        slice: Uuid,
+        /// The entry number the delta would have added.
+        entry: u64,
+        /// The bound.
+        max_bytes: u64,
+    },
     /// The local store failed.
     #[error(transparent)]
     Store(BoxError),

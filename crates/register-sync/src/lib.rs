@@ -15,11 +15,16 @@
 //!   never applied); then the store loads it in one transaction, whose last assert proves
 //!   the mirror holds exactly what the primary held at the delta's end. Both lines are read
 //!   with register-core's RSF reader.
-//! - **Bounded chunks.** [`pull`] asks for at most `chunk` entries per request, reads the
-//!   chunk whole and applies it as its own transaction, so memory stays bounded and an
-//!   interruption leaves the mirror at a verified chunk boundary; the next run resumes from
-//!   the mirror's own size. Full copy and incremental sync are the same loop. [`push`] is
-//!   the same loop driven from the primary.
+//! - **Bounded chunks.** [`pull`] asks for at most [`Chunking::entries`] entries per request,
+//!   reads the chunk whole and applies it as its own transaction, so an interruption leaves
+//!   the mirror at a verified chunk boundary; the next run resumes from the mirror's own
+//!   size. Full copy and incremental sync are the same loop. [`push`] is the same loop
+//!   driven from the primary.
+//! - **Bounded memory, whatever the primary sends.** A delta is read only up to
+//!   [`Chunking::max_delta_bytes`] ([`Remote::fetch_delta`] stops there, before reading when
+//!   the length is declared). A delta over the bound is asked again with half the entries,
+//!   down to one; one entry over the bound fails the slice with [`SyncError::DeltaTooLarge`]
+//!   and nothing of it applied.
 //! - **Verified against the primary's signed checkpoint** ([`verify`], checkpoints.md §6).
 //!   When the plan binds a checkpoint key, it is pinned on the subscription the first time
 //!   it is seen; a pull fetches the primary's checkpoint, verifies it with the pinned key,
@@ -47,5 +52,8 @@ pub mod witness;
 
 pub use delta::{apply_delta, final_root};
 pub use error::{ApplyError, BoxError, Divergence, SplitView, SyncError};
-pub use run::{pull, push, subscribed_slices, SliceReport, DEFAULT_CHUNK_ENTRIES};
-pub use traits::{Accepted, Keys, MirrorStore, Origin, Remote};
+pub use run::{
+    pull, push, subscribed_slices, Chunking, SliceReport, DEFAULT_CHUNK_ENTRIES,
+    DEFAULT_MAX_DELTA_BYTES,
+};
+pub use traits::{Accepted, Fetched, Keys, MirrorStore, Origin, Remote};

@@ -7,11 +7,34 @@ use uuid::Uuid;
 
 use crate::delta::{apply_delta, final_root};
 use crate::error::{Divergence, SyncError};
-use crate::traits::{Accepted, MirrorStore, Origin, Remote};
+use crate::traits::{Accepted, Fetched, MirrorStore, Origin, Remote};
 use crate::verify::{pinned_key, plan_keys, split_view, stale, verify_note};
 
 /// Entries fetched and applied per transaction by default.
 pub const DEFAULT_CHUNK_ENTRIES: u64 = 100_000;
+
+/// The longest delta a pull reads by default, in bytes (256 MiB): a chunk of real entries is
+/// far smaller (100,000 entries of `country` are about 40 MiB), and a primary that sends
+/// more cannot make the mirror buffer more.
+pub const DEFAULT_MAX_DELTA_BYTES: u64 = 256 * 1024 * 1024;
+
+/// How a pull splits the primary's log into deltas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunking {
+    /// Entries asked for per request and applied per transaction (at least 1).
+    pub entries: u64,
+    /// The most bytes of one delta read; a longer one is asked again with half the entries.
+    pub max_delta_bytes: u64,
+}
+
+impl Default for Chunking {
+    fn default() -> Chunking {
+        Chunking {
+            entries: DEFAULT_CHUNK_ENTRIES,
+            max_delta_bytes: DEFAULT_MAX_DELTA_BYTES,
+        }
+    }
+}
 
 /// What one slice's sync did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,14 +108,14 @@ fn for_each_slice<S: MirrorStore>(
 }
 
 /// Pulls every subscribed register slice of the Approved plan `id` from `remote` into its
-/// mirror, `chunk` entries per transaction, recording each slice's outcome (`now` stamps
-/// them). The mirror of a slice is the register its subscription names, else the primary's
-/// register name.
+/// mirror, in deltas as `chunking` says, each its own transaction, recording each slice's
+/// outcome (`now` stamps them). The mirror of a slice is the register its subscription
+/// names, else the primary's register name.
 pub fn pull<S: MirrorStore, R: Remote>(
     store: &S,
     remote: &mut R,
     id: PlanId,
-    chunk: u64,
+    chunking: Chunking,
     now: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Vec<SliceReport>, SyncError> {
     let plan = remote.login_for_plan(id).map_err(SyncError::remote)?;
@@ -112,7 +135,7 @@ pub fn pull<S: MirrorStore, R: Remote>(
         };
         let keys = plan_keys(&plan, slice);
         let key = pinned_key(store, id, slice.slice_uuid, &keys)?;
-        let mut report = pull_slice(store, remote, &name, &origin, key.as_ref(), chunk, now)?;
+        let mut report = pull_slice(store, remote, &name, &origin, key.as_ref(), chunking, now)?;
         // A verified state: when the plan names this mirror's cosigner key, the mirror
         // cosigns it and tells the primary (checkpoints.md §6).
         if let (Some(note), Some(_)) = (&report.checkpoint, &keys.cosigner_key) {
@@ -169,7 +192,7 @@ fn pull_slice<S: MirrorStore, R: Remote>(
     name: &str,
     origin: &Origin,
     key: Option<&tlog_core::VerifierKey>,
-    chunk: u64,
+    chunking: Chunking,
     now: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<SliceReport, SyncError> {
     let slice = origin.slice;
@@ -187,11 +210,28 @@ fn pull_slice<S: MirrorStore, R: Remote>(
         .map_err(SyncError::store)?;
     let (start, mut root) = store.state(name).map_err(SyncError::store)?;
     let mut size = start;
+    let mut entries = chunking.entries.max(1);
     while size < target {
-        let until = target.min(size.saturating_add(chunk.max(1)));
-        let delta = remote
-            .fetch_delta(slice, size, until)
+        let until = target.min(size.saturating_add(entries));
+        let fetched = remote
+            .fetch_delta(slice, size, until, chunking.max_delta_bytes)
             .map_err(SyncError::remote)?;
+        let delta = match fetched {
+            Fetched::Delta(delta) => delta,
+            // Fewer entries make a shorter delta: the same start again with half as many
+            // (and the chunks after it too, as their entries are likely as large).
+            Fetched::OverBound if until - size > 1 => {
+                entries = (until - size) / 2;
+                continue;
+            }
+            Fetched::OverBound => {
+                return Err(SyncError::DeltaTooLarge {
+                    slice,
+                    entry: size + 1,
+                    max_bytes: chunking.max_delta_bytes,
+                })
+            }
+        };
         if let (Some(c), true) = (&checkpoint, until < target) {
             // A chunk short of the checkpoint must be a prefix of it before it is applied.
             let proof = remote

@@ -160,8 +160,16 @@ pub trait Remote {
     /// on the secondary).
     fn slice_state(&self, slice: Uuid) -> Result<(u64, Digest), Self::Error>;
 
-    /// The ranged dump `since..until` of `slice`, whole (a bounded chunk).
-    fn fetch_delta(&self, slice: Uuid, since: u64, until: u64) -> Result<Vec<u8>, Self::Error>;
+    /// The ranged dump `since..until` of `slice`, whole, if it is at most `max_bytes` long;
+    /// [`Fetched::OverBound`] otherwise, having read (and held) no more than `max_bytes` of
+    /// it: a primary cannot make the mirror buffer more than the bound, whatever it sends.
+    fn fetch_delta(
+        &self,
+        slice: Uuid,
+        since: u64,
+        until: u64,
+        max_bytes: u64,
+    ) -> Result<Fetched, Self::Error>;
 
     /// Sends a ranged dump to the remote's mirror of `slice`, with the primary's signed
     /// checkpoint it leads towards (when the primary signs); returns the mirror's size and
@@ -182,4 +190,14 @@ pub trait Remote {
 
     /// The primary's consistency proof of `slice` between sizes `m` and `n`.
     fn consistency_proof(&self, slice: Uuid, m: u64, n: u64) -> Result<Vec<Digest>, Self::Error>;
+}
+
+/// What [`Remote::fetch_delta`] got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// The whole delta, within the bound.
+    Delta(Vec<u8>),
+    /// The delta is longer than the bound (its declared length, or more bytes than the bound
+    /// arrived); reading stopped there.
+    OverBound,
 }

@@ -32,6 +32,7 @@ mod health;
 pub mod metrics;
 mod negotiate;
 mod pages;
+mod paging;
 pub mod plans;
 mod proofs;
 mod registers;

@@ -14,7 +14,8 @@ use store_diesel::store::Store;
 
 use super::body::Body;
 use super::errors::{self, ApiError};
-use super::negotiate::{choose, split_suffix, Format};
+use super::negotiate::{accepts_json, choose, split_suffix, Format};
+use super::paging;
 use super::render;
 use super::{auth, AppState};
 
@@ -123,8 +124,16 @@ pub(super) fn limit(value: Option<&str>, name: &str, default: u64) -> Result<u64
     }
 }
 
-/// `GET /registers`.
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// `GET /registers` (JSON only: 406 when `Accept` refuses JSON, unless the path says `.json`).
+pub async fn list(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    if !request.path().ends_with(".json") && !accepts_json(&request) {
+        return Err(ApiError::NotAcceptable(
+            "the register list is JSON only".into(),
+        ));
+    }
     let registers = blocking(&state, |store| store.registers()).await?;
     let body: Vec<api_types::RegisterListing> = registers
         .iter()
@@ -306,14 +315,10 @@ pub async fn entries(
     let mut response = respond(format, body, &tag);
     let base = request.path();
     let mut links = Vec::new();
-    if start + limit <= summary.total_entries {
-        links.push(format!(
-            "<{base}?start={}&limit={limit}>; rel=\"next\"",
-            start + limit
-        ));
+    if let Some(next) = paging::next_start(start, limit, summary.total_entries) {
+        links.push(format!("<{base}?start={next}&limit={limit}>; rel=\"next\""));
     }
-    if start > 1 {
-        let previous = start.saturating_sub(limit).max(1);
+    if let Some(previous) = paging::previous_start(start, limit) {
         links.push(format!(
             "<{base}?start={previous}&limit={limit}>; rel=\"previous\""
         ));
@@ -388,7 +393,7 @@ pub async fn records(
     let format = choose(&request, suffix)?;
     let page_size = limit(query.page_size.as_deref(), "page-size", DEFAULT_LIMIT)?;
     let page_index = from_one(query.page_index.as_deref(), "page-index")?;
-    let offset = (page_index - 1).saturating_mul(page_size);
+    let offset = paging::offset(page_index, page_size);
     let source = source(&at.name, &at.index);
     let list = source.clone();
     let read = fresh(&state, &request, &source, move |store, _| {
@@ -408,16 +413,14 @@ pub async fn records(
     let mut response = respond(format, body, &tag);
     let base = request.path();
     let mut links = Vec::new();
-    if offset + page_size < summary.total_records {
+    if let Some(next) = paging::next_page(page_index, page_size, summary.total_records) {
         links.push(format!(
-            "<{base}?page-index={}&page-size={page_size}>; rel=\"next\"",
-            page_index + 1
+            "<{base}?page-index={next}&page-size={page_size}>; rel=\"next\""
         ));
     }
-    if page_index > 1 {
+    if let Some(previous) = paging::previous_page(page_index) {
         links.push(format!(
-            "<{base}?page-index={}&page-size={page_size}>; rel=\"previous\"",
-            page_index - 1
+            "<{base}?page-index={previous}&page-size={page_size}>; rel=\"previous\""
         ));
     }
     set_links(&mut response, &links);
@@ -507,8 +510,10 @@ pub async fn facet(
     let format = choose(&request, suffix)?;
     let value = value.to_string();
     let page_size = limit(query.page_size.as_deref(), "page-size", DEFAULT_LIMIT)?;
-    let offset =
-        (from_one(query.page_index.as_deref(), "page-index")? - 1).saturating_mul(page_size);
+    let offset = paging::offset(
+        from_one(query.page_index.as_deref(), "page-index")?,
+        page_size,
+    );
     let read = fresh(
         &state,
         &request,

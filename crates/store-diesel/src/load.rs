@@ -33,7 +33,8 @@ use crate::state::DbState;
 /// Entries in one load after which PostgreSQL's statistics are refreshed.
 const ANALYZE_AFTER: usize = 10_000;
 
-/// Loads RSF into the register `name` (created when new) inside the caller's transaction:
+/// Loads RSF into the register `name` (created when new, if the name follows
+/// [`register_core::name::REGISTER_NAME_RULE`]) inside the caller's transaction:
 /// locks the register, checks it is what `mirror` says (a local register, or a mirror of that
 /// slice), validates with register-core's loader against the state, then writes. `mirror`
 /// lifts the rule that the RSF's `name` is `name`. With `keys`, the logs the load leaves at
@@ -49,6 +50,10 @@ pub(crate) fn load<R: BufRead + Send>(
 ) -> Result<LoadReport, StoreError> {
     lock_register(conn, name)?;
     let existing = find_register(conn, name)?;
+    if existing.is_none() {
+        // Before the file is read: a name that cannot be created costs nothing.
+        register_core::check_register_name(name)?;
+    }
     check_target(name, existing.as_ref(), mirror)?;
     let (changes, had_indexes) = {
         let cell = RefCell::new(&mut *conn);

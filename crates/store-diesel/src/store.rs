@@ -251,7 +251,10 @@ impl Store {
         mode: Mode,
         mirror: Option<&MirrorOf>,
     ) -> Result<LoadReport, StoreError> {
-        register_core::entry::check_user_key(name).map_err(StoreError::Register)?;
+        // A register that may exist has a valid key as its name (registers created before
+        // the rule of names included); anything else is refused with that rule.
+        register_core::entry::check_user_key(name)
+            .or_else(|_| register_core::check_register_name(name))?;
         let keys = self.keys.as_deref();
         self.transaction(|conn| load::load(conn, name, reader, mode, mirror, keys))
     }

@@ -20,7 +20,7 @@ fn not_found(plan: PlanId, slice: Uuid) -> StoreError {
 }
 
 /// The row of a new subscription, with no sync yet; `Invalid` for an empty remote or a
-/// register name that is not a valid key.
+/// register name outside the rule of register names.
 pub(crate) fn new_row(
     plan: PlanId,
     slice: Uuid,
@@ -30,7 +30,8 @@ pub(crate) fn new_row(
     if remote.trim().is_empty() {
         return Err(StoreError::Invalid("a remote must not be empty".into()));
     }
-    register_core::entry::check_user_key(register_name)?;
+    // The mirror is created under this name.
+    register_core::check_register_name(register_name)?;
     Ok(SubscriptionRow {
         plan_uuid: plan.to_string(),
         slice_uuid: slice.hyphenated().to_string(),

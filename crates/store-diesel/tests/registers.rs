@@ -398,3 +398,34 @@ fn proofs_over_large_trees_match_memory_also_from_the_node_cache() {
         }
     }
 }
+
+#[test]
+fn a_register_is_only_created_under_a_valid_name() {
+    let rule = register_core::name::REGISTER_NAME_RULE;
+    let long = "a".repeat(30_000);
+    for db in backends() {
+        let store = &db.store;
+        let mirror = store_diesel::store::MirrorOf {
+            partner: "https://partner.example".into(),
+            plan: plan_core::PlanId(uuid::Uuid::new_v4()),
+            slice: uuid::Uuid::new_v4(),
+            target: None,
+        };
+        for name in ["a/b", "Colour", "colour-", "a--b", "", long.as_str()] {
+            let local = store.load_rsf(name, &data("colour.rsf")[..], Mode::Relaxed);
+            let mirrored = store.load_mirror_rsf(name, &data("colour.rsf")[..], &mirror);
+            let subscribed =
+                store.upsert_subscription(mirror.plan, mirror.slice, &mirror.partner, name);
+            for refused in [local.map(|_| ()), mirrored.map(|_| ()), subscribed] {
+                let message = refused.expect_err(db.label).to_string();
+                assert!(message.contains(rule), "{}: {message}", db.label);
+                assert!(message.len() < 400, "{}: the name is shortened", db.label);
+            }
+        }
+        assert!(store.registers().expect("list").is_empty(), "{}", db.label);
+        // The rule holds for creation only: a valid name loads as before.
+        store
+            .load_rsf("colour", &data("colour.rsf")[..], Mode::Strict)
+            .expect(db.label);
+    }
+}

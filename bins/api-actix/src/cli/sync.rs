@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use node_service::mirrors::{keep_evidence, transfer, Direction};
 use node_service::views;
 use plan_core::PlanId;
-use register_sync::DEFAULT_CHUNK_ENTRIES;
+use register_sync::{Chunking, DEFAULT_CHUNK_ENTRIES, DEFAULT_MAX_DELTA_BYTES};
 use store_diesel::store::Store;
 
 use super::print_json;
@@ -58,6 +58,10 @@ pub struct Transfer {
     /// Entries per request and per transaction.
     #[arg(long, default_value_t = DEFAULT_CHUNK_ENTRIES)]
     chunk_entries: u64,
+    /// The most bytes of one delta a pull reads (and holds in memory); a longer delta is
+    /// asked again with half the entries, and one entry over it fails the slice.
+    #[arg(long, default_value_t = DEFAULT_MAX_DELTA_BYTES, value_name = "BYTES")]
+    max_delta_bytes: u64,
     /// Where a split view's evidence file is written (exit 2).
     #[arg(long, value_name = "DIR", default_value = ".")]
     evidence_dir: std::path::PathBuf,
@@ -86,7 +90,10 @@ impl Transfer {
                 &mut remote,
                 direction,
                 PlanId(self.plan),
-                self.chunk_entries,
+                Chunking {
+                    entries: self.chunk_entries,
+                    max_delta_bytes: self.max_delta_bytes,
+                },
             );
             let code = match outcome {
                 Ok(reports) => {

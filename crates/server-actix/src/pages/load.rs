@@ -14,6 +14,7 @@ use super::templates::{
 };
 use super::view::{self, cells, encode, field_order, link_targets, short_hash, Log, Pager};
 use crate::errors::ApiError;
+use crate::paging;
 
 /// Rows of a page of records or entries by default, and the most a page shows (pages stay
 /// under 40 KB).
@@ -313,7 +314,7 @@ pub fn records(
     let filter = ask
         .filter
         .filter(|(field, value)| log.index.is_none() && !value.is_empty() && !field.is_empty());
-    let offset = (ask.page - 1).saturating_mul(ask.size);
+    let offset = paging::offset(ask.page, ask.size);
     let (records, more) = match &filter {
         Some((field, value)) if fields.contains(field) => {
             let mut found = store.facet(&log.name, field, value, offset, ask.size + 1)?;
@@ -327,7 +328,7 @@ pub fn records(
         }
         None => (
             store.log_records(&source, offset, ask.size)?,
-            offset + ask.size < summary.total_records,
+            paging::next_page(ask.page, ask.size, summary.total_records).is_some(),
         ),
     };
     let columns: Vec<String> = match log.index {
@@ -360,11 +361,11 @@ pub fn records(
         format!("{}/records{q}", log.base())
     };
     let pager = Pager {
-        previous: (ask.page > 1).then(|| query(ask.page - 1)),
-        next: more.then(|| query(ask.page + 1)),
+        previous: paging::previous_page(ask.page).map(query),
+        next: ask.page.checked_add(1).filter(|_| more).map(query),
     };
-    let first = offset + 1;
-    let last = offset + rows.len() as u64;
+    let first = offset.saturating_add(1);
+    let last = offset.saturating_add(rows.len() as u64);
     let caption = match (&filter, rows.is_empty()) {
         (Some((field, value)), true) => format!("No record whose {field} is “{value}”"),
         (Some((field, value)), false) => {
@@ -440,7 +441,7 @@ pub fn entries(
 ) -> Result<Outcome, ApiError> {
     let found = store.log_entries(&source(log), start, limit)?;
     let base = log.base();
-    let last = start + found.len() as u64 - u64::from(!found.is_empty());
+    let last = start.saturating_add(found.len() as u64) - u64::from(!found.is_empty());
     let caption = match found.is_empty() {
         true => format!(
             "No entries from {start}; the log has {}",
@@ -471,8 +472,8 @@ pub fn entries(
         caption,
         rows: found.into_iter().map(|e| entry_row(log, e)).collect(),
         pager: Pager {
-            previous: (start > 1).then(|| page(start.saturating_sub(limit).max(1))),
-            next: (start + limit <= summary.total_entries).then(|| page(start + limit)),
+            previous: paging::previous_start(start, limit).map(page),
+            next: paging::next_start(start, limit, summary.total_entries).map(page),
         },
         log: log.clone(),
     })
