@@ -22,7 +22,7 @@ the server closes them):
 and 8 threads probing GET /v1/plans/<random uuid> with the partner's token.
 
 Prints progress with the server's RSS every 10 s, one line per kind of good request, and one
-`SOAK ...` line: availability, p99, max, RSS first/last/max.
+`SOAK ...` line: availability, p99, max, RSS at 10 s, half-way, at the end and its maximum.
 """
 
 import base64
@@ -288,7 +288,8 @@ def run_good():
     available = sum(1 for v in everything if v[1])
     print(f"SOAK requests={len(everything)} availability_pct={100.0 * available / max(1, len(everything)):.3f} "
           f"p99_ms={1000 * percentile(latencies, 99):.1f} max_ms={1000 * max(latencies, default=0):.1f} "
-          f"rss_first_mib={rss[min(10, len(rss) - 1)] / 1024:.1f} rss_last_mib={rss[-1] / 1024:.1f} rss_max_mib={max(rss) / 1024:.1f}",
+          f"rss_10s_mib={rss[min(10, len(rss) - 1)] / 1024:.1f} rss_half_mib={rss[len(rss) // 2] / 1024:.1f} "
+          f"rss_last_mib={rss[-1] / 1024:.1f} rss_max_mib={max(rss) / 1024:.1f}",
           flush=True)
 
 
