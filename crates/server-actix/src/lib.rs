@@ -35,6 +35,7 @@ mod pages;
 mod paging;
 pub mod plans;
 mod proofs;
+mod refusals;
 mod registers;
 mod render;
 pub mod request_id;
@@ -549,14 +550,42 @@ fn connections_per_worker(workers: usize) -> usize {
     usize::try_from(usable / workers.max(1) as u64).unwrap_or(usize::MAX)
 }
 
-/// Per connection: the kernel closes it once sent data stays unacknowledged for
-/// [`UNACKED_TIMEOUT`] (a client that stopped reading a download).
-fn on_connect(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
-    if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
-        if let Err(e) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(UNACKED_TIMEOUT)) {
-            tracing::debug!(error = %e, "TCP_USER_TIMEOUT not set");
+/// Per connection: no Nagle delay on small answers, and the kernel closes it once sent
+/// data stays unacknowledged for [`UNACKED_TIMEOUT`] (a client that stopped reading a
+/// download).
+fn on_connect(tcp: &actix_web::rt::net::TcpStream) {
+    let _ = tcp.set_nodelay(true);
+    if let Err(e) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(UNACKED_TIMEOUT)) {
+        tracing::debug!(error = %e, "TCP_USER_TIMEOUT not set");
+    }
+}
+
+/// A listener on the first address `address` resolves to, with the backlog actix-web's
+/// own `bind` uses (1,024 connections waiting to be accepted, not the system's 128).
+fn bind(address: &str) -> std::io::Result<std::net::TcpListener> {
+    use std::net::ToSocketAddrs;
+    let mut last = None;
+    for candidate in address.to_socket_addrs()? {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(candidate),
+            socket2::Type::STREAM,
+            None,
+        )?;
+        socket.set_reuse_address(true)?;
+        match socket
+            .bind(&candidate.into())
+            .and_then(|()| socket.listen(1024))
+        {
+            Ok(()) => return Ok(socket.into()),
+            Err(e) => last = Some(e),
         }
     }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("'{address}' resolves to no address"),
+        )
+    }))
 }
 
 /// Where [`start`] listens.
@@ -569,30 +598,55 @@ pub enum Listen {
 }
 
 /// Starts serving `state` as `options` say, on `listen`: every connection with the
-/// timeouts and caps above. Call it inside an actix system; await the server to run it.
+/// timeouts and caps above, under [`refusals::EnvelopeIo`] (actix-web's `HttpServer` cannot
+/// put a type of ours under its HTTP service, so this builds the same stack itself: the
+/// worker pool and graceful shutdown of actix-server, actix-http's HTTP/1 service). Call it
+/// inside an actix system; await the server to run it.
 pub fn start(
     state: AppState,
     options: &ServeOptions,
     listen: Listen,
 ) -> std::io::Result<actix_web::dev::Server> {
+    use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
     let workers = options.workers.max(1);
     let blocking = (options.store_calls / workers).max(1);
     let max_body = options.max_body;
+    let listener = match listen {
+        Listen::Bind(address) => bind(&address)?,
+        Listen::Listener(listener) => listener,
+    };
+    let address = listener.local_addr()?;
     // SIGTERM/SIGINT: stop accepting, let in-flight requests (a load commits or rolls back
     // in its own transaction) finish for up to `shutdown`, then exit; a load cut off then is
     // rolled back by the database, and its client sees the connection close.
-    let server = actix_web::HttpServer::new(move || app_with_body_limit(state.clone(), max_body))
+    let builder = actix_server::Server::build()
         .workers(workers)
         .worker_max_blocking_threads(blocking)
         .shutdown_timeout(options.shutdown.as_secs())
-        .client_request_timeout(HEAD_TIMEOUT)
-        .keep_alive(KEEP_ALIVE)
-        .max_connections(connections_per_worker(workers))
-        .on_connect(on_connect);
-    let server = match listen {
-        Listen::Bind(address) => server.bind(address)?,
-        Listen::Listener(listener) => server.listen(listener)?,
-    };
+        .max_concurrent_connections(connections_per_worker(workers));
+    // Idle keep-alive connections close as soon as a graceful shutdown starts.
+    let shutdown = builder.graceful_shutdown_signal();
+    let server = builder.listen("registers", listener, move || {
+        let shutdown = shutdown.clone();
+        let app = app_with_body_limit(state.clone(), max_body)
+            .into_factory()
+            .map_err(|e: actix_web::Error| e.error_response());
+        let http = actix_http::HttpService::build()
+            .keep_alive(KEEP_ALIVE)
+            .client_request_timeout(HEAD_TIMEOUT)
+            .local_addr(address)
+            .graceful_shutdown_signal(move || {
+                let shutdown = shutdown.clone();
+                async move { shutdown.notified().await }
+            })
+            .h1(map_config(app, |_| actix_web::dev::AppConfig::default()));
+        fn_service(|tcp: actix_web::rt::net::TcpStream| async move {
+            on_connect(&tcp);
+            let peer = tcp.peer_addr().ok();
+            Ok::<_, actix_http::error::DispatchError>((refusals::EnvelopeIo::new(tcp), peer))
+        })
+        .and_then(http)
+    })?;
     Ok(server.run())
 }
 

@@ -29,16 +29,18 @@ pub fn of(request: &ServiceRequest) -> Arc<str> {
         });
     match given {
         Some(id) => id.into(),
-        // A random prefix per process and a counter: unique across instances, and no
-        // system call per request.
-        None => {
-            static PREFIX: OnceLock<u64> = OnceLock::new();
-            static NEXT: AtomicU64 = AtomicU64::new(0);
-            let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            format!("{prefix:016x}{n:016x}").into()
-        }
+        None => fresh(),
     }
+}
+
+/// A new ID: a random prefix per process and a counter, unique across instances, and no
+/// system call per request.
+pub fn fresh() -> Arc<str> {
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix:016x}{n:016x}").into()
 }
 
 /// Runs `serving` with `id` as the current request's ID.

@@ -511,3 +511,74 @@ fn a_held_sqlite_write_lock_fails_writers_with_503_and_nothing_else() {
         .expect("write");
     assert_eq!(response.status().as_u16(), 201);
 }
+
+/// The whole answer on `stream` (the server closes it): status and JSON body.
+fn answer(stream: &mut TcpStream) -> (Option<u16>, serde_json::Value) {
+    let mut all = Vec::new();
+    let _ = stream.read_to_end(&mut all);
+    let text = String::from_utf8_lossy(&all);
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok());
+    let body = text
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (status, body)
+}
+
+#[test]
+fn refusals_made_before_any_request_exists_carry_the_envelope() {
+    let db = store_diesel::testing::sqlite();
+    let server = LoopbackServer::start(db.store.clone());
+    let address = SocketAddr::from(([127, 0, 0, 1], server.port));
+    let cases: [(&str, Vec<u8>, u16); 4] = [
+        (
+            "a header flood",
+            format!(
+                "GET /registers HTTP/1.1\r\nHost: x\r\n{}\r\n",
+                (0..200)
+                    .map(|i| format!("X-H{i}: v\r\n"))
+                    .collect::<String>()
+            )
+            .into_bytes(),
+            431,
+        ),
+        (
+            "an over-long URI",
+            format!(
+                "GET /registers?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+                "a".repeat(200_000)
+            )
+            .into_bytes(),
+            431,
+        ),
+        (
+            "a head that is not HTTP",
+            b"HELLO THERE\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "half a head, never finished",
+            b"GET /registers HTTP/1.1\r\nHost: x".to_vec(),
+            408,
+        ),
+    ];
+    for (what, bytes, status) in cases {
+        let mut stream = connect(address);
+        let _ = stream.write_all(&bytes);
+        let (got, body) = answer(&mut stream);
+        assert_eq!(got, Some(status), "{what}: {body}");
+        assert_eq!(
+            body["message_code"],
+            1000 + u64::from(status),
+            "{what}: {body}"
+        );
+        assert!(body["request_id"].is_string(), "{what}: {body}");
+        assert!(body["message_text"].is_string(), "{what}: {body}");
+    }
+    // The server still answers well-formed requests.
+    let mut stream = connect(address);
+    stream
+        .write_all(b"GET /registers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("request");
+    assert_eq!(answer(&mut stream).0, Some(200));
+}
