@@ -139,6 +139,10 @@ impl Lockout {
         };
         attempts.in_flight = attempts.in_flight.saturating_sub(1);
         if succeeded.is_none() {
+            // Nothing learned: a pair with no failure and nothing in flight is forgotten.
+            if attempts.failures == 0 && attempts.in_flight == 0 {
+                pairs.remove(&key);
+            }
             return;
         }
         attempts.failures = attempts.failures.saturating_add(1);
@@ -266,6 +270,7 @@ mod tests {
         for _ in 0..10 {
             drop(lockout.begin("acme", "192.0.2.1", NOW).expect("slot"));
         }
+        assert!(lockout.pairs.lock().expect("lock").is_empty(), "nothing kept");
         let slots: Vec<Attempt<'_>> = (0..10)
             .filter_map(|_| lockout.begin("acme", "192.0.2.1", NOW))
             .collect();
