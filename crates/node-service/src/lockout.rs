@@ -270,7 +270,10 @@ mod tests {
         for _ in 0..10 {
             drop(lockout.begin("acme", "192.0.2.1", NOW).expect("slot"));
         }
-        assert!(lockout.pairs.lock().expect("lock").is_empty(), "nothing kept");
+        assert!(
+            lockout.pairs.lock().expect("lock").is_empty(),
+            "nothing kept"
+        );
         let slots: Vec<Attempt<'_>> = (0..10)
             .filter_map(|_| lockout.begin("acme", "192.0.2.1", NOW))
             .collect();

@@ -126,8 +126,8 @@ impl Body {
         let mut body = BytesMut::with_capacity(capacity);
         let started = Instant::now();
         loop {
-            // The later of: the last chunk + IDLE, and the moment the bytes so far fall
-            // below MIN_RATE — whichever comes first cuts the body off.
+            // Whichever comes first cuts the body off: the last chunk + IDLE, or the moment
+            // the bytes so far fall below MIN_RATE.
             let rate_deadline =
                 started + GRACE + Duration::from_secs_f64(body.len() as f64 / MIN_RATE as f64);
             let deadline = rate_deadline.min(Instant::now() + IDLE);
