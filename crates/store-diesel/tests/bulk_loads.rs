@@ -290,3 +290,45 @@ fn dropping_the_load_tables_foreign_keys_keeps_their_rows() {
         migrate(&db).expect("migrate");
     }
 }
+
+#[test]
+fn registers_share_items_whichever_way_they_are_written() {
+    let (rsf, numbers) = synthetic(2_000, 300);
+    let (more, _) = synthetic(2_100, 300);
+    let mirror = |n: u128| MirrorOf {
+        partner: "https://partner.example".into(),
+        plan: plan_core::PlanId(uuid::Uuid::from_u128(n)),
+        slice: uuid::Uuid::from_u128(n),
+        target: None,
+    };
+    for db in backends() {
+        db.store
+            .load_rsf("bulk", rsf.as_bytes(), Mode::Strict)
+            .expect(db.label);
+        let items = count(&db, "items");
+        // Every item already stored (PostgreSQL: the straight copy meets them and is rolled
+        // back to its savepoint), then some stored and some new.
+        db.store
+            .load_mirror_rsf("copy", rsf.as_bytes(), &mirror(1))
+            .expect(db.label);
+        assert_eq!(count(&db, "items"), items, "{}", db.label);
+        let report = db
+            .store
+            .load_mirror_rsf("other", more.as_bytes(), &mirror(2))
+            .expect(db.label);
+        assert_eq!(report.total_entries, 2_100);
+        assert_eq!(count(&db, "items"), items + 100, "{}", db.label);
+        for name in ["bulk", "copy", "other"] {
+            let record = db
+                .store
+                .log_record(&Source::register(name), "K00007")
+                .expect("record")
+                .expect("K00007");
+            let newest = numbers["K00007"].last().copied();
+            if name != "other" {
+                assert_eq!(Some(record.entry.entry_number), newest, "{}", db.label);
+            }
+            assert!(record.items[0].1.contains("K00007"), "{}", db.label);
+        }
+    }
+}
