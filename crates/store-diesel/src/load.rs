@@ -15,7 +15,7 @@ use std::io::BufRead;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use register_core::hash::ItemSet;
-use register_core::load::{Changes, LogChanges};
+use register_core::load::{Changes, LogChanges, NewItem};
 use register_core::{merkle, Digest, ItemHash, LogKind, Mode};
 
 use crate::bulk::{self, Bulk};
@@ -227,29 +227,23 @@ fn write_changes(
     // filled in turn instead of being revisited at random, which is what kept the cache
     // thrashing on large loads.
     new_items.sort_unstable_by_key(|item| item.hash);
-    if let AnyConnection::Postgresql(c) = conn {
-        pg_copy::copy_items(c, &new_items)?;
-    } else {
-        let mut bulk = Bulk::new(
-            conn,
-            "INSERT INTO items (hash, canonical) VALUES",
-            "ON CONFLICT (hash) DO NOTHING",
-        );
-        for item in &new_items {
-            bulk.row()?.blob(&item.hash.0 .0).text(&item.json).end();
-        }
-        bulk.finish()?;
-    }
-    drop(new_items);
-
-    // The register's items: those its entries name, and in relaxed mode those it was given
-    // without an entry (served at /items/{hash} all the same).
-    let mut referenced: ItemSet = unreferenced.into_iter().collect();
-    for entry in user.entries.iter().chain(&system.entries) {
-        referenced.extend(entry.item_hashes.iter().copied());
-    }
-    let mut referenced: Vec<ItemHash> = referenced.into_iter().collect();
-    referenced.sort_unstable();
+    // What the rows after the items need is derived from the logs alone, on another thread
+    // while the items are written (a core is otherwise idle then: SQLite writes on this
+    // thread, PostgreSQL in its own process).
+    let (referenced, system_records, user_records) = std::thread::scope(|scope| {
+        let derived = scope.spawn(|| {
+            (
+                referenced_items(unreferenced, &user, &system),
+                LogRecords::of(LogKind::System, &system),
+                LogRecords::of(LogKind::User, &user),
+            )
+        });
+        let written = write_items(conn, new_items);
+        let derived = derived
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        written.map(|()| derived)
+    })?;
     let added_items = match conn {
         AnyConnection::Postgresql(c) if first_load => {
             pg_copy::copy_register_items(c, register_id, &referenced)?
@@ -280,10 +274,10 @@ fn write_changes(
         keys.dedup();
         count_records(conn, register_id, &keys)?
     };
-    write_log(conn, register_id, LogKind::System, system)?;
-    let user_was_empty = user.base_size == 0;
-    let touched = write_log(conn, register_id, LogKind::User, user)?;
-    write_record_items(conn, register_id, &touched, user_was_empty)?;
+    write_log(conn, register_id, LogKind::System, &system, &system_records)?;
+    write_log(conn, register_id, LogKind::User, &user, &user_records)?;
+    let touched = user_records.touched;
+    write_record_items(conn, register_id, &touched, user.base_size == 0)?;
     let has_records = touched.values().filter(|hashes| !hashes.is_empty()).count() as i64;
     diesel::update(registers::table.find(register_id))
         .set((
@@ -297,6 +291,82 @@ fn write_changes(
         ))
         .execute(conn)?;
     Ok((user_size, user_root))
+}
+
+/// New items, in hash order.
+fn write_items(conn: &mut AnyConnection, new_items: Vec<NewItem>) -> Result<(), StoreError> {
+    if let AnyConnection::Postgresql(c) = conn {
+        pg_copy::copy_items(c, &new_items)?;
+    } else {
+        let mut bulk = Bulk::new(
+            conn,
+            "INSERT INTO items (hash, canonical) VALUES",
+            "ON CONFLICT (hash) DO NOTHING",
+        );
+        for item in &new_items {
+            bulk.row()?.blob(&item.hash.0 .0).text(&item.json).end();
+        }
+        bulk.finish()?;
+    }
+    Ok(())
+}
+
+/// The register's items, in hash order: those its entries name, and in relaxed mode those
+/// it was given without an entry (served at /items/{hash} all the same).
+fn referenced_items(
+    unreferenced: Vec<ItemHash>,
+    user: &LogChanges,
+    system: &LogChanges,
+) -> Vec<ItemHash> {
+    let mut referenced: ItemSet = unreferenced.into_iter().collect();
+    for entry in user.entries.iter().chain(&system.entries) {
+        referenced.extend(entry.item_hashes.iter().copied());
+    }
+    let mut referenced: Vec<ItemHash> = referenced.into_iter().collect();
+    referenced.sort_unstable();
+    referenced
+}
+
+/// How a log's new entries move its records: the newest entry of each key becomes its
+/// record, one with no items removes it.
+struct LogRecords<'c> {
+    /// Keys with their newest entry's number, in key order.
+    current: Vec<(&'c str, u64)>,
+    /// Keys whose newest entry has no items.
+    removed: Vec<&'c str>,
+    /// The user log's touched keys with their new item lists (empty for the system log).
+    touched: BTreeMap<String, Vec<ItemHash>>,
+}
+
+impl<'c> LogRecords<'c> {
+    fn of(log: LogKind, changes: &'c LogChanges) -> LogRecords<'c> {
+        let mut latest: HashMap<&str, (u64, &[ItemHash])> = HashMap::new();
+        for entry in &changes.entries {
+            latest.insert(&entry.key, (entry.entry_number, &entry.item_hashes));
+        }
+        let mut current: Vec<(&str, u64)> = latest
+            .iter()
+            .filter(|(_, (_, hashes))| !hashes.is_empty())
+            .map(|(key, (number, _))| (*key, *number))
+            .collect();
+        current.sort_unstable();
+        let removed = latest
+            .iter()
+            .filter(|(_, (_, hashes))| hashes.is_empty())
+            .map(|(key, _)| *key)
+            .collect();
+        let mut touched = BTreeMap::new();
+        if log == LogKind::User {
+            for (key, (_, hashes)) in latest {
+                touched.insert(key.to_string(), hashes.to_vec());
+            }
+        }
+        LogRecords {
+            current,
+            removed,
+            touched,
+        }
+    }
 }
 
 /// How many of `keys` have a current user record.
@@ -317,36 +387,25 @@ fn count_records(
     Ok(count)
 }
 
-/// Inserts a log's entries and Merkle nodes and moves its records; returns the new current
-/// item list of every user key it touched.
+/// Inserts a log's entries and Merkle nodes and moves its records (`records`, derived from
+/// `changes`).
 fn write_log(
     conn: &mut AnyConnection,
     register_id: i64,
     log: LogKind,
-    changes: LogChanges,
-) -> Result<BTreeMap<String, Vec<ItemHash>>, StoreError> {
+    changes: &LogChanges,
+    records: &LogRecords<'_>,
+) -> Result<(), StoreError> {
     let code = i64::from(log_code(log));
     if let AnyConnection::Postgresql(c) = conn {
-        pg_copy::copy_log(c, register_id, log, &changes)?;
+        pg_copy::copy_log(c, register_id, log, changes)?;
     } else {
-        write_log_rows(conn, register_id, code, &changes)?;
+        write_log_rows(conn, register_id, code, changes)?;
     }
-
-    // The newest entry of each key becomes its record; one with no items removes it.
-    let mut latest: HashMap<&str, (u64, &[ItemHash])> = HashMap::new();
-    for entry in &changes.entries {
-        latest.insert(&entry.key, (entry.entry_number, &entry.item_hashes));
-    }
-    let mut current: Vec<(&str, u64)> = latest
-        .iter()
-        .filter(|(_, (_, hashes))| !hashes.is_empty())
-        .map(|(key, (number, _))| (*key, *number))
-        .collect();
-    current.sort_unstable();
     match conn {
         // A log that was empty has no records to update.
         AnyConnection::Postgresql(c) if changes.base_size == 0 => {
-            pg_copy::copy_records(c, register_id, log, &current)?;
+            pg_copy::copy_records(c, register_id, log, &records.current)?;
         }
         _ => {
             let mut bulk = Bulk::new(
@@ -355,7 +414,7 @@ fn write_log(
                 "ON CONFLICT (register_id, log, key) DO UPDATE SET entry_number = \
                  excluded.entry_number",
             );
-            for (key, number) in current {
+            for &(key, number) in &records.current {
                 bulk.row()?
                     .int(register_id)
                     .int(code)
@@ -366,12 +425,7 @@ fn write_log(
             bulk.finish()?;
         }
     }
-    let removed: Vec<&str> = latest
-        .iter()
-        .filter(|(_, (_, hashes))| hashes.is_empty())
-        .map(|(key, _)| *key)
-        .collect();
-    for chunk in removed.chunks(500) {
+    for chunk in records.removed.chunks(500) {
         diesel::delete(
             records::table
                 .filter(records::register_id.eq(register_id))
@@ -380,13 +434,7 @@ fn write_log(
         )
         .execute(conn)?;
     }
-    let mut touched = BTreeMap::new();
-    if log == LogKind::User {
-        for (key, (_, hashes)) in latest {
-            touched.insert(key.to_string(), hashes.to_vec());
-        }
-    }
-    Ok(touched)
+    Ok(())
 }
 
 /// Entries of every register's logs, as their sizes say (a count of the table would read it).
