@@ -200,11 +200,14 @@ impl Writes {
             Ok(batch) => batch,
             Err(e) => return requests.iter().map(|_| Err(e.shared())).collect(),
         };
-        let checkpoint = self
-            .store
-            .checkpoint(&Source::register(name), Some(batch.total_entries))
-            .ok()
-            .flatten();
+        // A batch that appended signed its checkpoint in the commit (witnesses cosign later,
+        // so it has no cosignatures yet); one that changed nothing serves the stored one.
+        let checkpoint = batch.checkpoint.clone().or_else(|| {
+            self.store
+                .checkpoint(&Source::register(name), Some(batch.total_entries))
+                .ok()
+                .flatten()
+        });
         batch
             .results
             .into_iter()

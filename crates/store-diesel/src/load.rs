@@ -5,7 +5,7 @@
 //! transaction sees it) and returns `Changes`; only then is anything written: items, the
 //! register's item references, entries, Merkle nodes, records and facet rows with
 //! multi-row INSERTs of bound values (`bulk`) or, on PostgreSQL, `COPY` (`pg_copy`) where
-//! nothing can conflict; then the index logs. Items, item references, records and facet
+//! the rows are many and nothing can conflict; then the index logs. Items, item references, records and facet
 //! rows are written in the order of their primary key (entries come in it).
 
 use std::cell::RefCell;
@@ -32,6 +32,10 @@ use crate::state::DbState;
 
 /// Entries in one load after which PostgreSQL's statistics are refreshed.
 const ANALYZE_AFTER: usize = 10_000;
+
+/// Rows from which PostgreSQL gets them by `COPY`; fewer (a write batch) go in one INSERT,
+/// which takes one round trip where `COPY` and its staging table take several.
+const COPY_FROM: usize = 1_000;
 
 /// Loads RSF into the register `name` (created when new, if the name follows
 /// [`register_core::name::REGISTER_NAME_RULE`]) inside the caller's transaction:
@@ -161,9 +165,16 @@ pub(crate) fn commit(
     for index in &declared {
         indexes::sync_tree(conn, register_id, index)?;
     }
-    if let (Some(keys), None) = (keys, mirror) {
-        checkpoints::sign_register(conn, keys, register_id)?;
-    }
+    let checkpoint = match (keys, mirror) {
+        (Some(keys), None) => Some(checkpoints::sign_loaded(
+            conn,
+            keys,
+            (register_id, name),
+            (total_entries, root),
+            !declared.is_empty(),
+        )?),
+        _ => None,
+    };
     if grew >= ANALYZE_AFTER {
         analyze(conn)?;
     }
@@ -173,6 +184,7 @@ pub(crate) fn commit(
         summary,
         total_entries,
         root,
+        checkpoint,
     })
 }
 
@@ -227,18 +239,21 @@ fn write_changes(
     // filled in turn instead of being revisited at random, which is what kept the cache
     // thrashing on large loads.
     new_items.sort_unstable_by_key(|item| item.hash);
-    if let AnyConnection::Postgresql(c) = conn {
-        pg_copy::copy_items(c, &new_items)?;
-    } else {
-        let mut bulk = Bulk::new(
-            conn,
-            "INSERT INTO items (hash, canonical) VALUES",
-            "ON CONFLICT (hash) DO NOTHING",
-        );
-        for item in &new_items {
-            bulk.row()?.blob(&item.hash.0 .0).text(&item.json).end();
+    match conn {
+        AnyConnection::Postgresql(c) if new_items.len() >= COPY_FROM => {
+            pg_copy::copy_items(c, &new_items)?;
         }
-        bulk.finish()?;
+        _ => {
+            let mut bulk = Bulk::new(
+                conn,
+                "INSERT INTO items (hash, canonical) VALUES",
+                "ON CONFLICT (hash) DO NOTHING",
+            );
+            for item in &new_items {
+                bulk.row()?.blob(&item.hash.0 .0).text(&item.json).end();
+            }
+            bulk.finish()?;
+        }
     }
     drop(new_items);
 
@@ -326,10 +341,11 @@ fn write_log(
     changes: LogChanges,
 ) -> Result<BTreeMap<String, Vec<ItemHash>>, StoreError> {
     let code = i64::from(log_code(log));
-    if let AnyConnection::Postgresql(c) = conn {
-        pg_copy::copy_log(c, register_id, log, &changes)?;
-    } else {
-        write_log_rows(conn, register_id, code, &changes)?;
+    match conn {
+        AnyConnection::Postgresql(c) if changes.entries.len() >= COPY_FROM => {
+            pg_copy::copy_log(c, register_id, log, &changes)?;
+        }
+        _ => write_log_rows(conn, register_id, code, &changes)?,
     }
 
     // The newest entry of each key becomes its record; one with no items removes it.
@@ -389,7 +405,7 @@ fn write_log(
     Ok(touched)
 }
 
-/// Entries and Merkle nodes as multi-row INSERTs (SQLite).
+/// Entries and Merkle nodes as multi-row INSERTs (SQLite, and small batches on PostgreSQL).
 fn write_log_rows(
     conn: &mut AnyConnection,
     register_id: i64,
