@@ -120,6 +120,7 @@ pub(crate) fn append(
         break (staged, changes);
     };
     let had_indexes = state.inner.index_names();
+    let had_records = state.had_records(&changes.user.entries);
     drop(state);
     let next = Known {
         user: changes.user.frontier.clone(),
@@ -135,7 +136,11 @@ pub(crate) fn append(
     let (total_entries, root, checkpoint) = if changes.user.entries.is_empty() {
         (to_u64(row.user_size), digest(&row.user_root)?, None)
     } else {
-        let report = load::commit(conn, name, Some(row), changes, &had_indexes, None, keys)?;
+        let before = load::Before {
+            indexes: &had_indexes,
+            records: had_records.as_ref(),
+        };
+        let report = load::commit(conn, name, Some(row), changes, before, None, keys)?;
         (report.total_entries, report.root, report.checkpoint)
     };
     let results = staged
@@ -259,6 +264,20 @@ impl<S: RegisterState> Remembering<S> {
             held: HashMap::new(),
             frontiers,
         }
+    }
+
+    /// Which keys of `entries` had a record before the batch, from what staging read (every
+    /// key a batch touches is read); `None` if one was not read.
+    fn had_records(&self, entries: &[Entry]) -> Option<std::collections::BTreeSet<String>> {
+        let current = self.current.borrow();
+        let mut had = std::collections::BTreeSet::new();
+        for entry in entries {
+            let before = current.get(&(LogKind::User, entry.key.clone()))?;
+            if before.as_ref().is_some_and(|items| !items.is_empty()) {
+                had.insert(entry.key.clone());
+            }
+        }
+        Some(had)
     }
 
     /// Reads ahead what the batch's records are checked against, the current items of their

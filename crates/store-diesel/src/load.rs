@@ -73,7 +73,11 @@ pub(crate) fn load<R: BufRead + Send>(
             });
         }
     }
-    commit(conn, name, existing, changes, &had_indexes, mirror, keys)
+    let before = Before {
+        indexes: &had_indexes,
+        records: None,
+    };
+    commit(conn, name, existing, changes, before, mirror, keys)
 }
 
 /// Checks that the register `name` (its row `existing`, `None` when new) is what a load
@@ -114,19 +118,29 @@ pub(crate) fn check_target(
     }
 }
 
+/// What the caller of [`commit`] knows of the register before the changes.
+pub(crate) struct Before<'a> {
+    /// The indexes declared before.
+    pub indexes: &'a BTreeSet<String>,
+    /// The user keys the changes touch that had a record, when the caller read them all (a
+    /// write batch does); `None`: they are counted.
+    pub records: Option<&'a BTreeSet<String>>,
+}
+
 /// Writes validated `changes` into the register `name` (its row `existing`, created when
 /// `None`) inside the caller's transaction, which must hold the register's lock since the
-/// changes were validated: rows, index logs (`had_indexes`: those declared before), and the
+/// changes were validated: rows, index logs (of the indexes declared `before`), and the
 /// signed checkpoints of a local register.
 pub(crate) fn commit(
     conn: &mut AnyConnection,
     name: &str,
     existing: Option<RegisterRow>,
     changes: Changes,
-    had_indexes: &BTreeSet<String>,
+    before: Before<'_>,
     mirror: Option<&MirrorOf>,
     keys: Option<&NodeKeys>,
 ) -> Result<LoadReport, StoreError> {
+    let had_indexes = before.indexes;
     let created = existing.is_none();
     let register_id = match existing {
         Some(row) => row.id,
@@ -150,7 +164,7 @@ pub(crate) fn commit(
     indexes::write_index_entries(conn, register_id, had_indexes, &changes)?;
     let declared: Vec<String> = changes.metadata.indexes.keys().cloned().collect();
     let grew = changes.user.entries.len() + changes.system.entries.len();
-    let (total_entries, root) = write_changes(conn, register_id, changes)?;
+    let (total_entries, root) = write_changes(conn, register_id, changes, before.records)?;
     if let Some((size, target)) = mirror.and_then(|m| m.target) {
         // Checked before the transaction commits: an error here rolls the load back.
         if total_entries > size || (total_entries == size && root != target) {
@@ -225,6 +239,7 @@ fn write_changes(
     conn: &mut AnyConnection,
     register_id: i64,
     changes: Changes,
+    had_records: Option<&BTreeSet<String>>,
 ) -> Result<(u64, Digest), StoreError> {
     let Changes {
         items: mut new_items,
@@ -287,24 +302,33 @@ fn write_changes(
     let (user_root, system_root) = (user.root, system.root);
     // The record count moves by the touched keys that gain or lose a record: counting the
     // touched keys costs what the load writes, counting the register would cost its size.
-    let had_records = if first_load {
-        0
-    } else {
-        let mut keys: Vec<&str> = user.entries.iter().map(|e| e.key.as_str()).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        count_records(conn, register_id, &keys)?
+    let had = match had_records {
+        Some(had) => had.len() as i64,
+        None if first_load => 0,
+        None => {
+            let mut keys: Vec<&str> = user.entries.iter().map(|e| e.key.as_str()).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            count_records(conn, register_id, &keys)?
+        }
     };
     write_log(conn, register_id, LogKind::System, system)?;
     let user_was_empty = user.base_size == 0;
     let touched = write_log(conn, register_id, LogKind::User, user)?;
-    write_record_items(conn, register_id, &touched, user_was_empty)?;
+    // Facet rows exist only for keys that had a record; when the caller knows which, only
+    // theirs are replaced (a batch of new keys deletes nothing).
+    let stale: Vec<&str> = match had_records {
+        Some(had) => had.iter().map(String::as_str).collect(),
+        None if user_was_empty => Vec::new(),
+        None => touched.keys().map(String::as_str).collect(),
+    };
+    write_record_items(conn, register_id, &touched, user_was_empty, &stale)?;
     let has_records = touched.values().filter(|hashes| !hashes.is_empty()).count() as i64;
     diesel::update(registers::table.find(register_id))
         .set((
             registers::user_size.eq(to_i64(user_size)),
             registers::system_size.eq(to_i64(system_size)),
-            registers::record_count.eq(registers::record_count + has_records - had_records),
+            registers::record_count.eq(registers::record_count + has_records - had),
             registers::item_count.eq(registers::item_count + added_items as i64),
             registers::user_root.eq(user_root.0.to_vec()),
             registers::system_root.eq(system_root.0.to_vec()),
@@ -447,21 +471,21 @@ fn write_log_rows(
     Ok(())
 }
 
-/// Replaces the facet rows of the user records a load touched (`fresh`: the user log was
-/// empty, so there are none to replace).
+/// Replaces the facet rows of the user records a load touched: deletes those of the `stale`
+/// keys, writes the new ones (`fresh`: the user log was empty, so there are none to replace).
 fn write_record_items(
     conn: &mut AnyConnection,
     register_id: i64,
     touched: &BTreeMap<String, Vec<ItemHash>>,
     fresh: bool,
+    stale: &[&str],
 ) -> Result<(), StoreError> {
     if fresh {
         if let AnyConnection::Postgresql(c) = conn {
             return pg_copy::copy_record_items(c, register_id, touched);
         }
     } else {
-        let keys: Vec<&str> = touched.keys().map(String::as_str).collect();
-        for chunk in keys.chunks(500) {
+        for chunk in stale.chunks(500) {
             diesel::delete(
                 record_items::table
                     .filter(record_items::register_id.eq(register_id))
