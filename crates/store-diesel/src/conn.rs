@@ -181,6 +181,31 @@ pub(crate) fn migrate(conn: &mut AnyConnection) -> Result<usize, StoreError> {
     Ok(applied)
 }
 
+/// Reverts the applied migrations newer than `version` and `version` itself, newest first
+/// (`version` as its folder name starts, `2026-12-16-000000`): tests put rows into an
+/// older schema this way, then migrate them.
+#[cfg(feature = "testing")]
+pub(crate) fn revert_through(conn: &mut AnyConnection, version: &str) -> Result<(), StoreError> {
+    let digits = |v: &str| v.chars().filter(char::is_ascii_digit).collect::<String>();
+    let target = digits(version);
+    let error = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
+    loop {
+        let applied = match conn {
+            AnyConnection::Postgresql(c) => c.applied_migrations(),
+            AnyConnection::Sqlite(c) => c.applied_migrations(),
+        }
+        .map_err(error)?;
+        if !applied.iter().any(|v| digits(&v.to_string()) >= target) {
+            return Ok(());
+        }
+        match conn {
+            AnyConnection::Postgresql(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+            AnyConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+        }
+        .map_err(error)?;
+    }
+}
+
 /// Whether the database has a migration this build embeds and it has not run.
 pub(crate) fn has_pending_migrations(conn: &mut AnyConnection) -> Result<bool, StoreError> {
     match conn {

@@ -18,7 +18,7 @@ use register_core::hash::ItemSet;
 use register_core::load::{Changes, LogChanges};
 use register_core::{merkle, Digest, ItemHash, LogKind, Mode};
 
-use crate::bulk::Bulk;
+use crate::bulk::{self, Bulk};
 use crate::checkpoints;
 use crate::conn::AnyConnection;
 use crate::error::StoreError;
@@ -26,7 +26,7 @@ use crate::indexes;
 use crate::model::{LoadReport, MirrorOf, NodeKeys};
 use crate::pg_copy;
 use crate::registers::{find_register, lock_register};
-use crate::rows::{encode_hashes, log_code, now, to_i64, NewRegister, RegisterRow};
+use crate::rows::{encode_hashes, log_code, now, to_i64, to_u64, NewRegister, RegisterRow};
 use crate::schema::{record_items, records, registers};
 use crate::state::DbState;
 
@@ -429,6 +429,14 @@ fn write_log(
     Ok(touched)
 }
 
+/// Entries of every register's logs, as their sizes say (a count of the table would read it).
+fn stored_entries(conn: &mut AnyConnection) -> Result<u64, StoreError> {
+    let sizes: Vec<(i64, i64)> = registers::table
+        .select((registers::user_size, registers::system_size))
+        .load(conn)?;
+    Ok(sizes.into_iter().map(|(u, s)| to_u64(u) + to_u64(s)).sum())
+}
+
 /// Entries and Merkle nodes as multi-row INSERTs (SQLite, and small batches on PostgreSQL).
 fn write_log_rows(
     conn: &mut AnyConnection,
@@ -436,22 +444,30 @@ fn write_log_rows(
     code: i64,
     changes: &LogChanges,
 ) -> Result<(), StoreError> {
-    let mut bulk = Bulk::new(
-        conn,
-        "INSERT INTO entries (register_id, log, number, timestamp, key, item_hashes) VALUES",
-        "",
-    );
-    for entry in &changes.entries {
-        bulk.row()?
-            .int(register_id)
-            .int(code)
-            .int(to_i64(entry.entry_number))
-            .int(entry.timestamp.unix_seconds())
-            .text(&entry.key)
-            .blob_owned(encode_hashes(&entry.item_hashes))
-            .end();
-    }
-    bulk.finish()?;
+    let adding = changes.entries.len();
+    let stored = if adding >= bulk::REBUILD_MIN_ROWS {
+        stored_entries(conn)?
+    } else {
+        0
+    };
+    bulk::with_indexes_rebuilt(conn, &["entries_by_key"], adding, stored, |conn| {
+        let mut bulk = Bulk::new(
+            conn,
+            "INSERT INTO entries (register_id, log, number, timestamp, key, item_hashes) VALUES",
+            "",
+        );
+        for entry in &changes.entries {
+            bulk.row()?
+                .int(register_id)
+                .int(code)
+                .int(to_i64(entry.entry_number))
+                .int(entry.timestamp.unix_seconds())
+                .text(&entry.key)
+                .blob_owned(encode_hashes(&entry.item_hashes))
+                .end();
+        }
+        bulk.finish()
+    })?;
     let mut bulk = Bulk::new(
         conn,
         "INSERT INTO merkle_nodes (register_id, log, level, idx, hash) VALUES",

@@ -1,20 +1,21 @@
 //! PostgreSQL bulk loading with `COPY … FROM STDIN (FORMAT csv)`: several times faster than
-//! multi-row INSERTs for the large append-only tables. Rows that may already exist (items are
-//! shared between registers) go through a temporary staging table and one set-based
-//! `INSERT … SELECT … ON CONFLICT DO NOTHING`.
+//! multi-row INSERTs for the large append-only tables. Items, shared between registers, are
+//! copied straight in under a savepoint; when some exist already, through a temporary staging
+//! table and one set-based `INSERT … SELECT … ON CONFLICT DO NOTHING`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::CopyFormat;
-use diesel::{ExecuteCopyFromDsl, PgConnection, RunQueryDsl};
+use diesel::result::DatabaseErrorKind;
+use diesel::{Connection, ExecuteCopyFromDsl, PgConnection, RunQueryDsl};
 use register_core::load::{LogChanges, NewItem};
 use register_core::ItemHash;
 
 use crate::error::StoreError;
 use crate::rows::{encode_hashes, log_code, to_i64};
-use crate::schema::{entries, merkle_nodes, record_items, records, register_items};
+use crate::schema::{entries, items, merkle_nodes, record_items, records, register_items};
 
 mod stage {
     diesel::table! {
@@ -53,10 +54,26 @@ fn text(w: &mut dyn Write, value: &str) -> std::io::Result<()> {
     w.write_all(b"\"")
 }
 
-/// New items: staged, then inserted unless already stored.
+/// New items: copied straight into `items` when none is stored yet (under a savepoint: any
+/// unique violation rolls the copy back), else staged and inserted unless already stored.
+/// Items are shared between registers, so a load may meet some; straight is the common case
+/// of a register's own data, and a third of the time of staging a million items.
 pub(crate) fn copy_items(conn: &mut PgConnection, items: &[NewItem]) -> Result<(), StoreError> {
     if items.is_empty() {
         return Ok(());
+    }
+    let straight = conn.transaction(|conn| {
+        diesel::copy_from(items::table)
+            .from_raw_data((items::hash, items::canonical), |w: &mut dyn Write| {
+                write_items(w, items)
+            })
+            .with_format(CopyFormat::Csv)
+            .execute(conn)
+    });
+    match straight {
+        Ok(_) => return Ok(()),
+        Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+        Err(e) => return Err(e.into()),
     }
     conn.batch_execute(
         "CREATE TEMP TABLE IF NOT EXISTS stage_items (hash BYTEA, canonical TEXT) ON COMMIT DROP",
@@ -64,18 +81,7 @@ pub(crate) fn copy_items(conn: &mut PgConnection, items: &[NewItem]) -> Result<(
     diesel::copy_from(stage::stage_items::table)
         .from_raw_data(
             (stage::stage_items::hash, stage::stage_items::canonical),
-            |w: &mut dyn Write| -> Result<(), diesel::result::Error> {
-                (|| -> std::io::Result<()> {
-                    for item in items {
-                        hex(w, &item.hash.0 .0)?;
-                        w.write_all(b",")?;
-                        text(w, &item.json)?;
-                        w.write_all(b"\n")?;
-                    }
-                    Ok(())
-                })()
-                .map_err(io_error)
-            },
+            |w: &mut dyn Write| write_items(w, items),
         )
         .with_format(CopyFormat::Csv)
         .execute(conn)?;
@@ -86,6 +92,20 @@ pub(crate) fn copy_items(conn: &mut PgConnection, items: &[NewItem]) -> Result<(
     .execute(conn)?;
     conn.batch_execute("DROP TABLE stage_items")?;
     Ok(())
+}
+
+/// Items as CSV rows `hash,canonical`.
+fn write_items(w: &mut dyn Write, items: &[NewItem]) -> Result<(), diesel::result::Error> {
+    (|| -> std::io::Result<()> {
+        for item in items {
+            hex(w, &item.hash.0 .0)?;
+            w.write_all(b",")?;
+            text(w, &item.json)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })()
+    .map_err(io_error)
 }
 
 /// The register's item references, for a register that had none (nothing can conflict).

@@ -170,14 +170,14 @@ pub(crate) fn item(
     let key = hash.0 .0.to_vec();
     Ok(match tree {
         Tree::Log(id, _) => register_items::table
-            .inner_join(items::table)
+            .inner_join(items::table.on(items::hash.eq(register_items::hash)))
             .filter(register_items::register_id.eq(id))
             .filter(register_items::hash.eq(key))
             .select(items::canonical)
             .first(conn)
             .optional()?,
         Tree::Index(id, index) => index_items::table
-            .inner_join(items::table)
+            .inner_join(items::table.on(items::hash.eq(index_items::hash)))
             .filter(index_items::register_id.eq(id))
             .filter(index_items::index_name.eq(index))
             .filter(index_items::hash.eq(key))

@@ -282,19 +282,8 @@ diesel::table! {
 
 diesel::joinable!(checkpoints -> registers (register_id));
 diesel::joinable!(cosignatures -> registers (register_id));
-diesel::joinable!(entries -> registers (register_id));
-diesel::joinable!(index_entries -> registers (register_id));
-diesel::joinable!(index_items -> items (hash));
-diesel::joinable!(index_items -> registers (register_id));
-diesel::joinable!(index_logs -> registers (register_id));
-diesel::joinable!(index_merkle_nodes -> registers (register_id));
-diesel::joinable!(merkle_nodes -> registers (register_id));
 diesel::joinable!(plan_transitions -> plans (plan_uuid));
 diesel::joinable!(plans -> users (owner));
-diesel::joinable!(record_items -> registers (register_id));
-diesel::joinable!(records -> registers (register_id));
-diesel::joinable!(register_items -> items (hash));
-diesel::joinable!(register_items -> registers (register_id));
 diesel::joinable!(witness_submissions -> registers (register_id));
 diesel::joinable!(witness_submissions -> witnesses (witness_url));
 

@@ -110,7 +110,7 @@ impl RegisterState for DbState<'_> {
         };
         let mut conn = self.conn.borrow_mut();
         let json: Option<String> = register_items::table
-            .inner_join(items::table)
+            .inner_join(items::table.on(items::hash.eq(register_items::hash)))
             .filter(register_items::register_id.eq(register_id))
             .filter(register_items::hash.eq(hash.0 .0.to_vec()))
             .select(items::canonical)

@@ -125,6 +125,17 @@ pub fn postgres() -> Option<TestDb> {
     })
 }
 
+/// Reverts `db`'s migrations back to before `version` (a migration folder's date, such as
+/// `2026-12-16-000000`), so a test can write rows in the older schema.
+pub fn revert_migrations_through(db: &TestDb, version: &str) -> Result<(), StoreError> {
+    crate::conn::revert_through(&mut *db.conn()?, version)
+}
+
+/// Runs `db`'s pending migrations; returns how many ran.
+pub fn migrate(db: &TestDb) -> Result<usize, StoreError> {
+    crate::conn::migrate(&mut *db.conn()?)
+}
+
 /// The origin of the test stores' keys.
 pub const ORIGIN: &str = "registers.test";
 
