@@ -117,6 +117,16 @@ impl Lockout {
         })
     }
 
+    /// Whether `name` may not be tried from `address` at `now` because of its failures
+    /// (rather than because its budget is taken by checks in flight, which a caller with
+    /// the right password may wait out: the first success clears the pair).
+    pub fn is_locked(&self, name: &str, address: &str, now: i64) -> bool {
+        let pairs = self.pairs.lock().unwrap_or_else(|e| e.into_inner());
+        pairs
+            .get(&(name.to_string(), address.to_string()))
+            .is_some_and(|a| a.locked_until > now)
+    }
+
     fn settle(&self, key: (String, String), succeeded: Option<bool>, now: i64) {
         let mut pairs = self.pairs.lock().unwrap_or_else(|e| e.into_inner());
         if succeeded == Some(true) {
@@ -262,6 +272,20 @@ mod tests {
             slot.finish(false, NOW);
         }
         assert!(lockout.begin("acme", "192.0.2.1", NOW).is_none());
+    }
+
+    #[test]
+    fn a_burst_with_the_right_password_waits_for_a_turn_rather_than_a_lock() {
+        let lockout = Lockout::new();
+        let slots: Vec<Attempt<'_>> = (0..30)
+            .filter_map(|_| lockout.begin("acme", "192.0.2.1", NOW))
+            .collect();
+        // The budget is in flight, not spent: busy, not locked.
+        assert!(lockout.begin("acme", "192.0.2.1", NOW).is_none());
+        assert!(!lockout.is_locked("acme", "192.0.2.1", NOW));
+        let mut slots = slots.into_iter();
+        slots.next().expect("slot").finish(true, NOW);
+        assert!(lockout.begin("acme", "192.0.2.1", NOW).is_some());
     }
 
     #[test]

@@ -85,15 +85,27 @@ pub fn create(
 /// The valid token `bearer` is, if any: `None` for anything malformed, unknown or revoked.
 /// A malformed one costs no database lookup.
 pub fn check(store: &Store, bearer: &str) -> Result<Option<ActiveToken>, StoreError> {
-    let well_formed = bearer.len() == TOKEN_CHARS
-        && is_writer_token(bearer)
-        && bearer[PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !well_formed {
+    if !well_formed(bearer) {
         return Ok(None);
     }
     store.writer_token(&hash(bearer))
+}
+
+/// The token `bearer` is if the store found it active within
+/// [`store_diesel::writer_tokens::RECHECK_AFTER`]; never touches the database, so it may run
+/// where blocking may not. `None` means "ask [`check`]".
+pub fn check_recent(store: &Store, bearer: &str) -> Option<ActiveToken> {
+    well_formed(bearer)
+        .then(|| store.recent_writer_token(&hash(bearer)))
+        .flatten()
+}
+
+fn well_formed(bearer: &str) -> bool {
+    bearer.len() == TOKEN_CHARS
+        && is_writer_token(bearer)
+        && bearer[PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]

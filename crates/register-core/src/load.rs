@@ -58,6 +58,9 @@ pub struct LogChanges {
     pub nodes: NodeBatch,
     /// The root after the new entries.
     pub root: Digest,
+    /// The frontier after the new entries: a store that keeps it appends the next batch
+    /// without reading the tree again.
+    pub frontier: Frontier,
 }
 
 impl Default for LogChanges {
@@ -67,6 +70,7 @@ impl Default for LogChanges {
             entries: Vec::new(),
             nodes: NodeBatch::default(),
             root: crate::merkle::empty_root(),
+            frontier: Frontier::new(),
         }
     }
 }
@@ -292,6 +296,7 @@ impl<'s, S: RegisterState + ?Sized> Loader<'s, S> {
         summary.new_items = summary.new_items.max(items.len() as u64);
         let close = |mut log: StagedLog| {
             log.changes.root = log.frontier.root();
+            log.changes.frontier = log.frontier;
             log.changes
         };
         Ok(Changes {

@@ -1,11 +1,14 @@
 //! Credentials for writes: a writer token (`Bearer rwt_…`) for one register or all, HTTP
 //! Basic of an admin account, or an admin's bearer JWT. Every check fails closed.
 //!
-//! A writer token costs one indexed lookup of its SHA-256 on the blocking pool, so
-//! pipelines can write thousands of times a second; Basic costs an argon2id verification
+//! A writer token costs one indexed lookup of its SHA-256 on the blocking pool, at most once
+//! a second per token (the store remembers tokens found active), so pipelines can write
+//! thousands of times a second; Basic costs an argon2id verification
 //! and suits people. A token that is unknown, revoked or malformed is 401, like wrong
 //! credentials; a valid token scoped to another register is 403 (it authenticated, but may
 //! not write there), so its holder learns what is wrong without anyone learning more.
+
+use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
@@ -46,8 +49,14 @@ pub async fn require_writer(
     else {
         return admin(state, request).await.map(Writer::Account);
     };
-    let (store, bearer) = (state.store.clone(), bearer.to_string());
-    let found = web::block(move || writer_tokens::check(&store, &bearer)).await??;
+    // A token checked within the last second needs no trip to the blocking pool.
+    let found = match writer_tokens::check_recent(&state.store, bearer) {
+        Some(token) => Some(token),
+        None => {
+            let (store, bearer) = (state.store.clone(), bearer.to_string());
+            web::block(move || writer_tokens::check(&store, &bearer)).await??
+        }
+    };
     match found {
         Some(token) if token.scope.allows(register) => Ok(Writer::Token(token.name)),
         Some(token) => Err(ApiError::Forbidden(format!(
@@ -102,11 +111,18 @@ async fn admin(state: &web::Data<AppState>, request: &HttpRequest) -> Result<Str
     }
 }
 
+/// How long a password waits at most for a turn while its (name, address) budget is in
+/// flight, and how often it looks.
+const TURN_WAIT: Duration = Duration::from_secs(10);
+const TURN_POLL: Duration = Duration::from_millis(20);
+
 /// The account `name` if `password` is its password, else `None` — the one check of a
 /// password, for `/v1/login` and HTTP Basic alike (`via` names which, for the metrics).
 /// The [`Lockout`](node_service::lockout::Lockout) of the caller's address and this name
-/// is asked first: while it refuses, the answer is `None` without checking anything. At
-/// most one check per core runs at once; the others wait without a thread.
+/// is asked first: while it is locked, the answer is `None` without checking anything;
+/// while its budget is taken by checks in flight, the password waits for a turn (up to
+/// [`TURN_WAIT`]). At most one check per core runs at once; the others wait without a
+/// thread.
 pub async fn check_password(
     state: &web::Data<AppState>,
     request: &HttpRequest,
@@ -117,10 +133,22 @@ pub async fn check_password(
     let address = request
         .peer_addr()
         .map_or_else(String::new, |a| a.ip().to_string());
-    let user = match state
-        .lockout
-        .begin(name, &address, node_service::now().timestamp())
-    {
+    let mut waited = Duration::ZERO;
+    let attempt = loop {
+        let now = node_service::now().timestamp();
+        match state.lockout.begin(name, &address, now) {
+            Some(attempt) => break Some(attempt),
+            // The pair's budget is taken by checks in flight (a client sending many requests
+            // at once): if one succeeds the pair is cleared, so wait for a turn rather than
+            // refuse the right password. A guesser's checks fail and lock the pair instead.
+            None if !state.lockout.is_locked(name, &address, now) && waited < TURN_WAIT => {
+                actix_web::rt::time::sleep(TURN_POLL).await;
+                waited += TURN_POLL;
+            }
+            None => break None,
+        }
+    };
+    let user = match attempt {
         None => None,
         Some(attempt) => {
             let _turn = state

@@ -89,11 +89,27 @@ async fn write(
     request: AppendRequest,
     query: &WriteQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let writes = state.writes.clone();
-    let proofs = query.proofs.unwrap_or(false);
-    let report = web::block(move || writes.write_report(&name, request, proofs))
-        .await?
+    let submitted = state.writes.submit(&name, request).map_err(write_error)?;
+    if let Some(lead) = submitted.lead {
+        // This write found nobody committing: its register's queue is committed on the
+        // blocking pool until empty. Every write, this one included, awaits its answer
+        // without holding a thread, so a batch can take all the writers waiting.
+        drop(actix_web::rt::task::spawn_blocking(move || lead.run()));
+    }
+    let written = submitted
+        .answer
+        .await
+        .unwrap_or_else(|| Err(node_service::writes::interrupted()))
         .map_err(write_error)?;
+    let mut report = node_service::writes::report(&written);
+    if query.proofs.unwrap_or(false) {
+        let writes = state.writes.clone();
+        report.proofs = Some(
+            web::block(move || writes.proofs(&written))
+                .await?
+                .map_err(write_error)?,
+        );
+    }
     let mut response = if report.entries.is_empty() {
         HttpResponse::Ok()
     } else {

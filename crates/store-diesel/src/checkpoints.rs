@@ -33,20 +33,44 @@ fn sign_if_missing(
     if at(conn, register_id, index, Some(&origin), size)?.is_some() {
         return Ok(false);
     }
+    let note = sign(keys, register, index, &origin, size, root)?;
+    let log = (register_id, index, origin.as_str());
+    Ok(keep(conn, log, size, root, &note)? > 0)
+}
+
+/// The note of a log's checkpoint at `size` and `root` under `origin`.
+fn sign(
+    keys: &NodeKeys,
+    register: &str,
+    index: Option<&str>,
+    origin: &str,
+    size: u64,
+    root: Digest,
+) -> Result<String, StoreError> {
     let key = keys
         .log_key(register, index)
         .map_err(|e| StoreError::Invalid(format!("cannot sign for {register}: {e}")))?;
-    let note = Checkpoint {
-        origin: origin.clone(),
+    Checkpoint {
+        origin: origin.to_string(),
         size,
         root,
     }
     .sign(&key)
-    .map_err(|e| StoreError::Invalid(format!("cannot sign for {register}: {e}")))?;
+    .map_err(|e| StoreError::Invalid(format!("cannot sign for {register}: {e}")))
+}
+
+/// Stores a signed note unless the log has one at that size; returns the rows written.
+fn keep(
+    conn: &mut AnyConnection,
+    (register_id, index, origin): (i64, Option<&str>, &str),
+    size: u64,
+    root: Digest,
+    note: &str,
+) -> Result<usize, StoreError> {
     let row = (
         checkpoints::register_id.eq(register_id),
         checkpoints::log_name.eq(log_name(index)),
-        checkpoints::origin.eq(&origin),
+        checkpoints::origin.eq(origin),
         checkpoints::size.eq(to_i64(size)),
         checkpoints::root.eq(root.0.to_vec()),
         checkpoints::note.eq(note),
@@ -61,11 +85,38 @@ fn sign_if_missing(
             checkpoints::size,
         ))
         .do_nothing();
-    match conn {
+    Ok(match conn {
         AnyConnection::Postgresql(c) => insert.execute(c)?,
         AnyConnection::Sqlite(c) => insert.execute(c)?,
+    })
+}
+
+/// Signs the checkpoints of a local register that a load or a write batch just left with
+/// its user log at `size` and `root` (and, with `indexes`, its index logs at theirs), in the
+/// caller's transaction. Returns the user log's note. The log almost always grew, so the note
+/// is signed and inserted without looking first; only a log that already had a checkpoint at
+/// that size is read back (its stored note stays the one served).
+pub(crate) fn sign_loaded(
+    conn: &mut AnyConnection,
+    keys: &NodeKeys,
+    register: (i64, &str),
+    (size, root): (u64, Digest),
+    indexes: bool,
+) -> Result<String, StoreError> {
+    let (register_id, name) = register;
+    let origin = keys.log_origin(name, None);
+    let note = sign(keys, name, None, &origin, size, root)?;
+    let note = if keep(conn, (register_id, None, &origin), size, root, &note)? > 0 {
+        note
+    } else {
+        at(conn, register_id, None, Some(&origin), size)?
+            .map(|(_, _, stored)| stored)
+            .unwrap_or(note)
     };
-    Ok(true)
+    if indexes {
+        sign_index_logs(conn, keys, register)?;
+    }
+    Ok(note)
 }
 
 /// Signs the checkpoints a register's logs lack at their current sizes: its user log and
@@ -87,21 +138,23 @@ pub(crate) fn sign_register(
     if mirror.is_some() {
         return Ok(0);
     }
-    let mut signed = 0;
     let register = (register_id, name.as_str());
-    signed += usize::from(sign_if_missing(
-        conn,
-        keys,
-        register,
-        None,
-        to_u64(size),
-        digest(&root)?,
-    )?);
+    let user = sign_if_missing(conn, keys, register, None, to_u64(size), digest(&root)?)?;
+    Ok(usize::from(user) + sign_index_logs(conn, keys, register)?)
+}
+
+/// Signs the checkpoints a register's index logs lack at their sizes; returns how many.
+fn sign_index_logs(
+    conn: &mut AnyConnection,
+    keys: &NodeKeys,
+    register: (i64, &str),
+) -> Result<usize, StoreError> {
     let indexes: Vec<(String, i64, Vec<u8>)> = index_logs::table
-        .filter(index_logs::register_id.eq(register_id))
+        .filter(index_logs::register_id.eq(register.0))
         .order(index_logs::index_name.asc())
         .select((index_logs::index_name, index_logs::size, index_logs::root))
         .load(conn)?;
+    let mut signed = 0;
     for (index, size, root) in indexes {
         signed += usize::from(sign_if_missing(
             conn,

@@ -59,6 +59,7 @@ pub mod error;
 pub mod export;
 mod index_logs;
 mod indexes;
+mod known;
 mod load;
 mod model;
 pub mod node;

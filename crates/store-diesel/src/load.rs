@@ -5,7 +5,7 @@
 //! transaction sees it) and returns `Changes`; only then is anything written: items, the
 //! register's item references, entries, Merkle nodes, records and facet rows with
 //! multi-row INSERTs of bound values (`bulk`) or, on PostgreSQL, `COPY` (`pg_copy`) where
-//! nothing can conflict; then the index logs. Items, item references, records and facet
+//! the rows are many and nothing can conflict; then the index logs. Items, item references, records and facet
 //! rows are written in the order of their primary key (entries come in it).
 
 use std::cell::RefCell;
@@ -32,6 +32,10 @@ use crate::state::DbState;
 
 /// Entries in one load after which PostgreSQL's statistics are refreshed.
 const ANALYZE_AFTER: usize = 10_000;
+
+/// Rows from which PostgreSQL gets them by `COPY`; fewer (a write batch) go in one INSERT,
+/// which takes one round trip where `COPY` and its staging table take several.
+const COPY_FROM: usize = 1_000;
 
 /// Loads RSF into the register `name` (created when new, if the name follows
 /// [`register_core::name::REGISTER_NAME_RULE`]) inside the caller's transaction:
@@ -69,7 +73,11 @@ pub(crate) fn load<R: BufRead + Send>(
             });
         }
     }
-    commit(conn, name, existing, changes, &had_indexes, mirror, keys)
+    let before = Before {
+        indexes: &had_indexes,
+        records: None,
+    };
+    commit(conn, name, existing, changes, before, mirror, keys)
 }
 
 /// Checks that the register `name` (its row `existing`, `None` when new) is what a load
@@ -110,19 +118,29 @@ pub(crate) fn check_target(
     }
 }
 
+/// What the caller of [`commit`] knows of the register before the changes.
+pub(crate) struct Before<'a> {
+    /// The indexes declared before.
+    pub indexes: &'a BTreeSet<String>,
+    /// The user keys the changes touch that had a record, when the caller read them all (a
+    /// write batch does); `None`: they are counted.
+    pub records: Option<&'a BTreeSet<String>>,
+}
+
 /// Writes validated `changes` into the register `name` (its row `existing`, created when
 /// `None`) inside the caller's transaction, which must hold the register's lock since the
-/// changes were validated: rows, index logs (`had_indexes`: those declared before), and the
+/// changes were validated: rows, index logs (of the indexes declared `before`), and the
 /// signed checkpoints of a local register.
 pub(crate) fn commit(
     conn: &mut AnyConnection,
     name: &str,
     existing: Option<RegisterRow>,
     changes: Changes,
-    had_indexes: &BTreeSet<String>,
+    before: Before<'_>,
     mirror: Option<&MirrorOf>,
     keys: Option<&NodeKeys>,
 ) -> Result<LoadReport, StoreError> {
+    let had_indexes = before.indexes;
     let created = existing.is_none();
     let register_id = match existing {
         Some(row) => row.id,
@@ -146,7 +164,7 @@ pub(crate) fn commit(
     indexes::write_index_entries(conn, register_id, had_indexes, &changes)?;
     let declared: Vec<String> = changes.metadata.indexes.keys().cloned().collect();
     let grew = changes.user.entries.len() + changes.system.entries.len();
-    let (total_entries, root) = write_changes(conn, register_id, changes)?;
+    let (total_entries, root) = write_changes(conn, register_id, changes, before.records)?;
     if let Some((size, target)) = mirror.and_then(|m| m.target) {
         // Checked before the transaction commits: an error here rolls the load back.
         if total_entries > size || (total_entries == size && root != target) {
@@ -161,9 +179,16 @@ pub(crate) fn commit(
     for index in &declared {
         indexes::sync_tree(conn, register_id, index)?;
     }
-    if let (Some(keys), None) = (keys, mirror) {
-        checkpoints::sign_register(conn, keys, register_id)?;
-    }
+    let checkpoint = match (keys, mirror) {
+        (Some(keys), None) => Some(checkpoints::sign_loaded(
+            conn,
+            keys,
+            (register_id, name),
+            (total_entries, root),
+            !declared.is_empty(),
+        )?),
+        _ => None,
+    };
     if grew >= ANALYZE_AFTER {
         analyze(conn)?;
     }
@@ -173,6 +198,7 @@ pub(crate) fn commit(
         summary,
         total_entries,
         root,
+        checkpoint,
     })
 }
 
@@ -213,6 +239,7 @@ fn write_changes(
     conn: &mut AnyConnection,
     register_id: i64,
     changes: Changes,
+    had_records: Option<&BTreeSet<String>>,
 ) -> Result<(u64, Digest), StoreError> {
     let Changes {
         items: mut new_items,
@@ -266,24 +293,34 @@ fn write_changes(
     let (user_root, system_root) = (user.root, system.root);
     // The record count moves by the touched keys that gain or lose a record: counting the
     // touched keys costs what the load writes, counting the register would cost its size.
-    let had_records = if first_load {
-        0
-    } else {
-        let mut keys: Vec<&str> = user.entries.iter().map(|e| e.key.as_str()).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        count_records(conn, register_id, &keys)?
+    let had = match had_records {
+        Some(had) => had.len() as i64,
+        None if first_load => 0,
+        None => {
+            let mut keys: Vec<&str> = user.entries.iter().map(|e| e.key.as_str()).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            count_records(conn, register_id, &keys)?
+        }
     };
     write_log(conn, register_id, LogKind::System, &system, &system_records)?;
     write_log(conn, register_id, LogKind::User, &user, &user_records)?;
+    let user_was_empty = user.base_size == 0;
     let touched = user_records.touched;
-    write_record_items(conn, register_id, &touched, user.base_size == 0)?;
+    // Facet rows exist only for keys that had a record; when the caller knows which, only
+    // theirs are replaced (a batch of new keys deletes nothing).
+    let stale: Vec<&str> = match had_records {
+        Some(had) => had.iter().map(String::as_str).collect(),
+        None if user_was_empty => Vec::new(),
+        None => touched.keys().map(String::as_str).collect(),
+    };
+    write_record_items(conn, register_id, &touched, user_was_empty, &stale)?;
     let has_records = touched.values().filter(|hashes| !hashes.is_empty()).count() as i64;
     diesel::update(registers::table.find(register_id))
         .set((
             registers::user_size.eq(to_i64(user_size)),
             registers::system_size.eq(to_i64(system_size)),
-            registers::record_count.eq(registers::record_count + has_records - had_records),
+            registers::record_count.eq(registers::record_count + has_records - had),
             registers::item_count.eq(registers::item_count + added_items as i64),
             registers::user_root.eq(user_root.0.to_vec()),
             registers::system_root.eq(system_root.0.to_vec()),
@@ -295,18 +332,21 @@ fn write_changes(
 
 /// New items, in hash order.
 fn write_items(conn: &mut AnyConnection, new_items: Vec<NewItem>) -> Result<(), StoreError> {
-    if let AnyConnection::Postgresql(c) = conn {
-        pg_copy::copy_items(c, &new_items)?;
-    } else {
-        let mut bulk = Bulk::new(
-            conn,
-            "INSERT INTO items (hash, canonical) VALUES",
-            "ON CONFLICT (hash) DO NOTHING",
-        );
-        for item in &new_items {
-            bulk.row()?.blob(&item.hash.0 .0).text(&item.json).end();
+    match conn {
+        AnyConnection::Postgresql(c) if new_items.len() >= COPY_FROM => {
+            pg_copy::copy_items(c, &new_items)?;
         }
-        bulk.finish()?;
+        _ => {
+            let mut bulk = Bulk::new(
+                conn,
+                "INSERT INTO items (hash, canonical) VALUES",
+                "ON CONFLICT (hash) DO NOTHING",
+            );
+            for item in &new_items {
+                bulk.row()?.blob(&item.hash.0 .0).text(&item.json).end();
+            }
+            bulk.finish()?;
+        }
     }
     Ok(())
 }
@@ -397,10 +437,11 @@ fn write_log(
     records: &LogRecords<'_>,
 ) -> Result<(), StoreError> {
     let code = i64::from(log_code(log));
-    if let AnyConnection::Postgresql(c) = conn {
-        pg_copy::copy_log(c, register_id, log, changes)?;
-    } else {
-        write_log_rows(conn, register_id, code, changes)?;
+    match conn {
+        AnyConnection::Postgresql(c) if changes.entries.len() >= COPY_FROM => {
+            pg_copy::copy_log(c, register_id, log, changes)?;
+        }
+        _ => write_log_rows(conn, register_id, code, changes)?,
     }
     match conn {
         // A log that was empty has no records to update.
@@ -445,7 +486,7 @@ fn stored_entries(conn: &mut AnyConnection) -> Result<u64, StoreError> {
     Ok(sizes.into_iter().map(|(u, s)| to_u64(u) + to_u64(s)).sum())
 }
 
-/// Entries and Merkle nodes as multi-row INSERTs (SQLite).
+/// Entries and Merkle nodes as multi-row INSERTs (SQLite, and small batches on PostgreSQL).
 fn write_log_rows(
     conn: &mut AnyConnection,
     register_id: i64,
@@ -495,21 +536,21 @@ fn write_log_rows(
     Ok(())
 }
 
-/// Replaces the facet rows of the user records a load touched (`fresh`: the user log was
-/// empty, so there are none to replace).
+/// Replaces the facet rows of the user records a load touched: deletes those of the `stale`
+/// keys, writes the new ones (`fresh`: the user log was empty, so there are none to replace).
 fn write_record_items(
     conn: &mut AnyConnection,
     register_id: i64,
     touched: &BTreeMap<String, Vec<ItemHash>>,
     fresh: bool,
+    stale: &[&str],
 ) -> Result<(), StoreError> {
     if fresh {
         if let AnyConnection::Postgresql(c) = conn {
             return pg_copy::copy_record_items(c, register_id, touched);
         }
     } else {
-        let keys: Vec<&str> = touched.keys().map(String::as_str).collect();
-        for chunk in keys.chunks(500) {
+        for chunk in stale.chunks(500) {
             diesel::delete(
                 record_items::table
                     .filter(record_items::register_id.eq(register_id))

@@ -96,6 +96,9 @@ pub struct LoadReport {
     pub total_entries: u64,
     /// User-log root after the load.
     pub root: Digest,
+    /// The user log's signed checkpoint at that size, when the load signed (a local register
+    /// and keys).
+    pub checkpoint: Option<String>,
 }
 
 /// What a mirror mirrors: a slice of a plan, held by a partner's server.

@@ -32,11 +32,20 @@ impl<'c> DbState<'c> {
             Some(row) => read_metadata(&mut conn.borrow_mut(), row.id)?,
             None => Metadata::default(),
         };
-        Ok(DbState {
+        Ok(DbState::with_metadata(conn, register, metadata))
+    }
+
+    /// The state of `register` whose metadata is known to be `metadata`.
+    pub fn with_metadata(
+        conn: &'c RefCell<&'c mut AnyConnection>,
+        register: Option<RegisterRow>,
+        metadata: Metadata,
+    ) -> DbState<'c> {
+        DbState {
             conn,
             register,
             metadata,
-        })
+        }
     }
 
     /// The indexes declared before the load.

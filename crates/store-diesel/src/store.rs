@@ -18,10 +18,12 @@ use crate::checkpoints;
 use crate::conn::{self, AnyConnection, Backend, Conn, Manager};
 use crate::error::StoreError;
 use crate::indexes;
+use crate::known::KnownRegisters;
 use crate::load;
 use crate::registers::RegisterIds;
 use crate::tiles::TileCache;
 use crate::tree::NodeCache;
+use crate::writer_tokens;
 
 pub use crate::appends::{AppendBatch, AppendRequest, Appended};
 pub use crate::model::{
@@ -49,6 +51,10 @@ pub struct Store {
     keys: Option<Arc<NodeKeys>>,
     /// SQLite WAL checkpoints of the write API, run beside it (see `append_records`).
     wal: Arc<WalCheckpoints>,
+    /// Frontiers and metadata the write API's last batch left, per register.
+    known: Arc<KnownRegisters>,
+    /// Writer tokens found active in the last second.
+    recent_tokens: Arc<writer_tokens::Recent>,
 }
 
 /// How often at most the write API starts a background WAL checkpoint on SQLite.
@@ -88,6 +94,8 @@ impl Store {
             tiles: Default::default(),
             keys: None,
             wal: Default::default(),
+            known: Default::default(),
+            recent_tokens: Default::default(),
         })
     }
 
@@ -207,7 +215,13 @@ impl Store {
             // stalling every writer of that batch; the checkpoint runs beside them instead.
             conn.batch_execute("PRAGMA wal_autocheckpoint = 0")?;
         }
-        let batch = conn.transaction(|conn| appends::append(conn, name, requests, keys));
+        let batch =
+            conn.transaction(|conn| appends::append(conn, name, requests, keys, &self.known));
+        let batch = batch.map(|(batch, (id, known))| {
+            // Committed: the next batch may start from here.
+            self.known.put(id, known);
+            batch
+        });
         if sqlite {
             conn.batch_execute("PRAGMA wal_autocheckpoint = 1000")?;
             drop(pooled);

@@ -7,6 +7,15 @@
 //! A revoked token keeps its row, so its name stays taken and `token list` still shows it.
 //! `last_used_at` is refreshed at most once every [`LAST_USED_EVERY_SECONDS`], so checks
 //! rarely write (on SQLite every write waits for the database's one write lock).
+//!
+//! A token found active is remembered for [`RECHECK_AFTER`] ([`Recent`]): a pipeline writing
+//! thousands of records a second then costs one lookup a second, not a connection and a
+//! query per request. Revoking through the same store forgets at once; a revocation by
+//! another process (the operator CLI, another instance) takes effect within that time.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -20,6 +29,49 @@ pub use crate::model::{ActiveToken, TokenHash, WriterScope, WriterToken};
 
 /// How stale `last_used_at` may get before a check refreshes it.
 pub const LAST_USED_EVERY_SECONDS: i64 = 60;
+
+/// How long a token found active is trusted without looking again.
+pub const RECHECK_AFTER: Duration = Duration::from_secs(1);
+
+/// Tokens remembered at most; past it the memory starts over.
+const MAX_RECENT: usize = 1_024;
+
+/// Tokens found active in the last [`RECHECK_AFTER`] (unknown and revoked ones are never
+/// remembered, so a guess always costs a lookup and a revoked token is never served from here
+/// after the store that revoked it forgot it).
+#[derive(Debug, Default)]
+pub(crate) struct Recent(Mutex<HashMap<TokenHash, (ActiveToken, Instant)>>);
+
+impl Recent {
+    /// The token, if it was found active less than [`RECHECK_AFTER`] ago.
+    pub fn get(&self, hash: &TokenHash) -> Option<ActiveToken> {
+        let recent = self.lock();
+        let (token, at) = recent.get(hash)?;
+        (at.elapsed() < RECHECK_AFTER).then(|| token.clone())
+    }
+
+    /// Remembers a token just found active.
+    pub fn put(&self, hash: TokenHash, token: ActiveToken) {
+        let mut recent = self.lock();
+        if recent.len() >= MAX_RECENT {
+            recent.retain(|_, (_, at)| at.elapsed() < RECHECK_AFTER);
+            if recent.len() >= MAX_RECENT {
+                recent.clear();
+            }
+        }
+        recent.insert(hash, (token, Instant::now()));
+    }
+
+    /// Forgets every token (after a revocation).
+    pub fn forget(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TokenHash, (ActiveToken, Instant)>> {
+        // Plain data: a panic elsewhere leaves nothing half-written worth refusing.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// Longest accepted token name (and register name of a scope), in characters.
 pub const MAX_NAME_CHARS: usize = 255;

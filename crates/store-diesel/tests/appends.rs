@@ -229,3 +229,55 @@ fn concurrent_writers_through_two_stores_leave_a_gap_free_log() {
         assert_eq!(numbers, (1..=160).collect::<Vec<u64>>(), "{}", db.label);
     }
 }
+
+#[test]
+fn a_store_writing_after_another_store_loaded_sees_the_new_fields_and_tree() {
+    for db in backends() {
+        let l = db.label;
+        let first = &db.store;
+        first
+            .load_rsf("colour", base().as_bytes(), Mode::Strict)
+            .expect(l);
+        let written = first
+            .append_records("colour", &[puts(r#"{"colour":"red","kind":"warm"}"#)])
+            .expect(l);
+        // The checkpoint a batch answers with is the one kept for that size.
+        let kept = first
+            .checkpoint(&Source::register("colour"), Some(written.total_entries))
+            .expect(l);
+        assert!(written.checkpoint.is_some(), "{l}");
+        assert_eq!(written.checkpoint, kept, "{l}");
+
+        // Another store (another process) adds a field and an entry behind the first's back.
+        let second = Store::open(&db.url).expect(l);
+        let mut more = line_pair(
+            "system",
+            "field:shade",
+            r#"{"cardinality":"1","datatype":"string","field":"shade"}"#,
+        );
+        more += &line_pair(
+            "system",
+            "register:colour",
+            r#"{"fields":["colour","kind","shade"],"register":"colour"}"#,
+        );
+        more += &line_pair("user", "blue", r#"{"colour":"blue","kind":"cold"}"#);
+        second
+            .load_rsf("colour", more.as_bytes(), Mode::Strict)
+            .expect(l);
+
+        // The first store's next batches use the new field and continue the new tree.
+        for (k, body) in [
+            r#"{"colour":"teal","shade":"dark"}"#,
+            r#"{"colour":"teal","shade":"light"}"#,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let batch = first.append_records("colour", &[puts(body)]).expect(l);
+            let appended = batch.results[0].as_ref().expect(l);
+            assert_eq!(appended.entries[0].entry_number, 3 + k as u64, "{l}");
+            assert_eq!(batch.root, second.register("colour").expect(l).root, "{l}");
+        }
+        assert_eq!(assert_export_verifies(first, l), 4);
+    }
+}

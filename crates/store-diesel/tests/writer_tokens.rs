@@ -6,7 +6,8 @@ mod common;
 use diesel::prelude::*;
 use store_diesel::error::StoreError;
 use store_diesel::schema::writer_tokens;
-use store_diesel::writer_tokens::{TokenHash, WriterScope};
+use store_diesel::store::Store;
+use store_diesel::writer_tokens::{TokenHash, WriterScope, RECHECK_AFTER};
 
 use common::backends;
 
@@ -128,19 +129,59 @@ fn last_use_is_written_at_most_once_a_minute() {
                 .execute(&mut *db.conn().expect("conn"))
                 .expect("set last use");
         };
+        // Each check from a store of its own: a store trusts a token it found active for a
+        // second without looking (see the next test).
+        let check = || {
+            let other = Store::open(&db.url).expect("store");
+            other.writer_token(&hash).expect("use");
+        };
         let recent = first.timestamp() - 30;
         set(recent);
-        store.writer_token(&hash).expect("use");
+        check();
         let kept = store.writer_tokens().expect("list")[0].last_used_at;
         assert_eq!(kept.map(|t| t.timestamp()), Some(recent), "{l}");
 
         // Two minutes ago is stale: refreshed.
         set(first.timestamp() - 120);
-        store.writer_token(&hash).expect("use");
+        check();
         let refreshed = store.writer_tokens().expect("list")[0].last_used_at;
         assert!(
             refreshed.is_some_and(|t| t >= first),
             "{l}: {refreshed:?} before {first}"
         );
+    }
+}
+
+#[test]
+fn a_token_found_active_is_trusted_for_a_second_and_revoking_here_forgets_it() {
+    for db in backends() {
+        let (store, l) = (&db.store, db.label);
+        let (one, two) = (TokenHash([6; 32]), TokenHash([7; 32]));
+        store
+            .create_writer_token("one", &one, &scope("country"))
+            .expect("create");
+        store
+            .create_writer_token("two", &two, &scope("country"))
+            .expect("create");
+        assert!(store.writer_token(&one).expect("check").is_some(), "{l}");
+        assert!(store.writer_token(&two).expect("check").is_some(), "{l}");
+
+        // Revoked by another store (another process): still trusted here within the second,
+        // refused once it has passed.
+        let other = Store::open(&db.url).expect("store");
+        let revoked_at = std::time::Instant::now();
+        other.revoke_writer_token("one").expect("revoke");
+        assert!(other.writer_token(&one).expect("check").is_none(), "{l}");
+        if revoked_at.elapsed() < RECHECK_AFTER / 2 {
+            assert!(store.recent_writer_token(&one).is_some(), "{l}");
+        }
+        std::thread::sleep(RECHECK_AFTER);
+        assert!(store.writer_token(&one).expect("check").is_none(), "{l}");
+
+        // Revoked through this store: refused at once.
+        assert!(store.writer_token(&two).expect("check").is_some(), "{l}");
+        store.revoke_writer_token("two").expect("revoke");
+        assert!(store.recent_writer_token(&two).is_none(), "{l}");
+        assert!(store.writer_token(&two).expect("check").is_none(), "{l}");
     }
 }

@@ -58,13 +58,30 @@ impl Store {
     /// Revokes the writer token `name` (a token revoked already keeps its first revocation
     /// time); it is refused from then on. `NotFound` for an unknown name.
     pub fn revoke_writer_token(&self, name: &str) -> Result<WriterToken, StoreError> {
-        self.transaction(|conn| writer_tokens::revoke(conn, name, now()))
+        let revoked = self.transaction(|conn| writer_tokens::revoke(conn, name, now()));
+        self.recent_tokens.forget();
+        revoked
     }
 
     /// The writer token whose secret hashes to `hash`, with its scope, unless it is unknown
     /// or revoked: one lookup by a unique index, plus (at most once a minute per token) the
-    /// update of its last use.
+    /// update of its last use. A token found active is trusted for
+    /// [`writer_tokens::RECHECK_AFTER`] without a lookup (a revocation through this store
+    /// takes effect at once, through another process within that time).
     pub fn writer_token(&self, hash: &TokenHash) -> Result<Option<ActiveToken>, StoreError> {
-        writer_tokens::active(&mut *self.conn()?, hash, now())
+        if let Some(token) = self.recent_writer_token(hash) {
+            return Ok(Some(token));
+        }
+        let found = writer_tokens::active(&mut *self.conn()?, hash, now())?;
+        if let Some(token) = &found {
+            self.recent_tokens.put(*hash, token.clone());
+        }
+        Ok(found)
+    }
+
+    /// The writer token whose secret hashes to `hash` if [`Store::writer_token`] found it
+    /// active within [`writer_tokens::RECHECK_AFTER`]; no database access.
+    pub fn recent_writer_token(&self, hash: &TokenHash) -> Option<ActiveToken> {
+        self.recent_tokens.get(hash)
     }
 }
