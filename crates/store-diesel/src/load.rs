@@ -33,6 +33,9 @@ use crate::state::DbState;
 /// Entries in one load after which PostgreSQL's statistics are refreshed.
 const ANALYZE_AFTER: usize = 10_000;
 
+/// Entries from which a load derives its records on a second thread while it writes items.
+const DERIVE_BESIDE_FROM: usize = 10_000;
+
 /// Rows from which PostgreSQL gets them by `COPY`; fewer (a write batch) go in one INSERT,
 /// which takes one round trip where `COPY` and its staging table take several.
 const COPY_FROM: usize = 1_000;
@@ -257,20 +260,28 @@ fn write_changes(
     // What the rows after the items need is derived from the logs alone, on another thread
     // while the items are written (a core is otherwise idle then: SQLite writes on this
     // thread, PostgreSQL in its own process).
-    let (referenced, system_records, user_records) = std::thread::scope(|scope| {
-        let derived = scope.spawn(|| {
-            (
-                referenced_items(unreferenced, &user, &system),
-                LogRecords::of(LogKind::System, &system),
-                LogRecords::of(LogKind::User, &user),
-            )
-        });
-        let written = write_items(conn, new_items);
-        let derived = derived
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        written.map(|()| derived)
-    })?;
+    let derive = || {
+        (
+            referenced_items(unreferenced, &user, &system),
+            LogRecords::of(LogKind::System, &system),
+            LogRecords::of(LogKind::User, &user),
+        )
+    };
+    let (referenced, system_records, user_records) =
+        if user.entries.len() + system.entries.len() < DERIVE_BESIDE_FROM {
+            // A write batch: starting a thread would cost more than deriving.
+            write_items(conn, new_items)?;
+            derive()
+        } else {
+            std::thread::scope(|scope| {
+                let derived = scope.spawn(derive);
+                let written = write_items(conn, new_items);
+                let derived = derived
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                written.map(|()| derived)
+            })?
+        };
     let added_items = match conn {
         AnyConnection::Postgresql(c) if first_load => {
             pg_copy::copy_register_items(c, register_id, &referenced)?
