@@ -21,7 +21,7 @@ use crate::error::StoreError;
 use crate::known::{Known, KnownRegisters};
 use crate::load;
 use crate::model::NodeKeys;
-use crate::registers::{find_register, held_items_of, latest_item_hashes_of, lock_register};
+use crate::registers::{find_register, latest_item_hashes_of, lock_register};
 use crate::rows::{digest, to_u64};
 use crate::state::DbState;
 
@@ -248,12 +248,10 @@ type Current = Option<Vec<ItemHash>>;
 struct Remembering<S> {
     inner: S,
     current: RefCell<HashMap<(LogKind, String), Current>>,
-    /// Whether the register holds an item, for the items read ahead.
-    held: HashMap<ItemHash, bool>,
     frontiers: Option<[register_core::Frontier; 2]>,
 }
 
-/// Keys and items read ahead per query.
+/// Keys read ahead per query.
 const PREFETCH_CHUNK: usize = 1_000;
 
 impl<S: RegisterState> Remembering<S> {
@@ -261,7 +259,6 @@ impl<S: RegisterState> Remembering<S> {
         Remembering {
             inner,
             current: RefCell::default(),
-            held: HashMap::new(),
             frontiers,
         }
     }
@@ -281,8 +278,8 @@ impl<S: RegisterState> Remembering<S> {
     }
 
     /// Reads ahead what the batch's records are checked against, the current items of their
-    /// keys and whether the register holds their items: on PostgreSQL every query is a round
-    /// trip, and this makes two per thousand records instead of two per record.
+    /// keys: on PostgreSQL every query is a round trip, and this makes one per thousand
+    /// records instead of one per record.
     fn prefetch(
         &mut self,
         c: &mut diesel::PgConnection,
@@ -291,14 +288,10 @@ impl<S: RegisterState> Remembering<S> {
         requests: &[AppendRequest],
     ) -> Result<(), StoreError> {
         let mut keys = std::collections::BTreeSet::new();
-        let mut hashes = std::collections::BTreeSet::new();
         for change in requests.iter().flat_map(|r| &r.changes) {
             match change {
-                RecordChange::Put(item) => {
-                    // A record without a key fails when staged, with its own message.
-                    keys.extend(record_key(metadata, item).ok());
-                    hashes.insert(item.hash);
-                }
+                // A record without a key fails when staged, with its own message.
+                RecordChange::Put(item) => keys.extend(record_key(metadata, item).ok()),
                 RecordChange::Remove(key) => {
                     keys.insert(key.clone());
                 }
@@ -313,15 +306,6 @@ impl<S: RegisterState> Remembering<S> {
                     .collect();
             for key in chunk {
                 current.insert((LogKind::User, key.to_string()), found.remove(*key));
-            }
-        }
-        let hashes: Vec<ItemHash> = hashes.into_iter().collect();
-        for chunk in hashes.chunks(PREFETCH_CHUNK) {
-            let bytes: Vec<Vec<u8>> = chunk.iter().map(|h| h.0 .0.to_vec()).collect();
-            let held: std::collections::HashSet<Vec<u8>> =
-                held_items_of(c, register_id, &bytes)?.into_iter().collect();
-            for (hash, bytes) in chunk.iter().zip(&bytes) {
-                self.held.insert(*hash, held.contains(bytes));
             }
         }
         Ok(())
@@ -341,11 +325,12 @@ impl<S: RegisterState> RegisterState for Remembering<S> {
         }
     }
 
-    fn contains_item(&self, hash: &ItemHash) -> Result<bool, Error> {
-        match self.held.get(hash) {
-            Some(held) => Ok(*held),
-            None => self.inner.contains_item(hash),
-        }
+    fn contains_item(&self, _hash: &ItemHash) -> Result<bool, Error> {
+        // Asked only to leave out items the register holds already. A write's items are
+        // nearly always new (an item holds its key), and items and item references are
+        // written with ON CONFLICT DO NOTHING (the register's item count moves by the rows
+        // written), so a batch writes them all rather than ask once per item.
+        Ok(false)
     }
 
     fn item_json(&self, hash: &ItemHash) -> Result<Option<Cow<'_, str>>, Error> {

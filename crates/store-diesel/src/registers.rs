@@ -10,7 +10,7 @@ use register_core::{Entry, ItemHash, ItemView, LogKind, Metadata, Mode};
 use crate::conn::{native, AnyConnection};
 use crate::error::StoreError;
 use crate::rows::{decode_hashes, log_code, to_i64, EntryRow, RegisterRow};
-use crate::schema::{entries, items, records, register_items, registers};
+use crate::schema::{entries, items, records, registers};
 
 /// Serialises loads into the register `name` until the transaction ends.
 pub(crate) fn lock_register(conn: &mut AnyConnection, name: &str) -> Result<(), StoreError> {
@@ -136,19 +136,6 @@ pub(crate) fn latest_item_hashes_of(
     rows.into_iter()
         .map(|(key, hashes)| Ok((key, decode_hashes(&hashes)?)))
         .collect()
-}
-
-/// Which of `hashes` the register holds, in one query (see [`latest_item_hashes_of`]).
-pub(crate) fn held_items_of(
-    c: &mut diesel::PgConnection,
-    register_id: i64,
-    hashes: &[Vec<u8>],
-) -> Result<Vec<Vec<u8>>, StoreError> {
-    Ok(register_items::table
-        .filter(register_items::register_id.eq(register_id))
-        .filter(register_items::hash.eq_any(hashes))
-        .select(register_items::hash)
-        .load(c)?)
 }
 
 /// Metadata from the current system records, applied in entry order.

@@ -281,3 +281,27 @@ fn a_store_writing_after_another_store_loaded_sees_the_new_fields_and_tree() {
         assert_eq!(assert_export_verifies(first, l), 4);
     }
 }
+
+#[test]
+fn an_item_the_register_holds_already_is_counted_once() {
+    for db in backends() {
+        let (store, l) = (&db.store, db.label);
+        store
+            .load_rsf("colour", base().as_bytes(), Mode::Strict)
+            .expect(l);
+        let before = store.register("colour").expect(l).total_items;
+        for body in [
+            r#"{"colour":"red","kind":"warm"}"#,
+            r#"{"colour":"red","kind":"hot"}"#,
+            // Back to the first item: a new entry, an item the register holds.
+            r#"{"colour":"red","kind":"warm"}"#,
+        ] {
+            let batch = store.append_records("colour", &[puts(body)]).expect(l);
+            assert_eq!(batch.results[0].as_ref().expect(l).entries.len(), 1, "{l}");
+        }
+        let summary = store.register("colour").expect(l);
+        assert_eq!(summary.total_items, before + 2, "{l}");
+        assert_eq!(summary.total_records, 1, "{l}");
+        assert_eq!(assert_export_verifies(store, l), 3);
+    }
+}
